@@ -1,0 +1,587 @@
+//! Reads the merged YAML tree of one environment into a [`Deployment`], checking every rule.
+//!
+//! Problems are collected, not returned at the first one: the user fixes the whole file in
+//! one pass. Each problem names the line and column of the offending value (or of the mapping
+//! that lacks a key), the key path, and the fix.
+
+use std::collections::BTreeMap;
+
+use super::error::ConfigError;
+use super::yaml::{Entry, Node, Pos, Value};
+use crate::model::{
+    AccountId, AvailabilityZones, Cidr, Deployment, Dns, DnsName, Hub, Network, Platform, RoleRef,
+    Storage,
+};
+
+/// Top-level keys of an environment after the overlay merge.
+pub const TOP_KEYS: &[&str] = &["project", "region", "tags", "dns", "network", "storage", "hub", "environments"];
+const ENV_KEYS: &[&str] = &["account", "region", "tags", "dns", "network", "storage", "hub"];
+const DNS_KEYS: &[&str] = &["parent_zone", "parent_account", "delegation_role", "subzone", "hub_host"];
+const NETWORK_KEYS: &[&str] = &["vpc_cidr", "availability_zones", "nat_gateways"];
+const STORAGE_KEYS: &[&str] = &["retain"];
+const HUB_KEYS: &[&str] = &["platform"];
+
+/// AWS regions hubctl knows (commercial, GovCloud and China partitions).
+pub const REGIONS: &[&str] = &[
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+    "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+];
+
+/// Collects problems while reading.
+pub struct Reader<'a> {
+    file: &'a str,
+    /// Problems found so far.
+    pub errors: Vec<ConfigError>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader reporting against `file`.
+    pub fn new(file: &'a str) -> Reader<'a> {
+        Reader { file, errors: Vec::new() }
+    }
+
+    /// Records a problem at `pos`.
+    pub fn error_at(&mut self, pos: Pos, key: &str, problem: impl Into<String>, hint: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            pos,
+            key: key.to_string(),
+            problem: problem.into(),
+            hint: hint.into(),
+        });
+    }
+
+    /// Records a problem with `node`'s value.
+    pub fn error(&mut self, node: &Node, problem: impl Into<String>, hint: impl Into<String>) {
+        self.error_at(node.pos, &node.path, problem, hint);
+    }
+
+    fn wrong_type(&mut self, node: &Node, expected: &str, example: &str) {
+        let found = node.value.kind();
+        self.error(node, format!("expected {expected}, found {found}"), format!("write e.g. `{example}`"));
+    }
+
+    /// The entries of a mapping whose keys must come from `allowed`; reports unknown keys
+    /// (with a did-you-mean) and plaintext secrets.
+    pub fn mapping<'n>(&mut self, node: &'n Node, allowed: &[&str], example: &str) -> Option<&'n [Entry]> {
+        let Some(entries) = node.entries() else {
+            self.wrong_type(node, "a mapping", example);
+            return None;
+        };
+        for entry in entries {
+            let key_path = entry.node.path.clone();
+            if looks_secret(&entry.key) {
+                self.error_at(
+                    entry.key_pos,
+                    &key_path,
+                    "plaintext secrets are not allowed in the config",
+                    format!(
+                        "store the value in AWS Secrets Manager and give its ARN as `{}_arn`",
+                        entry.key.trim_end_matches("_value")
+                    ),
+                );
+            } else if !allowed.contains(&entry.key.as_str()) {
+                let hint = match did_you_mean(&entry.key, allowed) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("known keys here: {}", allowed.join(", ")),
+                };
+                self.error_at(entry.key_pos, &key_path, format!("unknown key `{}`", entry.key), hint);
+            }
+        }
+        Some(entries)
+    }
+
+    /// The value under `key`, or a problem at the mapping when it is missing.
+    pub fn required<'n>(&mut self, map: &'n Node, key: &str, example: &str) -> Option<&'n Node> {
+        let found = map.get(key);
+        if found.is_none() && map.entries().is_some() {
+            let path = if map.path.is_empty() { key.to_string() } else { format!("{}.{key}", map.path) };
+            self.error_at(map.pos, &path, "is missing", format!("add `{key}: {example}`"));
+        }
+        found
+    }
+
+    /// A string value.
+    pub fn string<'n>(&mut self, node: &'n Node, example: &str) -> Option<&'n str> {
+        match &node.value {
+            Value::Str(text) => Some(text),
+            _ => {
+                self.wrong_type(node, "a string", example);
+                None
+            }
+        }
+    }
+
+    fn dns_name(&mut self, node: &Node, example: &str) -> Option<DnsName> {
+        let text = self.string(node, example)?;
+        match DnsName::parse(text) {
+            Ok(name) => Some(name),
+            Err(problem) => {
+                self.error(node, format!("\"{text}\" {problem}"), format!("write a DNS name such as `{example}`"));
+                None
+            }
+        }
+    }
+
+    fn account(&mut self, node: &Node) -> Option<AccountId> {
+        let text = match &node.value {
+            Value::Str(text) => text.clone(),
+            Value::Int(number) => number.to_string(),
+            _ => {
+                self.wrong_type(node, "a 12-digit account id", "\"123456789012\"");
+                return None;
+            }
+        };
+        let parsed = AccountId::parse(&text);
+        if parsed.is_none() {
+            let hint = if matches!(node.value, Value::Int(_)) {
+                "quote it so leading zeros survive, e.g. `\"012345678901\"`"
+            } else {
+                "an AWS account id is exactly 12 digits, e.g. `\"123456789012\"`"
+            };
+            self.error(node, format!("\"{text}\" is not a 12-digit AWS account id"), hint);
+        }
+        parsed
+    }
+}
+
+fn looks_secret(key: &str) -> bool {
+    const WORDS: &[&str] = &["secret", "password", "passwd", "token", "private_key", "api_key", "credential"];
+    let key = key.to_ascii_lowercase();
+    !key.ends_with("_arn") && WORDS.iter().any(|word| key.contains(word))
+}
+
+/// The allowed key closest to `key`, when it is close enough to be a typo.
+pub fn did_you_mean<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
+    allowed
+        .iter()
+        .map(|candidate| (edit_distance(key, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 3))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// A name usable in stack names: starts with a letter, then `a-z0-9-`, at most `max` long.
+pub fn check_name(reader: &mut Reader<'_>, node: &Node, text: &str, max: usize, what: &str) -> bool {
+    let valid = text.len() <= max
+        && text.starts_with(|c: char| c.is_ascii_lowercase())
+        && !text.ends_with('-')
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        reader.error(
+            node,
+            format!("\"{text}\" cannot be used in stack names"),
+            format!("a {what} starts with a letter, holds only a-z, 0-9 and '-', does not end with '-', and has at most {max} characters"),
+        );
+    }
+    valid
+}
+
+/// Checks the keys of an `environments.<env>` overlay before it is merged.
+pub fn check_overlay_keys(reader: &mut Reader<'_>, overlay: &Node) {
+    if let Some(entries) = overlay.entries() {
+        for entry in entries {
+            if entry.key == "project" || entry.key == "environments" {
+                reader.error_at(
+                    entry.key_pos,
+                    &entry.node.path,
+                    format!("`{}` cannot be set per environment", entry.key),
+                    "set it once at the top of the file",
+                );
+            }
+        }
+    }
+    reader.mapping(overlay, ENV_KEYS, "{account: \"123456789012\"}");
+}
+
+/// Reads one environment's merged tree. `None` when any problem was found.
+pub fn deployment(reader: &mut Reader<'_>, env: &str, merged: &Node, overlay: &Node) -> Option<Deployment> {
+    let errors_before = reader.errors.len();
+    let mut allowed: Vec<&str> = TOP_KEYS.to_vec();
+    allowed.push("account");
+    reader.mapping(merged, &allowed, "{}");
+    if let Some(entries) = merged.entries() {
+        for entry in entries.iter().filter(|e| e.key == "account" && !e.node.path.starts_with("environments.")) {
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "`account` belongs to an environment",
+                "move it under `environments.<env>.account`",
+            );
+        }
+    }
+
+    let project = reader.required(merged, "project", "my-hub").and_then(|node| {
+        let text = reader.string(node, "my-hub")?;
+        check_name(reader, node, text, 20, "project").then(|| text.to_string())
+    });
+    let account = match overlay.get("account") {
+        Some(node) => reader.account(node),
+        None => {
+            reader.error_at(
+                overlay.pos,
+                &format!("environments.{env}.account"),
+                "is missing",
+                "add `account: \"123456789012\"` (the AWS account this environment deploys into)",
+            );
+            None
+        }
+    };
+    let region = reader.required(merged, "region", "eu-west-1").and_then(|node| read_region(reader, node));
+    let tags = match merged.get("tags") {
+        Some(node) => read_tags(reader, node),
+        None => Some(BTreeMap::new()),
+    };
+    let dns = reader.required(merged, "dns", "{...}").and_then(|node| read_dns(reader, node, region.as_deref()));
+    let network = reader
+        .required(merged, "network", "{vpc_cidr: 10.20.0.0/16}")
+        .and_then(|node| read_network(reader, node, region.as_deref()));
+    let storage = match merged.get("storage") {
+        Some(node) => read_storage(reader, node),
+        None => Some(Storage { retain: true }),
+    };
+    let hub = reader.required(merged, "hub", "{platform: ecs}").and_then(|node| read_hub(reader, node));
+
+    if reader.errors.len() > errors_before {
+        return None;
+    }
+    Some(Deployment {
+        project: project?,
+        env: env.to_string(),
+        account: account?,
+        region: region?,
+        tags: tags?,
+        dns: dns?,
+        network: network?,
+        storage: storage?,
+        hub: hub?,
+    })
+}
+
+fn read_region(reader: &mut Reader<'_>, node: &Node) -> Option<String> {
+    let text = reader.string(node, "eu-west-1")?;
+    if REGIONS.contains(&text) {
+        return Some(text.to_string());
+    }
+    let hint = match did_you_mean(text, REGIONS) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => "use an AWS region name such as `eu-west-1` or `us-east-1`".to_string(),
+    };
+    reader.error(node, format!("\"{text}\" is not an AWS region"), hint);
+    None
+}
+
+fn read_tags(reader: &mut Reader<'_>, node: &Node) -> Option<BTreeMap<String, String>> {
+    let Some(entries) = node.entries() else {
+        reader.wrong_type(node, "a mapping of tag names to values", "{team: research}");
+        return None;
+    };
+    let mut tags = BTreeMap::new();
+    let mut valid = true;
+    for entry in entries {
+        let value = match &entry.node.value {
+            Value::Str(text) => text.clone(),
+            Value::Int(number) => number.to_string(),
+            Value::Bool(flag) => flag.to_string(),
+            _ => {
+                reader.wrong_type(&entry.node, "a tag value (string)", "research");
+                valid = false;
+                continue;
+            }
+        };
+        if entry.key.to_ascii_lowercase().starts_with("aws:") {
+            reader.error_at(entry.key_pos, &entry.node.path, "tag keys starting with `aws:` are reserved by AWS", "choose another key");
+            valid = false;
+        } else if entry.key.is_empty() || entry.key.len() > 128 || value.len() > 256 {
+            reader.error_at(entry.key_pos, &entry.node.path, "tag key or value is too long", "tag keys have 1-128 characters, values at most 256");
+            valid = false;
+        }
+        tags.insert(entry.key.clone(), value);
+    }
+    if tags.len() > 40 {
+        reader.error(node, format!("{} tags given", tags.len()), "keep at most 40, so AWS's limit of 50 leaves room for hubctl's own");
+        valid = false;
+    }
+    valid.then_some(tags)
+}
+
+fn partition(region: Option<&str>) -> &'static str {
+    match region {
+        Some(region) if region.starts_with("cn-") => "aws-cn",
+        Some(region) if region.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    }
+}
+
+fn read_dns(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Dns> {
+    reader.mapping(node, DNS_KEYS, "{parent_zone: example.com}")?;
+    let parent_zone = reader.required(node, "parent_zone", "example.com").and_then(|n| reader.dns_name(n, "example.com"));
+    let parent_account = reader.required(node, "parent_account", "\"111111111111\"").and_then(|n| reader.account(n));
+    let subzone_node = reader.required(node, "subzone", "dev.example.com");
+    let subzone = subzone_node.and_then(|n| reader.dns_name(n, "dev.example.com"));
+    let hub_host_node = reader.required(node, "hub_host", "hub.dev.example.com");
+    let hub_host = hub_host_node.and_then(|n| reader.dns_name(n, "hub.dev.example.com"));
+    let role_node = reader.required(node, "delegation_role", "DomainOperatorRole");
+
+    if let (Some(parent), Some(sub), Some(sub_node)) = (&parent_zone, &subzone, subzone_node) {
+        if !sub.is_strictly_below(parent) {
+            reader.error(
+                sub_node,
+                format!("\"{sub}\" is not a child of parent_zone \"{parent}\""),
+                format!("use a name ending in \".{parent}\", e.g. \"dev.{parent}\""),
+            );
+        }
+    }
+    if let (Some(sub), Some(host), Some(host_node)) = (&subzone, &hub_host, hub_host_node) {
+        if !host.is_within(sub) {
+            reader.error(
+                host_node,
+                format!("\"{host}\" is not inside subzone \"{sub}\""),
+                format!("use \"{sub}\" or a name ending in \".{sub}\", e.g. \"hub.{sub}\""),
+            );
+        }
+    }
+    let delegation_role = match (role_node, &parent_account) {
+        (Some(role_node), Some(account)) => read_role(reader, role_node, account, partition(region)),
+        _ => None,
+    };
+    Some(Dns {
+        parent_zone: parent_zone?,
+        parent_account: parent_account?,
+        delegation_role: delegation_role?,
+        subzone: subzone?,
+        hub_host: hub_host?,
+    })
+}
+
+fn valid_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn read_role(reader: &mut Reader<'_>, node: &Node, parent_account: &AccountId, partition: &str) -> Option<RoleRef> {
+    let text = reader.string(node, "DomainOperatorRole")?;
+    if !text.starts_with("arn:") {
+        if valid_role_name(text) {
+            return Some(RoleRef {
+                arn: format!("arn:{partition}:iam::{parent_account}:role/{text}"),
+                path: "/".to_string(),
+                name: text.to_string(),
+            });
+        }
+        reader.error(
+            node,
+            format!("\"{text}\" is not an IAM role name"),
+            "a role name has 1-64 characters from a-z A-Z 0-9 and +=,.@_-; or give the role's ARN",
+        );
+        return None;
+    }
+    let fix = format!("write `arn:{partition}:iam::{parent_account}:role/DomainOperatorRole` or just the role name");
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [_, arn_partition, service, arn_region, account, resource] = parts[..] else {
+        reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
+        return None;
+    };
+    let Some(role_path_and_name) = resource.strip_prefix("role/") else {
+        reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
+        return None;
+    };
+    if !["aws", "aws-cn", "aws-us-gov"].contains(&arn_partition) || service != "iam" || !arn_region.is_empty() {
+        reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
+        return None;
+    }
+    if account != parent_account.as_str() {
+        reader.error(
+            node,
+            format!("role ARN is in account {account}, not in parent_account {parent_account}"),
+            "the delegation role lives in the parent DNS account; fix the ARN or parent_account",
+        );
+        return None;
+    }
+    let (path, name) = match role_path_and_name.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_string(), role_path_and_name),
+    };
+    if !valid_role_name(name) {
+        reader.error(node, format!("\"{name}\" is not an IAM role name"), fix);
+        return None;
+    }
+    Some(RoleRef { arn: text.to_string(), path, name: name.to_string() })
+}
+
+fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Network> {
+    reader.mapping(node, NETWORK_KEYS, "{vpc_cidr: 10.20.0.0/16}")?;
+    let vpc_cidr = reader.required(node, "vpc_cidr", "10.20.0.0/16").and_then(|n| {
+        let text = reader.string(n, "10.20.0.0/16")?;
+        match Cidr::parse(text) {
+            Ok(cidr) if (16..=24).contains(&cidr.prefix) => Some(cidr),
+            Ok(cidr) => {
+                reader.error(n, format!("\"{text}\" is a /{}", cidr.prefix), "a VPC is between /16 and /24, e.g. `10.20.0.0/16`");
+                None
+            }
+            Err(problem) => {
+                reader.error(n, format!("\"{text}\" {problem}"), "write a network such as `10.20.0.0/16`");
+                None
+            }
+        }
+    });
+    let availability_zones = match node.get("availability_zones") {
+        None => Some(AvailabilityZones::Count(2)),
+        Some(n) => read_zones(reader, n, region),
+    };
+    let nat_gateways = match node.get("nat_gateways") {
+        None => Some(1),
+        Some(n) => match (&n.value, &availability_zones) {
+            (Value::Int(count), Some(zones)) if *count >= 1 && (*count as usize) <= zones.len() => Some(*count as usize),
+            (Value::Int(count), Some(zones)) => {
+                reader.error(
+                    n,
+                    format!("{count} NAT gateways for {} availability zones", zones.len()),
+                    format!("use 1 (cheapest) to {} (one per zone, survives a zone outage)", zones.len()),
+                );
+                None
+            }
+            (Value::Int(_), None) => None,
+            _ => {
+                reader.wrong_type(n, "a whole number", "1");
+                None
+            }
+        },
+    };
+    // Room for 2 subnets per zone, each at most a /28 (AWS's smallest subnet).
+    if let (Some(cidr), Some(zones)) = (&vpc_cidr, &availability_zones) {
+        if cidr.prefix + subnet_bits(zones.len()) > 28 {
+            if let Some(n) = node.get("vpc_cidr") {
+                reader.error(n, format!("{cidr} is too small for {} zones", zones.len()), "use a larger VPC or fewer zones");
+            }
+        }
+    }
+    Some(Network { vpc_cidr: vpc_cidr?, availability_zones: availability_zones?, nat_gateways: nat_gateways? })
+}
+
+/// Extra prefix bits that split a VPC into one public and one private subnet per zone.
+pub fn subnet_bits(n_zones: usize) -> u8 {
+    let n_subnets = 2 * n_zones;
+    let mut bits = 0u8;
+    while (1usize << bits) < n_subnets {
+        bits += 1;
+    }
+    bits
+}
+
+fn read_zones(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<AvailabilityZones> {
+    const FIX: &str = "give a count from 2 to 6, or a list of 2 to 6 zone names such as `[eu-west-1a, eu-west-1b]`";
+    match &node.value {
+        Value::Int(count) if (2..=6).contains(count) => Some(AvailabilityZones::Count(*count as usize)),
+        Value::Int(count) => {
+            reader.error(node, format!("{count} availability zones"), FIX);
+            None
+        }
+        Value::Seq(items) => {
+            if !(2..=6).contains(&items.len()) {
+                reader.error(node, format!("{} availability zones listed", items.len()), FIX);
+                return None;
+            }
+            let mut names = Vec::new();
+            for item in items {
+                let name = reader.string(item, "eu-west-1a")?;
+                let in_region = region.is_none_or(|region| {
+                    name.strip_prefix(region).is_some_and(|rest| rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase()))
+                });
+                if !in_region {
+                    reader.error(
+                        item,
+                        format!("\"{name}\" is not an availability zone of {}", region.unwrap_or("the region")),
+                        format!("zone names are the region plus a letter, e.g. `{}a`", region.unwrap_or("eu-west-1")),
+                    );
+                    return None;
+                }
+                if names.iter().any(|existing| existing == name) {
+                    reader.error(item, format!("\"{name}\" is listed twice"), "list each zone once");
+                    return None;
+                }
+                names.push(name.to_string());
+            }
+            Some(AvailabilityZones::Named(names))
+        }
+        _ => {
+            reader.wrong_type(node, "a count or a list of zone names", "2");
+            None
+        }
+    }
+}
+
+fn read_storage(reader: &mut Reader<'_>, node: &Node) -> Option<Storage> {
+    reader.mapping(node, STORAGE_KEYS, "{retain: true}")?;
+    let retain = match node.get("retain") {
+        None => true,
+        Some(n) => match n.value {
+            Value::Bool(flag) => flag,
+            _ => {
+                reader.wrong_type(n, "true or false", "true");
+                return None;
+            }
+        },
+    };
+    Some(Storage { retain })
+}
+
+fn read_hub(reader: &mut Reader<'_>, node: &Node) -> Option<Hub> {
+    reader.mapping(node, HUB_KEYS, "{platform: ecs}")?;
+    let platform_node = reader.required(node, "platform", "ecs")?;
+    let platform = match reader.string(platform_node, "ecs")? {
+        "ecs" => Platform::Ecs,
+        "eks" => Platform::Eks,
+        other => {
+            reader.error(platform_node, format!("\"{other}\" is not a platform"), "use `ecs` (Fargate) or `eks`");
+            return None;
+        }
+    };
+    Some(Hub { platform })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        assert_eq!(did_you_mean("subzon", DNS_KEYS), Some("subzone"));
+        assert_eq!(did_you_mean("vpc_cdir", NETWORK_KEYS), Some("vpc_cidr"));
+        assert_eq!(did_you_mean("banana", DNS_KEYS), None);
+    }
+
+    #[test]
+    fn secret_keys_are_recognised() {
+        assert!(looks_secret("client_secret"));
+        assert!(looks_secret("db_password"));
+        assert!(!looks_secret("client_secret_arn"));
+        assert!(!looks_secret("subzone"));
+    }
+
+    #[test]
+    fn subnet_bits_fit_two_subnets_per_zone() {
+        assert_eq!(subnet_bits(2), 2);
+        assert_eq!(subnet_bits(3), 3);
+        assert_eq!(subnet_bits(6), 4);
+    }
+}

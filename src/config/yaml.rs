@@ -1,0 +1,208 @@
+//! A YAML tree that remembers where every value was written.
+//!
+//! saphyr parses the text into `MarkedYaml`; this module turns that into [`Node`], an owned
+//! tree whose every value carries its line, column and key path. The path is the one the user
+//! wrote (`environments.prod.dns.subzone`), so a value merged from an overlay still points at
+//! its own line when a rule rejects it long after parsing.
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+/// A position in the config file: 1-based line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+}
+
+/// One value of the document with its origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Where the value starts.
+    pub pos: Pos,
+    /// Key path as written, e.g. `environments.dev.dns.subzone` or `hub.admins[1]`.
+    pub path: String,
+    /// The value.
+    pub value: Value,
+}
+
+/// The shapes a YAML value can take after parsing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// Any string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping with string keys, in document order.
+    Map(Vec<Entry>),
+}
+
+/// A key of a mapping with the key's own position and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The key text.
+    pub key: String,
+    /// Where the key is written.
+    pub key_pos: Pos,
+    /// The value under the key.
+    pub node: Node,
+}
+
+/// A syntax error with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Where the parser stopped.
+    pub pos: Pos,
+    /// The parser's description.
+    pub message: String,
+}
+
+impl Value {
+    /// The name used in "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The entries when this is a mapping.
+    pub fn entries(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()?.iter().find(|e| e.key == key).map(|e| &e.node)
+    }
+}
+
+fn pos_of(marked: &MarkedYaml<'_>) -> Pos {
+    let start = marked.span.start;
+    Pos { line: start.line(), col: start.col() + 1 }
+}
+
+fn child_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// Parses one YAML document into a [`Node`]. An empty file is an empty mapping.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let documents = MarkedYaml::load_from_str(text).map_err(|err| SyntaxError {
+        pos: Pos { line: err.marker().line(), col: err.marker().col() + 1 },
+        message: err.info().to_string(),
+    })?;
+    match documents.len() {
+        0 => Ok(Node { pos: Pos { line: 1, col: 1 }, path: String::new(), value: Value::Map(vec![]) }),
+        1 => convert(&documents[0], String::new()),
+        _ => Err(SyntaxError {
+            pos: pos_of(&documents[1]),
+            message: "the config holds more than one YAML document; keep one (remove the `---` separator)"
+                .to_string(),
+        }),
+    }
+}
+
+fn convert(marked: &MarkedYaml<'_>, path: String) -> Result<Node, SyntaxError> {
+    let pos = pos_of(marked);
+    let value = match &marked.data {
+        YamlData::Value(scalar) => scalar_value(scalar),
+        YamlData::Representation(text, _, _) => Value::Str(text.to_string()),
+        YamlData::Sequence(items) => Value::Seq(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| convert(item, format!("{path}[{index}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        YamlData::Mapping(mapping) => {
+            let mut entries = Vec::with_capacity(mapping.len());
+            for (key, value) in mapping {
+                let key_text = match &key.data {
+                    YamlData::Value(Scalar::String(text)) => text.to_string(),
+                    YamlData::Value(Scalar::Integer(number)) => number.to_string(),
+                    YamlData::Value(Scalar::Boolean(flag)) => flag.to_string(),
+                    _ => {
+                        return Err(SyntaxError {
+                            pos: pos_of(key),
+                            message: "mapping keys must be plain words".to_string(),
+                        })
+                    }
+                };
+                let node = convert(value, child_path(&path, &key_text))?;
+                entries.push(Entry { key: key_text, key_pos: pos_of(key), node });
+            }
+            Value::Map(entries)
+        }
+        YamlData::Tagged(_, inner) => return convert(inner, path),
+        YamlData::Alias(_) => {
+            return Err(SyntaxError {
+                pos,
+                message: "YAML aliases (*name) are not supported; write the value out".to_string(),
+            })
+        }
+        YamlData::BadValue => {
+            return Err(SyntaxError { pos, message: "this value cannot be read".to_string() })
+        }
+    };
+    Ok(Node { pos, path, value })
+}
+
+fn scalar_value(scalar: &Scalar<'_>) -> Value {
+    match scalar {
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(flag) => Value::Bool(*flag),
+        Scalar::Integer(number) => Value::Int(*number),
+        Scalar::FloatingPoint(number) => Value::Float(number.into_inner()),
+        Scalar::String(text) => Value::Str(text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_keep_line_column_and_path() {
+        let node = parse("project: demo\ndns:\n  subzone: dev.example.com\n").unwrap();
+        let subzone = node.get("dns").and_then(|dns| dns.get("subzone")).unwrap();
+        assert_eq!(subzone.pos, Pos { line: 3, col: 12 });
+        assert_eq!(subzone.path, "dns.subzone");
+        assert_eq!(subzone.value, Value::Str("dev.example.com".into()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_syntax_errors() {
+        let err = parse("project: a\nproject: b\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+        assert!(err.message.contains("duplicated key"), "{}", err.message);
+    }
+
+    #[test]
+    fn empty_file_is_empty_mapping() {
+        assert_eq!(parse("").unwrap().entries().map(<[Entry]>::len), Some(0));
+    }
+}

@@ -1,0 +1,302 @@
+//! The validated deployment model: only valid states, no serde, no I/O.
+//!
+//! `config` builds these values after checking every rule; `stacks` reads them and never
+//! re-checks. Newtypes carry the proofs (`AccountId` is twelve digits, `Cidr` is a network
+//! address with its host bits clear, `DnsName` is lowercase without a trailing dot).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One environment of one project: everything the stacks need, merged and checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deployment {
+    /// Stack-name prefix.
+    pub project: String,
+    /// Environment name (`dev`, `prod`, ...).
+    pub env: String,
+    /// The workload account this environment deploys into.
+    pub account: AccountId,
+    /// AWS region of every stack.
+    pub region: String,
+    /// Tags for every stack (CloudFormation propagates stack tags to taggable resources).
+    pub tags: BTreeMap<String, String>,
+    /// The environment's DNS.
+    pub dns: Dns,
+    /// The VPC layout.
+    pub network: Network,
+    /// Storage settings.
+    pub storage: Storage,
+    /// The hub.
+    pub hub: Hub,
+}
+
+/// DNS settings: the subzone in the workload account and its parent in the DNS account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dns {
+    /// The company zone that delegates to us, in the parent account.
+    pub parent_zone: DnsName,
+    /// The account holding `parent_zone`.
+    pub parent_account: AccountId,
+    /// The role in `parent_account` that writes the NS record.
+    pub delegation_role: RoleRef,
+    /// The environment's own public zone, a strict child of `parent_zone`.
+    pub subzone: DnsName,
+    /// The hub's host name, inside `subzone`.
+    pub hub_host: DnsName,
+}
+
+/// A role in the parent account, by name or by ARN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleRef {
+    /// The full role ARN.
+    pub arn: String,
+    /// The role's path (`/` unless the ARN carries one).
+    pub path: String,
+    /// The role's name.
+    pub name: String,
+}
+
+/// The VPC layout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// The VPC's address range.
+    pub vpc_cidr: Cidr,
+    /// How the availability zones are chosen.
+    pub availability_zones: AvailabilityZones,
+    /// Number of NAT gateways, 1 to the number of zones.
+    pub nat_gateways: usize,
+}
+
+/// Availability zones: the first N of the region, or an explicit list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AvailabilityZones {
+    /// The first N zones `Fn::GetAZs` returns.
+    Count(usize),
+    /// These zones, in this order.
+    Named(Vec<String>),
+}
+
+impl AvailabilityZones {
+    /// How many zones the VPC spans.
+    pub fn len(&self) -> usize {
+        match self {
+            AvailabilityZones::Count(count) => *count,
+            AvailabilityZones::Named(names) => names.len(),
+        }
+    }
+
+    /// Never true: at least two zones are validated.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Storage settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storage {
+    /// Keep EFS and the KMS key when the stack is deleted or they are replaced.
+    pub retain: bool,
+}
+
+/// Hub settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hub {
+    /// Where JupyterHub runs.
+    pub platform: Platform,
+}
+
+/// Where JupyterHub runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// ECS on Fargate.
+    Ecs,
+    /// EKS.
+    Eks,
+}
+
+/// A twelve-digit AWS account id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts exactly twelve ASCII digits.
+    pub fn parse(text: &str) -> Option<AccountId> {
+        (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())).then(|| AccountId(text.to_string()))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A lowercase DNS name without the trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DnsName(String);
+
+impl DnsName {
+    /// Checks RFC 1035 host-name syntax: 2+ labels of `a-z0-9-`, 1..=63 each, no leading or
+    /// trailing hyphen, 253 characters at most. Returns what is wrong otherwise.
+    pub fn parse(text: &str) -> Result<DnsName, String> {
+        if text.ends_with('.') {
+            return Err("has a trailing dot; write it without".to_string());
+        }
+        if text.len() > 253 {
+            return Err("is longer than 253 characters".to_string());
+        }
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err("has uppercase letters; DNS names here are lowercase".to_string());
+        }
+        let labels: Vec<&str> = text.split('.').collect();
+        if labels.len() < 2 {
+            return Err("is not a fully qualified name (it needs a dot)".to_string());
+        }
+        for label in &labels {
+            if label.is_empty() || label.len() > 63 {
+                return Err(format!("has a label of {} characters; each must be 1 to 63", label.len()));
+            }
+            if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(format!("label \"{label}\" may hold only a-z, 0-9 and '-'"));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(format!("label \"{label}\" starts or ends with '-'"));
+            }
+        }
+        Ok(DnsName(text.to_string()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when `self` is `other` or lies below it.
+    pub fn is_within(&self, other: &DnsName) -> bool {
+        self == other || self.is_strictly_below(other)
+    }
+
+    /// True when `self` lies below `other` (and is not `other` itself).
+    pub fn is_strictly_below(&self, other: &DnsName) -> bool {
+        self.0.len() > other.0.len() + 1
+            && self.0.ends_with(other.as_str())
+            && self.0.as_bytes()[self.0.len() - other.0.len() - 1] == b'.'
+    }
+}
+
+impl fmt::Display for DnsName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An IPv4 network in CIDR notation with its host bits clear.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address.
+    pub address: u32,
+    /// The prefix length.
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n`. A set host bit is an error that names the network meant.
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let (address_text, prefix_text) =
+            text.split_once('/').ok_or_else(|| "is not in CIDR notation (a.b.c.d/n)".to_string())?;
+        let octets: Vec<&str> = address_text.split('.').collect();
+        if octets.len() != 4 {
+            return Err("is not in CIDR notation (a.b.c.d/n)".to_string());
+        }
+        let mut address = 0u32;
+        for octet in octets {
+            let value: u8 = octet
+                .parse()
+                .map_err(|_| format!("has \"{octet}\" where an octet 0-255 belongs"))?;
+            address = (address << 8) | u32::from(value);
+        }
+        let prefix: u8 = prefix_text
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("has prefix \"/{prefix_text}\"; it must be 0 to 32"))?;
+        let cidr = Cidr { address, prefix };
+        let network = Cidr { address: address & cidr.mask(), prefix };
+        if network.address != address {
+            return Err(format!("has host bits set; the network is {network}"));
+        }
+        Ok(cidr)
+    }
+
+    fn mask(&self) -> u32 {
+        if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        }
+    }
+
+    /// The `index`-th subnet with `extra_bits` more prefix bits.
+    pub fn subnet(&self, extra_bits: u8, index: u32) -> Cidr {
+        let prefix = self.prefix + extra_bits;
+        Cidr { address: self.address | (index << (32 - prefix)), prefix }
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.address.to_be_bytes();
+        write!(f, "{a}.{b}.{c}.{d}/{}", self.prefix)
+    }
+}
+
+impl Deployment {
+    /// `<project>-<env>-<stack>`.
+    pub fn stack_name(&self, stack: &str) -> String {
+        format!("{}-{}-{}", self.project, self.env, stack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_rejects_host_bits_and_names_the_network() {
+        assert_eq!(Cidr::parse("10.0.0.1/16").unwrap_err(), "has host bits set; the network is 10.0.0.0/16");
+        assert_eq!(Cidr::parse("10.20.0.0/16").unwrap().to_string(), "10.20.0.0/16");
+        assert!(Cidr::parse("10.0.0.256/16").is_err());
+        assert!(Cidr::parse("10.0.0.0").is_err());
+    }
+
+    #[test]
+    fn subnets_are_carved_in_order() {
+        let vpc = Cidr::parse("10.20.0.0/16").unwrap();
+        assert_eq!(vpc.subnet(2, 0).to_string(), "10.20.0.0/18");
+        assert_eq!(vpc.subnet(2, 3).to_string(), "10.20.192.0/18");
+    }
+
+    #[test]
+    fn dns_names_nest_on_label_boundaries() {
+        let parent = DnsName::parse("example.com").unwrap();
+        assert!(DnsName::parse("dev.example.com").unwrap().is_strictly_below(&parent));
+        assert!(!DnsName::parse("badexample.com").unwrap().is_strictly_below(&parent));
+        assert!(!parent.is_strictly_below(&parent));
+        assert!(parent.is_within(&parent));
+        assert!(DnsName::parse("Example.com").is_err());
+        assert!(DnsName::parse("example.com.").is_err());
+        assert!(DnsName::parse("-a.example.com").is_err());
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(AccountId::parse("123456789012").is_some());
+        assert!(AccountId::parse("12345678901").is_none());
+        assert!(AccountId::parse("12345678901a").is_none());
+    }
+}

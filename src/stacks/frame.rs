@@ -1,0 +1,307 @@
+//! The frame stack: VPC, subnets, NAT, flow logs, the KMS key and the EFS home file system.
+//!
+//! Subnets: the VPC is split into 2·N equal blocks (N zones); private subnets take the
+//! first N blocks, public subnets the next N, so addresses are stable when a zone is added
+//! only if the split size stays the same (documented in the README).
+
+use crate::cfn::iam::{PolicyDocument, Principal, Statement};
+use crate::cfn::resources::{
+    BackupPolicy, Eip, FileSystem, FileSystemTag, FlowLog, InlinePolicy, InternetGateway, KmsAlias, KmsKey,
+    LifecyclePolicy, LogGroup, MountTarget, NatGateway, Role, Route, RouteTable, SecurityGroup, SecurityGroupRule,
+    Subnet, SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
+};
+use crate::cfn::{Expr, Resource, Template};
+use crate::config::read::subnet_bits;
+use crate::model::{AvailabilityZones, Deployment};
+
+/// Log retention for every log group hubctl creates (one year, the usual audit floor).
+pub const LOG_RETENTION_DAYS: u32 = 365;
+
+/// Outputs other stacks are wired to.
+pub mod outputs {
+    /// The VPC id.
+    pub const VPC_ID: &str = "VpcId";
+    /// The VPC's CIDR block.
+    pub const VPC_CIDR: &str = "VpcCidr";
+    /// Public subnet ids, comma-separated, in zone order.
+    pub const PUBLIC_SUBNET_IDS: &str = "PublicSubnetIds";
+    /// Private subnet ids, comma-separated, in zone order.
+    pub const PRIVATE_SUBNET_IDS: &str = "PrivateSubnetIds";
+    /// The EFS file system id.
+    pub const FILE_SYSTEM_ID: &str = "FileSystemId";
+    /// The security group of the EFS mount targets.
+    pub const FILE_SYSTEM_SECURITY_GROUP_ID: &str = "FileSystemSecurityGroupId";
+    /// The ARN of the environment's KMS key.
+    pub const KMS_KEY_ARN: &str = "KmsKeyArn";
+}
+
+fn zone(deployment: &Deployment, index: usize) -> Expr {
+    match &deployment.network.availability_zones {
+        AvailabilityZones::Count(_) => Expr::Select(index as u32, Box::new(Expr::GetAZs(String::new()))),
+        AvailabilityZones::Named(names) => Expr::from(names[index].as_str()),
+    }
+}
+
+/// The frame template of one environment.
+pub fn template(deployment: &Deployment) -> Template {
+    let name = deployment.stack_name("frame");
+    let n_zones = deployment.network.availability_zones.len();
+    let mut template = Template::new(format!(
+        "hubctl {name}: VPC over {n_zones} zones, {} NAT gateway(s), flow logs, KMS key, encrypted EFS",
+        deployment.network.nat_gateways
+    ));
+    let prefix = format!("{}-{}", deployment.project, deployment.env);
+
+    add_key(&mut template, deployment, &prefix);
+    add_network(&mut template, deployment, &prefix);
+    add_flow_logs(&mut template);
+    add_file_system(&mut template, deployment, &prefix);
+
+    let ids = |kind: &str| {
+        Expr::join(",", (1..=n_zones).map(|i| Expr::reference(&format!("{kind}Subnet{i}"))).collect())
+    };
+    template.output(outputs::VPC_ID, "The VPC", Expr::reference("Vpc"));
+    template.output(outputs::VPC_CIDR, "The VPC's address range", Expr::get_att("Vpc", "CidrBlock"));
+    template.output(outputs::PUBLIC_SUBNET_IDS, "Public subnets, one per zone, comma-separated", ids("Public"));
+    template.output(outputs::PRIVATE_SUBNET_IDS, "Private subnets, one per zone, comma-separated", ids("Private"));
+    template.output(outputs::FILE_SYSTEM_ID, "EFS file system for user homes", Expr::reference("FileSystem"));
+    template.output(
+        outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
+        "Security group of the EFS mount targets",
+        Expr::get_att("FileSystemSecurityGroup", "GroupId"),
+    );
+    template.output(outputs::KMS_KEY_ARN, "KMS key for logs, EFS and secrets", Expr::get_att("Key", "Arn"));
+    template
+}
+
+fn add_key(template: &mut Template, deployment: &Deployment, prefix: &str) {
+    let policy = PolicyDocument::new(vec![
+        Statement::allow("AccountAdministersKey", &["kms:*"], vec!["*".into()])
+            .principal(Principal::aws(vec![Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")])),
+        Statement::allow(
+            "CloudWatchLogsOfThisAccount",
+            &["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            vec!["*".into()],
+        )
+        .principal(Principal { service: vec![Expr::sub("logs.${AWS::Region}.amazonaws.com")], ..Principal::default() })
+        .when(
+            "ArnLike",
+            "kms:EncryptionContext:aws:logs:arn",
+            Expr::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"),
+        ),
+    ]);
+    template
+        .add(
+            "Key",
+            Resource::new(KmsKey {
+                description: format!("{prefix}: encrypts EFS, logs and secrets"),
+                enable_key_rotation: true,
+                key_policy: Some(policy),
+                tags: Tag::name(prefix),
+            }),
+        )
+        .keep_on_delete(deployment.storage.retain);
+    template.add(
+        "KeyAlias",
+        Resource::new(KmsAlias { alias_name: format!("alias/{prefix}").into(), target_key_id: Expr::reference("Key") }),
+    );
+}
+
+fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
+    let network = &deployment.network;
+    let n_zones = network.availability_zones.len();
+    let bits = subnet_bits(n_zones);
+    let vpc_id = || Some(Expr::reference("Vpc"));
+    let named_zones = matches!(network.availability_zones, AvailabilityZones::Named(_));
+
+    template.add(
+        "Vpc",
+        Resource::new(Vpc {
+            cidr_block: network.vpc_cidr.to_string(),
+            enable_dns_hostnames: true,
+            enable_dns_support: true,
+            tags: Tag::name(prefix),
+        }),
+    );
+    template.add("InternetGateway", Resource::new(InternetGateway { tags: Tag::name(prefix) }));
+    template.add(
+        "InternetGatewayAttachment",
+        Resource::new(VpcGatewayAttachment {
+            internet_gateway_id: Some(Expr::reference("InternetGateway")),
+            vpc_id: vpc_id(),
+        }),
+    );
+    template.add("PublicRouteTable", Resource::new(RouteTable { vpc_id: vpc_id(), tags: Tag::name(format!("{prefix}-public")) }));
+    template
+        .add(
+            "PublicDefaultRoute",
+            Resource::new(Route {
+                route_table_id: Some(Expr::reference("PublicRouteTable")),
+                destination_cidr_block: "0.0.0.0/0".to_string(),
+                gateway_id: Some(Expr::reference("InternetGateway")),
+                nat_gateway_id: None,
+            }),
+        )
+        .depends_on("InternetGatewayAttachment");
+
+    for zone_index in 0..n_zones {
+        let n = zone_index + 1;
+        for (kind, block, public) in [("Private", zone_index, false), ("Public", n_zones + zone_index, true)] {
+            let subnet = template.add(
+                &format!("{kind}Subnet{n}"),
+                Resource::new(Subnet {
+                    availability_zone: Some(zone(deployment, zone_index)),
+                    cidr_block: network.vpc_cidr.subnet(bits, block as u32).to_string(),
+                    map_public_ip_on_launch: false,
+                    vpc_id: vpc_id(),
+                    tags: Tag::name(format!("{prefix}-{}-{n}", kind.to_lowercase())),
+                }),
+            );
+            if named_zones {
+                subnet.ignore_cfn_lint("W3010", "zones are named explicitly in network.availability_zones");
+            }
+            let route_table = if public { "PublicRouteTable".to_string() } else { format!("PrivateRouteTable{n}") };
+            template.add(
+                &format!("{kind}Subnet{n}RouteTableAssociation"),
+                Resource::new(SubnetRouteTableAssociation {
+                    route_table_id: Some(Expr::reference(&route_table)),
+                    subnet_id: Some(Expr::reference(&format!("{kind}Subnet{n}"))),
+                }),
+            );
+        }
+        template.add(
+            &format!("PrivateRouteTable{n}"),
+            Resource::new(RouteTable { vpc_id: vpc_id(), tags: Tag::name(format!("{prefix}-private-{n}")) }),
+        );
+        let nat = zone_index % network.nat_gateways + 1;
+        template.add(
+            &format!("PrivateDefaultRoute{n}"),
+            Resource::new(Route {
+                route_table_id: Some(Expr::reference(&format!("PrivateRouteTable{n}"))),
+                destination_cidr_block: "0.0.0.0/0".to_string(),
+                gateway_id: None,
+                nat_gateway_id: Some(Expr::reference(&format!("NatGateway{nat}"))),
+            }),
+        );
+    }
+    for n in 1..=network.nat_gateways {
+        template
+            .add(&format!("NatEip{n}"), Resource::new(Eip { domain: "vpc".to_string(), tags: Tag::name(format!("{prefix}-nat-{n}")) }))
+            .depends_on("InternetGatewayAttachment");
+        template.add(
+            &format!("NatGateway{n}"),
+            Resource::new(NatGateway {
+                allocation_id: Some(Expr::get_att(&format!("NatEip{n}"), "AllocationId")),
+                subnet_id: Some(Expr::reference(&format!("PublicSubnet{n}"))),
+                tags: Tag::name(format!("{prefix}-nat-{n}")),
+            }),
+        );
+    }
+}
+
+fn add_flow_logs(template: &mut Template) {
+    template.add(
+        "FlowLogGroup",
+        Resource::new(LogGroup {
+            kms_key_id: Some(Expr::get_att("Key", "Arn")),
+            log_group_name: None,
+            retention_in_days: LOG_RETENTION_DAYS,
+            tags: Vec::new(),
+        }),
+    );
+    let trust = PolicyDocument::new(vec![Statement::allow("FlowLogsOfThisAccount", &["sts:AssumeRole"], vec![])
+        .principal(Principal::service("vpc-flow-logs.amazonaws.com"))
+        .when("StringEquals", "aws:SourceAccount", Expr::reference("AWS::AccountId"))
+        .when(
+            "ArnLike",
+            "aws:SourceArn",
+            Expr::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
+        )]);
+    template.add(
+        "FlowLogRole",
+        Resource::new(Role {
+            assume_role_policy_document: Some(trust),
+            description: "Lets VPC flow logs write to the stack's flow log group only".to_string(),
+            policies: vec![InlinePolicy {
+                policy_name: "WriteFlowLogs".to_string(),
+                policy_document: PolicyDocument::new(vec![Statement::allow(
+                    "WriteToFlowLogGroup",
+                    &["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    vec![Expr::get_att("FlowLogGroup", "Arn")],
+                )]),
+            }],
+            ..Role::default()
+        }),
+    );
+    template.add(
+        "FlowLog",
+        Resource::new(FlowLog {
+            deliver_logs_permission_arn: Some(Expr::get_att("FlowLogRole", "Arn")),
+            log_destination_type: "cloud-watch-logs".to_string(),
+            log_group_name: Some(Expr::reference("FlowLogGroup")),
+            resource_id: Some(Expr::reference("Vpc")),
+            resource_type: "VPC".to_string(),
+            traffic_type: "ALL".to_string(),
+            tags: Vec::new(),
+        }),
+    );
+}
+
+fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &str) {
+    let n_zones = deployment.network.availability_zones.len();
+    let file_system_policy = PolicyDocument::new(vec![
+        Statement::deny("DenyUnencryptedTransport", &["*"], vec!["*".into()])
+            .principal(Principal::aws(vec!["*".into()]))
+            .when("Bool", "aws:SecureTransport", "false".into()),
+        Statement::allow(
+            "MountThroughMountTargetsOnly",
+            &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            vec!["*".into()],
+        )
+        .principal(Principal::aws(vec!["*".into()]))
+        .when("Bool", "elasticfilesystem:AccessedViaMountTarget", "true".into()),
+    ]);
+    template
+        .add(
+            "FileSystem",
+            Resource::new(FileSystem {
+                backup_policy: Some(BackupPolicy { status: "ENABLED".to_string() }),
+                encrypted: true,
+                file_system_policy: Some(file_system_policy),
+                file_system_tags: vec![FileSystemTag { key: "Name".to_string(), value: format!("{prefix}-home").into() }],
+                kms_key_id: Some(Expr::get_att("Key", "Arn")),
+                lifecycle_policies: vec![
+                    LifecyclePolicy { transition_to_i_a: Some("AFTER_30_DAYS".to_string()), transition_to_primary_storage_class: None },
+                    LifecyclePolicy { transition_to_i_a: None, transition_to_primary_storage_class: Some("AFTER_1_ACCESS".to_string()) },
+                ],
+                performance_mode: "generalPurpose".to_string(),
+                throughput_mode: "elastic".to_string(),
+            }),
+        )
+        .keep_on_delete(deployment.storage.retain);
+    template.add(
+        "FileSystemSecurityGroup",
+        Resource::new(SecurityGroup {
+            group_description: format!("{prefix} EFS mount targets - NFS only from the hub stack security groups"),
+            vpc_id: Some(Expr::reference("Vpc")),
+            security_group_ingress: Vec::new(),
+            security_group_egress: vec![SecurityGroupRule {
+                description: "No egress: mount targets only answer".to_string(),
+                ip_protocol: "-1".to_string(),
+                cidr_ip: Some("127.0.0.1/32".into()),
+                ..SecurityGroupRule::default()
+            }],
+            tags: Tag::name(format!("{prefix}-efs")),
+        }),
+    );
+    for n in 1..=n_zones {
+        template.add(
+            &format!("MountTarget{n}"),
+            Resource::new(MountTarget {
+                file_system_id: Some(Expr::reference("FileSystem")),
+                security_groups: vec![Expr::get_att("FileSystemSecurityGroup", "GroupId")],
+                subnet_id: Some(Expr::reference(&format!("PrivateSubnet{n}"))),
+            }),
+        );
+    }
+}

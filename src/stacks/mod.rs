@@ -1,0 +1,77 @@
+//! The stacks of one environment and the order deploy takes them in.
+//!
+//! Each stack is one file with `fn template(&Deployment) -> Template`. This module names
+//! them ([`StackId`]), lists which exist for a deployment, and records how each stack's
+//! Parameters are filled from upstream Outputs (the wiring `manifest.json` carries).
+
+pub mod delegation_role;
+pub mod dns;
+pub mod frame;
+
+use std::collections::BTreeMap;
+
+use crate::cfn::Template;
+use crate::model::Deployment;
+
+/// A stack of an environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StackId {
+    /// Network, KMS key, EFS.
+    Frame,
+    /// The environment's subzone.
+    Dns,
+}
+
+impl StackId {
+    /// The suffix of the stack name: `<project>-<env>-<suffix>`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            StackId::Frame => "frame",
+            StackId::Dns => "dns",
+        }
+    }
+}
+
+/// Where a stack parameter's value comes from at deploy time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The upstream stack.
+    pub stack: StackId,
+    /// The upstream stack's output.
+    pub output: &'static str,
+}
+
+/// One stack of an environment, ready to render.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack {
+    /// Which stack.
+    pub id: StackId,
+    /// Its template.
+    pub template: Template,
+    /// Stacks that must be deployed first.
+    pub depends_on: Vec<StackId>,
+    /// Parameter name → upstream output.
+    pub inputs: BTreeMap<String, Input>,
+    /// True when the stack waits for the subzone delegation.
+    pub after_delegation: bool,
+}
+
+/// The stacks of `deployment`, in deploy order.
+pub fn build(deployment: &Deployment) -> Vec<Stack> {
+    vec![
+        Stack {
+            id: StackId::Frame,
+            template: frame::template(deployment),
+            depends_on: Vec::new(),
+            inputs: BTreeMap::new(),
+            after_delegation: false,
+        },
+        Stack {
+            id: StackId::Dns,
+            template: dns::template(deployment),
+            depends_on: Vec::new(),
+            inputs: BTreeMap::new(),
+            after_delegation: false,
+        },
+    ]
+}

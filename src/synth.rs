@@ -1,0 +1,200 @@
+//! Config → files: every stack's template and each environment's `manifest.json`.
+//!
+//! Pure: [`render`] returns the files as relative paths and text; the caller writes them
+//! (atomically, see `output`). Same config, same bytes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cfn::template::to_canonical_json;
+use crate::model::Deployment;
+use crate::stacks::{self, dns, Stack, StackId};
+
+/// The files of one synth, by path relative to the output directory.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rendered {
+    /// Relative path → file text.
+    pub files: BTreeMap<String, String>,
+    /// One row per template, in deploy order.
+    pub summary: Vec<SummaryRow>,
+}
+
+/// One line of synth's table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryRow {
+    /// Environment, or `parent` for the parent account's template.
+    pub env: String,
+    /// Stack name.
+    pub stack: String,
+    /// Number of resources.
+    pub resources: usize,
+    /// Size of the template in bytes.
+    pub bytes: usize,
+}
+
+/// The directory of the parent DNS account's template.
+pub const PARENT_DIR: &str = "parent";
+
+/// Renders `selected` environments; the delegation-role template covers `all` of them.
+pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
+    let mut rendered = Rendered::default();
+    for deployment in selected {
+        let stacks = stacks::build(deployment);
+        for stack in &stacks {
+            let name = deployment.stack_name(stack.id.suffix());
+            let text = stack.template.to_json();
+            rendered.summary.push(SummaryRow {
+                env: deployment.env.clone(),
+                stack: name.clone(),
+                resources: stack.template.resources.len(),
+                bytes: text.len(),
+            });
+            rendered.files.insert(format!("{}/{}", deployment.env, template_file(&name)), text);
+        }
+        let manifest = manifest(deployment, &stacks);
+        rendered.files.insert(format!("{}/manifest.json", deployment.env), to_canonical_json(&manifest));
+    }
+    if let Some(template) = stacks::delegation_role::template(all) {
+        let name = delegation_role_stack_name(all);
+        let text = template.to_json();
+        rendered.summary.push(SummaryRow {
+            env: PARENT_DIR.to_string(),
+            stack: name.clone(),
+            resources: template.resources.len(),
+            bytes: text.len(),
+        });
+        rendered.files.insert(format!("{PARENT_DIR}/{}", template_file(&name)), text);
+    }
+    rendered
+}
+
+fn template_file(stack_name: &str) -> String {
+    format!("{stack_name}.template.json")
+}
+
+fn delegation_role_stack_name(all: &[&Deployment]) -> String {
+    let project = all.first().map(|d| d.project.as_str()).unwrap_or_default();
+    format!("{project}-delegation-role")
+}
+
+/// `manifest.json`: what deploy needs beyond the templates.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    format: u32,
+    project: &'a str,
+    environment: &'a str,
+    account: &'a str,
+    region: &'a str,
+    tags: BTreeMap<String, String>,
+    deploy_order: Vec<Vec<String>>,
+    stacks: Vec<ManifestStack>,
+    delegation: Delegation<'a>,
+}
+
+#[derive(Serialize)]
+struct ManifestStack {
+    id: &'static str,
+    name: String,
+    template: String,
+    depends_on: Vec<&'static str>,
+    after_delegation: bool,
+    parameters: BTreeMap<String, OutputRef>,
+}
+
+#[derive(Serialize)]
+struct OutputRef {
+    stack: &'static str,
+    output: &'static str,
+}
+
+#[derive(Serialize)]
+struct Delegation<'a> {
+    after: Vec<&'static str>,
+    subzone: &'a str,
+    zone_id: OutputRef,
+    parent_zone: &'a str,
+    parent_account: &'a str,
+    role_arn: &'a str,
+    role_template: String,
+}
+
+/// The step name of the delegation in `deploy_order`.
+pub const DELEGATION_STEP: &str = "delegation";
+
+fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
+    let mut tags = deployment.tags.clone();
+    tags.insert("hubctl:project".to_string(), deployment.project.clone());
+    tags.insert("hubctl:environment".to_string(), deployment.env.clone());
+    let delegation_after = vec![StackId::Dns.suffix()];
+    Manifest {
+        format: 1,
+        project: &deployment.project,
+        environment: &deployment.env,
+        account: deployment.account.as_str(),
+        region: &deployment.region,
+        tags,
+        deploy_order: deploy_order(stacks),
+        stacks: stacks
+            .iter()
+            .map(|stack| {
+                let name = deployment.stack_name(stack.id.suffix());
+                ManifestStack {
+                    id: stack.id.suffix(),
+                    template: template_file(&name),
+                    name,
+                    depends_on: stack.depends_on.iter().map(|id| id.suffix()).collect(),
+                    after_delegation: stack.after_delegation,
+                    parameters: stack
+                        .inputs
+                        .iter()
+                        .map(|(parameter, input)| {
+                            (parameter.clone(), OutputRef { stack: input.stack.suffix(), output: input.output })
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        delegation: Delegation {
+            after: delegation_after,
+            subzone: deployment.dns.subzone.as_str(),
+            zone_id: OutputRef { stack: StackId::Dns.suffix(), output: dns::HOSTED_ZONE_ID },
+            parent_zone: deployment.dns.parent_zone.as_str(),
+            parent_account: deployment.dns.parent_account.as_str(),
+            role_arn: &deployment.dns.delegation_role.arn,
+            role_template: format!("../{PARENT_DIR}/{}", template_file(&format!("{}-delegation-role", deployment.project))),
+        },
+    }
+}
+
+/// Steps in waves: every step of a wave can run concurrently once the waves before it are
+/// done. The delegation runs after the dns stack; stacks marked `after_delegation` wait for it.
+fn deploy_order(stacks: &[Stack]) -> Vec<Vec<String>> {
+    let mut done: Vec<&str> = Vec::new();
+    let mut waves = Vec::new();
+    let mut delegated = false;
+    loop {
+        let mut wave: Vec<&str> = stacks
+            .iter()
+            .filter(|stack| !done.contains(&stack.id.suffix()))
+            .filter(|stack| !stack.after_delegation || delegated)
+            .filter(|stack| stack.depends_on.iter().all(|dependency| done.contains(&dependency.suffix())))
+            .map(|stack| stack.id.suffix())
+            .collect();
+        if !delegated && done.contains(&StackId::Dns.suffix()) {
+            wave.push(DELEGATION_STEP);
+        }
+        if wave.is_empty() {
+            break;
+        }
+        for step in &wave {
+            if *step == DELEGATION_STEP {
+                delegated = true;
+            } else {
+                done.push(step);
+            }
+        }
+        waves.push(wave.into_iter().map(str::to_string).collect());
+    }
+    waves
+}
