@@ -15,7 +15,12 @@ use crate::{output, synth};
 #[command(name = "hubctl", version, about)]
 pub struct Cli {
     /// The config file.
-    #[arg(long, global = true, default_value = "hubctl.yaml", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "hubctl.yaml",
+        value_name = "PATH"
+    )]
     pub config: PathBuf,
     /// The command.
     #[command(subcommand)]
@@ -105,18 +110,25 @@ fn load_config(path: &Path, format: OutputFormat) -> Result<Option<Config>> {
 }
 
 fn validate(path: &Path, env: Option<&str>, format: OutputFormat) -> Result<ExitCode> {
-    let Some(config) = load_config(path, format)? else { return Ok(ExitCode::from(2)) };
+    let Some(config) = load_config(path, format)? else {
+        return Ok(ExitCode::from(2));
+    };
     let selected = config.select(env).map_err(|message| anyhow!(message))?;
     let names: Vec<&str> = selected.iter().map(|d| d.env.as_str()).collect();
     match format {
         OutputFormat::Text => println!("{}: ok, environments: {}", config.file, names.join(", ")),
-        OutputFormat::Json => println!("{}", serde_json::json!({ "ok": true, "environments": names })),
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "ok": true, "environments": names })
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn synth(path: &Path, env: Option<&str>, out: &Path, format: OutputFormat) -> Result<ExitCode> {
-    let Some(config) = load_config(path, format)? else { return Ok(ExitCode::from(2)) };
+    let Some(config) = load_config(path, format)? else {
+        return Ok(ExitCode::from(2));
+    };
     let selected = config.select(env).map_err(|message| anyhow!(message))?;
     let all: Vec<_> = config.deployments.iter().collect();
     let rendered = synth::render(&all, &selected);
@@ -125,12 +137,31 @@ fn synth(path: &Path, env: Option<&str>, out: &Path, format: OutputFormat) -> Re
     let mut stdout = std::io::stdout().lock();
     match format {
         OutputFormat::Text => {
-            let width = rendered.summary.iter().map(|row| row.stack.len()).max().unwrap_or(5).max(5);
-            writeln!(stdout, "{:<width$}  {:>9}  {:>7}", "stack", "resources", "bytes")?;
+            let width = rendered
+                .summary
+                .iter()
+                .map(|row| row.stack.len())
+                .max()
+                .unwrap_or(5)
+                .max(5);
+            writeln!(
+                stdout,
+                "{:<width$}  {:>9}  {:>7}",
+                "stack", "resources", "bytes"
+            )?;
             for row in &rendered.summary {
-                writeln!(stdout, "{:<width$}  {:>9}  {:>7}", row.stack, row.resources, row.bytes)?;
+                writeln!(
+                    stdout,
+                    "{:<width$}  {:>9}  {:>7}",
+                    row.stack, row.resources, row.bytes
+                )?;
             }
-            writeln!(stdout, "wrote {} files to {}", rendered.files.len(), out.display())?;
+            writeln!(
+                stdout,
+                "wrote {} files to {}",
+                rendered.files.len(),
+                out.display()
+            )?;
         }
         OutputFormat::Json => {
             let rows: Vec<serde_json::Value> = rendered
@@ -138,7 +169,11 @@ fn synth(path: &Path, env: Option<&str>, out: &Path, format: OutputFormat) -> Re
                 .iter()
                 .map(|row| serde_json::json!({"env": row.env, "stack": row.stack, "resources": row.resources, "bytes": row.bytes}))
                 .collect();
-            writeln!(stdout, "{}", serde_json::json!({ "out": out.display().to_string(), "stacks": rows }))?;
+            writeln!(
+                stdout,
+                "{}",
+                serde_json::json!({ "out": out.display().to_string(), "stacks": rows })
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

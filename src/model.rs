@@ -121,7 +121,8 @@ pub struct AccountId(String);
 impl AccountId {
     /// Accepts exactly twelve ASCII digits.
     pub fn parse(text: &str) -> Option<AccountId> {
-        (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())).then(|| AccountId(text.to_string()))
+        (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| AccountId(text.to_string()))
     }
 
     /// The digits.
@@ -159,9 +160,15 @@ impl DnsName {
         }
         for label in &labels {
             if label.is_empty() || label.len() > 63 {
-                return Err(format!("has a label of {} characters; each must be 1 to 63", label.len()));
+                return Err(format!(
+                    "has a label of {} characters; each must be 1 to 63",
+                    label.len()
+                ));
             }
-            if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
                 return Err(format!("label \"{label}\" may hold only a-z, 0-9 and '-'"));
             }
             if label.starts_with('-') || label.ends_with('-') {
@@ -207,8 +214,9 @@ pub struct Cidr {
 impl Cidr {
     /// Parses `a.b.c.d/n`. A set host bit is an error that names the network meant.
     pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (address_text, prefix_text) =
-            text.split_once('/').ok_or_else(|| "is not in CIDR notation (a.b.c.d/n)".to_string())?;
+        let (address_text, prefix_text) = text
+            .split_once('/')
+            .ok_or_else(|| "is not in CIDR notation (a.b.c.d/n)".to_string())?;
         let octets: Vec<&str> = address_text.split('.').collect();
         if octets.len() != 4 {
             return Err("is not in CIDR notation (a.b.c.d/n)".to_string());
@@ -226,7 +234,10 @@ impl Cidr {
             .filter(|p| *p <= 32)
             .ok_or_else(|| format!("has prefix \"/{prefix_text}\"; it must be 0 to 32"))?;
         let cidr = Cidr { address, prefix };
-        let network = Cidr { address: address & cidr.mask(), prefix };
+        let network = Cidr {
+            address: address & cidr.mask(),
+            prefix,
+        };
         if network.address != address {
             return Err(format!("has host bits set; the network is {network}"));
         }
@@ -244,7 +255,10 @@ impl Cidr {
     /// The `index`-th subnet with `extra_bits` more prefix bits.
     pub fn subnet(&self, extra_bits: u8, index: u32) -> Cidr {
         let prefix = self.prefix + extra_bits;
-        Cidr { address: self.address | (index << (32 - prefix)), prefix }
+        Cidr {
+            address: self.address | (index << (32 - prefix)),
+            prefix,
+        }
     }
 }
 
@@ -268,8 +282,14 @@ mod tests {
 
     #[test]
     fn cidr_rejects_host_bits_and_names_the_network() {
-        assert_eq!(Cidr::parse("10.0.0.1/16").unwrap_err(), "has host bits set; the network is 10.0.0.0/16");
-        assert_eq!(Cidr::parse("10.20.0.0/16").unwrap().to_string(), "10.20.0.0/16");
+        assert_eq!(
+            Cidr::parse("10.0.0.1/16").unwrap_err(),
+            "has host bits set; the network is 10.0.0.0/16"
+        );
+        assert_eq!(
+            Cidr::parse("10.20.0.0/16").unwrap().to_string(),
+            "10.20.0.0/16"
+        );
         assert!(Cidr::parse("10.0.0.256/16").is_err());
         assert!(Cidr::parse("10.0.0.0").is_err());
     }
@@ -284,8 +304,12 @@ mod tests {
     #[test]
     fn dns_names_nest_on_label_boundaries() {
         let parent = DnsName::parse("example.com").unwrap();
-        assert!(DnsName::parse("dev.example.com").unwrap().is_strictly_below(&parent));
-        assert!(!DnsName::parse("badexample.com").unwrap().is_strictly_below(&parent));
+        assert!(DnsName::parse("dev.example.com")
+            .unwrap()
+            .is_strictly_below(&parent));
+        assert!(!DnsName::parse("badexample.com")
+            .unwrap()
+            .is_strictly_below(&parent));
         assert!(!parent.is_strictly_below(&parent));
         assert!(parent.is_within(&parent));
         assert!(DnsName::parse("Example.com").is_err());

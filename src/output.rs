@@ -19,14 +19,26 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).with_context(|| format!("{}: cannot create the directory", parent.display()))?;
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("{}: cannot create the directory", parent.display()))?;
     let staging = tempfile::Builder::new()
         .prefix(".hubctl-synth-")
         .tempdir_in(&parent)
-        .with_context(|| format!("{}: cannot create a temporary directory; is it writable?", parent.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: cannot create a temporary directory; is it writable?",
+                parent.display()
+            )
+        })?;
 
-    let written: Vec<&str> = files.keys().filter_map(|path| path.split('/').next()).collect();
-    for kept in existing.iter().filter(|name| !written.contains(&name.as_str())) {
+    let written: Vec<&str> = files
+        .keys()
+        .filter_map(|path| path.split('/').next())
+        .collect();
+    for kept in existing
+        .iter()
+        .filter(|name| !written.contains(&name.as_str()))
+    {
         copy_dir(&out_dir.join(kept), &staging.path().join(kept))?;
     }
     for (relative, text) in files {
@@ -40,16 +52,28 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
     let staged = staging.keep();
     if out_dir.exists() {
         let old = staged.with_extension("old");
-        fs::rename(out_dir, &old).with_context(|| format!("{}: cannot move the old output aside", out_dir.display()))?;
+        fs::rename(out_dir, &old)
+            .with_context(|| format!("{}: cannot move the old output aside", out_dir.display()))?;
         if let Err(err) = fs::rename(&staged, out_dir) {
             let _ = fs::rename(&old, out_dir);
             let _ = fs::remove_dir_all(&staged);
-            return Err(err).with_context(|| format!("{}: cannot move the new output into place", out_dir.display()));
+            return Err(err).with_context(|| {
+                format!(
+                    "{}: cannot move the new output into place",
+                    out_dir.display()
+                )
+            });
         }
-        fs::remove_dir_all(&old).with_context(|| format!("{}: cannot remove the old output", old.display()))?;
+        fs::remove_dir_all(&old)
+            .with_context(|| format!("{}: cannot remove the old output", old.display()))?;
     } else if let Err(err) = fs::rename(&staged, out_dir) {
         let _ = fs::remove_dir_all(&staged);
-        return Err(err).with_context(|| format!("{}: cannot move the new output into place", out_dir.display()));
+        return Err(err).with_context(|| {
+            format!(
+                "{}: cannot move the new output into place",
+                out_dir.display()
+            )
+        });
     }
     Ok(())
 }
@@ -70,11 +94,14 @@ fn existing_output(out_dir: &Path) -> Result<Vec<String>> {
         return Err(refuse("is not a directory"));
     }
     let mut names = Vec::new();
-    for entry in fs::read_dir(out_dir).with_context(|| format!("{}: cannot read", out_dir.display()))? {
+    for entry in
+        fs::read_dir(out_dir).with_context(|| format!("{}: cannot read", out_dir.display()))?
+    {
         let entry = entry.with_context(|| format!("{}: cannot read", out_dir.display()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        let ours = path.is_dir() && (name == crate::synth::PARENT_DIR || path.join("manifest.json").is_file());
+        let ours = path.is_dir()
+            && (name == crate::synth::PARENT_DIR || path.join("manifest.json").is_file());
         if !ours {
             return Err(refuse(&format!("holds `{name}`")));
         }
@@ -92,7 +119,8 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            fs::copy(entry.path(), &target).with_context(|| format!("{}: cannot copy", entry.path().display()))?;
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("{}: cannot copy", entry.path().display()))?;
         }
     }
     Ok(())

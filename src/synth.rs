@@ -50,10 +50,15 @@ pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
                 resources: stack.template.resources.len(),
                 bytes: text.len(),
             });
-            rendered.files.insert(format!("{}/{}", deployment.env, template_file(&name)), text);
+            rendered
+                .files
+                .insert(format!("{}/{}", deployment.env, template_file(&name)), text);
         }
         let manifest = manifest(deployment, &stacks);
-        rendered.files.insert(format!("{}/manifest.json", deployment.env), to_canonical_json(&manifest));
+        rendered.files.insert(
+            format!("{}/manifest.json", deployment.env),
+            to_canonical_json(&manifest),
+        );
     }
     if let Some(template) = stacks::delegation_role::template(all) {
         let name = delegation_role_stack_name(all);
@@ -64,7 +69,9 @@ pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
             resources: template.resources.len(),
             bytes: text.len(),
         });
-        rendered.files.insert(format!("{PARENT_DIR}/{}", template_file(&name)), text);
+        rendered
+            .files
+            .insert(format!("{PARENT_DIR}/{}", template_file(&name)), text);
     }
     rendered
 }
@@ -149,7 +156,13 @@ fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
                         .inputs
                         .iter()
                         .map(|(parameter, input)| {
-                            (parameter.clone(), OutputRef { stack: input.stack.suffix(), output: input.output })
+                            (
+                                parameter.clone(),
+                                OutputRef {
+                                    stack: input.stack.suffix(),
+                                    output: input.output,
+                                },
+                            )
                         })
                         .collect(),
                 }
@@ -158,11 +171,17 @@ fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
         delegation: Delegation {
             after: delegation_after,
             subzone: deployment.dns.subzone.as_str(),
-            zone_id: OutputRef { stack: StackId::Dns.suffix(), output: dns::HOSTED_ZONE_ID },
+            zone_id: OutputRef {
+                stack: StackId::Dns.suffix(),
+                output: dns::HOSTED_ZONE_ID,
+            },
             parent_zone: deployment.dns.parent_zone.as_str(),
             parent_account: deployment.dns.parent_account.as_str(),
             role_arn: &deployment.dns.delegation_role.arn,
-            role_template: format!("../{PARENT_DIR}/{}", template_file(&format!("{}-delegation-role", deployment.project))),
+            role_template: format!(
+                "../{PARENT_DIR}/{}",
+                template_file(&format!("{}-delegation-role", deployment.project))
+            ),
         },
     }
 }
@@ -178,7 +197,12 @@ fn deploy_order(stacks: &[Stack]) -> Vec<Vec<String>> {
             .iter()
             .filter(|stack| !done.contains(&stack.id.suffix()))
             .filter(|stack| !stack.after_delegation || delegated)
-            .filter(|stack| stack.depends_on.iter().all(|dependency| done.contains(&dependency.suffix())))
+            .filter(|stack| {
+                stack
+                    .depends_on
+                    .iter()
+                    .all(|dependency| done.contains(&dependency.suffix()))
+            })
             .map(|stack| stack.id.suffix())
             .collect();
         if !delegated && done.contains(&StackId::Dns.suffix()) {

@@ -69,7 +69,10 @@ impl Expr {
     /// `Fn::Select` from `Fn::Split` of a comma-separated list (a `CommaDelimitedList` value
     /// that arrives as one string).
     pub fn select_from_csv(index: u32, list: Expr) -> Expr {
-        Expr::Select(index, Box::new(Expr::Split(",".to_string(), Box::new(list))))
+        Expr::Select(
+            index,
+            Box::new(Expr::Split(",".to_string(), Box::new(list))),
+        )
     }
 
     /// `{"Ref": "AWS::NoValue"}`.
@@ -79,7 +82,12 @@ impl Expr {
 
     /// A list of string literals.
     pub fn strings<S: AsRef<str>>(items: &[S]) -> Expr {
-        Expr::List(items.iter().map(|item| Expr::Str(item.as_ref().to_string())).collect())
+        Expr::List(
+            items
+                .iter()
+                .map(|item| Expr::Str(item.as_ref().to_string()))
+                .collect(),
+        )
     }
 }
 
@@ -114,7 +122,11 @@ impl From<bool> for Expr {
     }
 }
 
-fn function<S: Serializer, V: Serialize + ?Sized>(serializer: S, name: &str, value: &V) -> Result<S::Ok, S::Error> {
+fn function<S: Serializer, V: Serialize + ?Sized>(
+    serializer: S,
+    name: &str,
+    value: &V,
+) -> Result<S::Ok, S::Error> {
     let mut map = serializer.serialize_map(Some(1))?;
     map.serialize_entry(name, value)?;
     map.end()
@@ -129,11 +141,15 @@ impl Serialize for Expr {
             Expr::List(items) => items.serialize(serializer),
             Expr::Ref(name) => function(serializer, "Ref", name),
             Expr::Condition(name) => function(serializer, "Condition", name),
-            Expr::GetAtt(resource, attribute) => function(serializer, "Fn::GetAtt", &[resource, attribute]),
+            Expr::GetAtt(resource, attribute) => {
+                function(serializer, "Fn::GetAtt", &[resource, attribute])
+            }
             Expr::Sub(text) => function(serializer, "Fn::Sub", text),
             Expr::SubWith(text, variables) => function(serializer, "Fn::Sub", &(text, variables)),
             Expr::Join(separator, list) => function(serializer, "Fn::Join", &(separator, list)),
-            Expr::Select(index, list) => function(serializer, "Fn::Select", &(index.to_string(), list)),
+            Expr::Select(index, list) => {
+                function(serializer, "Fn::Select", &(index.to_string(), list))
+            }
             Expr::Split(separator, text) => function(serializer, "Fn::Split", &(separator, text)),
             Expr::GetAZs(region) => function(serializer, "Fn::GetAZs", region),
             Expr::If(condition, then, otherwise) => {
@@ -157,7 +173,10 @@ mod tests {
     #[test]
     fn intrinsics_render_as_cloudformation_json() {
         assert_eq!(json_of(&Expr::reference("Vpc")), json!({"Ref": "Vpc"}));
-        assert_eq!(json_of(&Expr::get_att("Key", "Arn")), json!({"Fn::GetAtt": ["Key", "Arn"]}));
+        assert_eq!(
+            json_of(&Expr::get_att("Key", "Arn")),
+            json!({"Fn::GetAtt": ["Key", "Arn"]})
+        );
         assert_eq!(
             json_of(&Expr::Select(1, Box::new(Expr::GetAZs(String::new())))),
             json!({"Fn::Select": ["1", {"Fn::GetAZs": ""}]})
@@ -167,7 +186,11 @@ mod tests {
             json!({"Fn::Join": [",", [{"Ref": "A"}, "b"]]})
         );
         assert_eq!(
-            json_of(&Expr::If("C".into(), Box::new(true.into()), Box::new(Expr::no_value()))),
+            json_of(&Expr::If(
+                "C".into(),
+                Box::new(true.into()),
+                Box::new(Expr::no_value())
+            )),
             json!({"Fn::If": ["C", true, {"Ref": "AWS::NoValue"}]})
         );
     }

@@ -19,7 +19,10 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// A document of these statements.
     pub fn new(statement: Vec<Statement>) -> PolicyDocument {
-        PolicyDocument { version: "2012-10-17", statement }
+        PolicyDocument {
+            version: "2012-10-17",
+            statement,
+        }
     }
 }
 
@@ -69,7 +72,10 @@ impl Statement {
 
     /// A Deny statement.
     pub fn deny(sid: &str, actions: &[&str], resources: Vec<Expr>) -> Statement {
-        Statement { effect: Effect::Deny, ..Statement::allow(sid, actions, resources) }
+        Statement {
+            effect: Effect::Deny,
+            ..Statement::allow(sid, actions, resources)
+        }
     }
 
     /// Sets the principal.
@@ -80,7 +86,10 @@ impl Statement {
 
     /// Adds a condition `operator: {key: value}`.
     pub fn when(mut self, operator: &str, key: &str, value: Expr) -> Statement {
-        self.condition.entry(operator.to_string()).or_default().insert(key.to_string(), value);
+        self.condition
+            .entry(operator.to_string())
+            .or_default()
+            .insert(key.to_string(), value);
         self
     }
 }
@@ -99,11 +108,17 @@ pub struct Principal {
 impl Principal {
     /// A service principal.
     pub fn service(name: &str) -> Principal {
-        Principal { service: vec![Expr::from(name)], ..Principal::default() }
+        Principal {
+            service: vec![Expr::from(name)],
+            ..Principal::default()
+        }
     }
 
     /// AWS principals (account roots or role ARNs).
     pub fn aws(arns: Vec<Expr>) -> Principal {
-        Principal { aws: arns, ..Principal::default() }
+        Principal {
+            aws: arns,
+            ..Principal::default()
+        }
     }
 }

@@ -12,7 +12,6 @@ use super::expr::Expr;
 use super::iam::PolicyDocument;
 use super::template::Properties;
 
-
 /// A resource tag.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -24,7 +23,10 @@ pub struct Tag {
 impl Tag {
     /// The `Name` tag the console shows.
     pub fn name(value: impl Into<Expr>) -> Vec<Tag> {
-        vec![Tag { key: "Name".to_string(), value: value.into() }]
+        vec![Tag {
+            key: "Name".to_string(),
+            value: value.into(),
+        }]
     }
 }
 
@@ -323,4 +325,3 @@ resource! {
         pub query_logging_config: Option<QueryLoggingConfig>,
     }
 }
-

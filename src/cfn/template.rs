@@ -38,17 +38,29 @@ pub struct Template {
 impl Template {
     /// An empty template with a description.
     pub fn new(description: impl Into<String>) -> Template {
-        Template { format_version: "2010-09-09", description: description.into(), ..Template::default() }
+        Template {
+            format_version: "2010-09-09",
+            description: description.into(),
+            ..Template::default()
+        }
     }
 
     /// Adds a resource under `logical_id` and returns it for chained settings.
     pub fn add(&mut self, logical_id: &str, resource: Resource) -> &mut Resource {
-        self.resources.entry(logical_id.to_string()).or_insert(resource)
+        self.resources
+            .entry(logical_id.to_string())
+            .or_insert(resource)
     }
 
     /// Adds an output.
     pub fn output(&mut self, name: &str, description: &str, value: Expr) {
-        self.outputs.insert(name.to_string(), Output { description: description.to_string(), value });
+        self.outputs.insert(
+            name.to_string(),
+            Output {
+                description: description.to_string(),
+                value,
+            },
+        );
     }
 
     /// Adds a parameter.
@@ -87,7 +99,11 @@ pub struct Parameter {
 impl Parameter {
     /// A parameter of `kind`.
     pub fn new(kind: &str, description: &str) -> Parameter {
-        Parameter { kind: kind.to_string(), description: description.to_string(), allowed_pattern: None }
+        Parameter {
+            kind: kind.to_string(),
+            description: description.to_string(),
+            allowed_pattern: None,
+        }
     }
 }
 
@@ -161,7 +177,11 @@ impl Resource {
 
     /// Sets DeletionPolicy and UpdateReplacePolicy together.
     pub fn keep_on_delete(&mut self, retain: bool) -> &mut Resource {
-        let policy = if retain { Policy::Retain } else { Policy::Delete };
+        let policy = if retain {
+            Policy::Retain
+        } else {
+            Policy::Delete
+        };
         self.deletion_policy = Some(policy);
         self.update_replace_policy = Some(policy);
         self
@@ -180,7 +200,10 @@ impl Resource {
             .checkov
             .get_or_insert_with(Default::default)
             .skip
-            .push(CheckovSkip { id: id.to_string(), comment: reason.to_string() });
+            .push(CheckovSkip {
+                id: id.to_string(),
+                comment: reason.to_string(),
+            });
         self
     }
 

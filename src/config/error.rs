@@ -46,6 +46,10 @@ impl fmt::Display for ConfigErrors {
             writeln!(f, "{error}")?;
         }
         let count = self.0.len();
-        write!(f, "{count} problem{} in the config", if count == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{count} problem{} in the config",
+            if count == 1 { "" } else { "s" }
+        )
     }
 }

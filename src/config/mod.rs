@@ -31,7 +31,12 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(syntax) => {
-            reader.error_at(syntax.pos, "", format!("YAML syntax error: {}", syntax.message), "fix the YAML at this place");
+            reader.error_at(
+                syntax.pos,
+                "",
+                format!("YAML syntax error: {}", syntax.message),
+                "fix the YAML at this place",
+            );
             return Err(ConfigErrors(reader.errors));
         }
     };
@@ -40,7 +45,10 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
     errors.sort();
     errors.dedup();
     if errors.is_empty() {
-        Ok(Config { file: file.to_string(), deployments })
+        Ok(Config {
+            file: file.to_string(),
+            deployments,
+        })
     } else {
         Err(ConfigErrors(errors))
     }
@@ -48,21 +56,49 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
 
 fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
     let Some(root_entries) = root.entries() else {
-        reader.error(root, format!("the config is {}, not a mapping", root.value.kind()), "start from config.example.yaml");
+        reader.error(
+            root,
+            format!("the config is {}, not a mapping", root.value.kind()),
+            "start from config.example.yaml",
+        );
         return Vec::new();
     };
     let Some(environments) = root.get("environments") else {
-        reader.error_at(root.pos, "environments", "is missing", "add `environments: {dev: {account: \"123456789012\"}}`");
+        reader.error_at(
+            root.key_pos,
+            "environments",
+            "is missing",
+            "add `environments: {dev: {account: \"123456789012\"}}`",
+        );
         reader.mapping(root, read::TOP_KEYS, "{}");
         return Vec::new();
     };
+    if let Some(entry) = root_entries.iter().find(|e| e.key == "account") {
+        reader.error_at(
+            entry.key_pos,
+            "account",
+            "`account` belongs to an environment",
+            "move it under `environments.<env>.account`",
+        );
+    }
     let base = Node {
         pos: root.pos,
+        key_pos: root.key_pos,
         path: String::new(),
-        value: Value::Map(root_entries.iter().filter(|e| e.key != "environments").cloned().collect()),
+        value: Value::Map(
+            root_entries
+                .iter()
+                .filter(|e| e.key != "environments")
+                .cloned()
+                .collect(),
+        ),
     };
     let Some(env_entries) = environments.entries().filter(|entries| !entries.is_empty()) else {
-        reader.error(environments, "has no environment", "add at least one, e.g. `dev: {account: \"123456789012\"}`");
+        reader.error(
+            environments,
+            "has no environment",
+            "add at least one, e.g. `dev: {account: \"123456789012\"}`",
+        );
         return Vec::new();
     };
 
@@ -71,11 +107,19 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         let env = entry.key.as_str();
         let name_ok = read::check_name(reader, &entry.node, env, 16, "environment name");
         if env == "parent" {
-            reader.error_at(entry.key_pos, &entry.node.path, "`parent` is reserved", "synth writes the parent account's template to `parent/`; rename the environment");
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "`parent` is reserved",
+                "synth writes the parent account's template to `parent/`; rename the environment",
+            );
         }
         read::check_overlay_keys(reader, &entry.node);
         let merged = overlay::merge(&base, &entry.node);
-        if let Some(deployment) = read::deployment(reader, env, &merged, &entry.node) {
+        reader.env = Some(env.to_string());
+        let deployment = read::deployment(reader, env, &merged, &entry.node);
+        reader.env = None;
+        if let Some(deployment) = deployment {
             if name_ok {
                 deployments.push(deployment);
             }
@@ -87,10 +131,19 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
 
 /// Rules that span environments: one parent zone and role for all (the delegation-role
 /// template covers them together), and no two environments claiming one subzone.
-fn check_across_environments(reader: &mut Reader<'_>, env_entries: &[yaml::Entry], deployments: &[Deployment]) {
-    let Some(first) = deployments.first() else { return };
+fn check_across_environments(
+    reader: &mut Reader<'_>,
+    env_entries: &[yaml::Entry],
+    deployments: &[Deployment],
+) {
+    let Some(first) = deployments.first() else {
+        return;
+    };
     for (index, deployment) in deployments.iter().enumerate() {
-        let overlay = env_entries.iter().find(|e| e.key == deployment.env).map(|e| &e.node);
+        let overlay = env_entries
+            .iter()
+            .find(|e| e.key == deployment.env)
+            .map(|e| &e.node);
         let place = |key: &str| {
             overlay
                 .and_then(|o| o.get("dns"))
@@ -98,26 +151,50 @@ fn check_across_environments(reader: &mut Reader<'_>, env_entries: &[yaml::Entry
                 .or_else(|| overlay.and_then(|o| o.get("dns")))
                 .or(overlay)
         };
+        let place = |key: &str| {
+            place(key).map(|node| {
+                if node.get(key).is_some() || node.entries().is_some() {
+                    node.key_pos
+                } else {
+                    node.pos
+                }
+            })
+        };
         for (key, differs) in [
-            ("parent_zone", deployment.dns.parent_zone != first.dns.parent_zone),
-            ("parent_account", deployment.dns.parent_account != first.dns.parent_account),
-            ("delegation_role", deployment.dns.delegation_role != first.dns.delegation_role),
+            (
+                "parent_zone",
+                deployment.dns.parent_zone != first.dns.parent_zone,
+            ),
+            (
+                "parent_account",
+                deployment.dns.parent_account != first.dns.parent_account,
+            ),
+            (
+                "delegation_role",
+                deployment.dns.delegation_role != first.dns.delegation_role,
+            ),
         ] {
-            if let (true, Some(node)) = (differs, place(key)) {
+            if let (true, Some(pos)) = (differs, place(key)) {
                 reader.error_at(
-                    node.pos,
+                    pos,
                     &format!("environments.{}.dns.{key}", deployment.env),
                     format!("differs from environment `{}`", first.env),
                     "all environments share one parent zone and delegation role (one delegation-role template covers them); set it once at the top level",
                 );
             }
         }
-        if let Some(earlier) = deployments[..index].iter().find(|d| d.dns.subzone == deployment.dns.subzone) {
-            if let Some(node) = place("subzone") {
+        if let Some(earlier) = deployments[..index]
+            .iter()
+            .find(|d| d.dns.subzone == deployment.dns.subzone)
+        {
+            if let Some(pos) = place("subzone") {
                 reader.error_at(
-                    node.pos,
+                    pos,
                     &format!("environments.{}.dns.subzone", deployment.env),
-                    format!("\"{}\" is already the subzone of environment `{}`", deployment.dns.subzone, earlier.env),
+                    format!(
+                        "\"{}\" is already the subzone of environment `{}`",
+                        deployment.dns.subzone, earlier.env
+                    ),
                     "give each environment its own subzone, e.g. \"<env>.<parent_zone>\"",
                 );
             }
@@ -139,7 +216,10 @@ impl Config {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("the config defines: {}", names.join(", ")),
                 };
-                Err(format!("{}: no environment named `{env}`; {hint}", self.file))
+                Err(format!(
+                    "{}: no environment named `{env}`; {hint}",
+                    self.file
+                ))
             }
         }
     }

@@ -11,12 +11,20 @@ pub fn merge(base: &Node, overlay: &Node) -> Node {
         (Value::Map(base_entries), Value::Map(overlay_entries)) => {
             let mut entries = base_entries.clone();
             for entry in overlay_entries {
-                match entries.iter_mut().find(|existing| existing.key == entry.key) {
+                match entries
+                    .iter_mut()
+                    .find(|existing| existing.key == entry.key)
+                {
                     Some(existing) => existing.node = merge(&existing.node, &entry.node),
                     None => entries.push(entry.clone()),
                 }
             }
-            Node { pos: overlay.pos, path: overlay.path.clone(), value: Value::Map(entries) }
+            Node {
+                pos: overlay.pos,
+                key_pos: overlay.key_pos,
+                path: overlay.path.clone(),
+                value: Value::Map(entries),
+            }
         }
         _ => overlay.clone(),
     }

@@ -14,27 +14,77 @@ use crate::model::{
 };
 
 /// Top-level keys of an environment after the overlay merge.
-pub const TOP_KEYS: &[&str] = &["project", "region", "tags", "dns", "network", "storage", "hub", "environments"];
-const ENV_KEYS: &[&str] = &["account", "region", "tags", "dns", "network", "storage", "hub"];
-const DNS_KEYS: &[&str] = &["parent_zone", "parent_account", "delegation_role", "subzone", "hub_host"];
+pub const TOP_KEYS: &[&str] = &[
+    "project",
+    "region",
+    "tags",
+    "dns",
+    "network",
+    "storage",
+    "hub",
+    "environments",
+];
+const ENV_KEYS: &[&str] = &[
+    "account", "region", "tags", "dns", "network", "storage", "hub",
+];
+const DNS_KEYS: &[&str] = &[
+    "parent_zone",
+    "parent_account",
+    "delegation_role",
+    "subzone",
+    "hub_host",
+];
 const NETWORK_KEYS: &[&str] = &["vpc_cidr", "availability_zones", "nat_gateways"];
 const STORAGE_KEYS: &[&str] = &["retain"];
 const HUB_KEYS: &[&str] = &["platform"];
 
 /// AWS regions hubctl knows (commercial, GovCloud and China partitions).
 pub const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
-    "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1",
-    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
-    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-    "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
 ];
 
 /// Collects problems while reading.
 pub struct Reader<'a> {
     file: &'a str,
+    /// The environment being read, named in "is missing" problems of the merged tree.
+    pub env: Option<String>,
     /// Problems found so far.
     pub errors: Vec<ConfigError>,
 }
@@ -42,11 +92,21 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader reporting against `file`.
     pub fn new(file: &'a str) -> Reader<'a> {
-        Reader { file, errors: Vec::new() }
+        Reader {
+            file,
+            env: None,
+            errors: Vec::new(),
+        }
     }
 
     /// Records a problem at `pos`.
-    pub fn error_at(&mut self, pos: Pos, key: &str, problem: impl Into<String>, hint: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        pos: Pos,
+        key: &str,
+        problem: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.errors.push(ConfigError {
             file: self.file.to_string(),
             pos,
@@ -63,12 +123,21 @@ impl<'a> Reader<'a> {
 
     fn wrong_type(&mut self, node: &Node, expected: &str, example: &str) {
         let found = node.value.kind();
-        self.error(node, format!("expected {expected}, found {found}"), format!("write e.g. `{example}`"));
+        self.error(
+            node,
+            format!("expected {expected}, found {found}"),
+            format!("write e.g. `{example}`"),
+        );
     }
 
     /// The entries of a mapping whose keys must come from `allowed`; reports unknown keys
     /// (with a did-you-mean) and plaintext secrets.
-    pub fn mapping<'n>(&mut self, node: &'n Node, allowed: &[&str], example: &str) -> Option<&'n [Entry]> {
+    pub fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&str],
+        example: &str,
+    ) -> Option<&'n [Entry]> {
         let Some(entries) = node.entries() else {
             self.wrong_type(node, "a mapping", example);
             return None;
@@ -90,7 +159,12 @@ impl<'a> Reader<'a> {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("known keys here: {}", allowed.join(", ")),
                 };
-                self.error_at(entry.key_pos, &key_path, format!("unknown key `{}`", entry.key), hint);
+                self.error_at(
+                    entry.key_pos,
+                    &key_path,
+                    format!("unknown key `{}`", entry.key),
+                    hint,
+                );
             }
         }
         Some(entries)
@@ -100,8 +174,19 @@ impl<'a> Reader<'a> {
     pub fn required<'n>(&mut self, map: &'n Node, key: &str, example: &str) -> Option<&'n Node> {
         let found = map.get(key);
         if found.is_none() && map.entries().is_some() {
-            let path = if map.path.is_empty() { key.to_string() } else { format!("{}.{key}", map.path) };
-            self.error_at(map.pos, &path, "is missing", format!("add `{key}: {example}`"));
+            let path = if map.path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{}.{key}", map.path)
+            };
+            let (problem, hint) = match &self.env {
+                Some(env) => (
+                    format!("is missing for environment `{env}`"),
+                    format!("add `{key}: {example}` here, or under `environments.{env}`"),
+                ),
+                None => ("is missing".to_string(), format!("add `{key}: {example}`")),
+            };
+            self.error_at(map.key_pos, &path, problem, hint);
         }
         found
     }
@@ -122,7 +207,11 @@ impl<'a> Reader<'a> {
         match DnsName::parse(text) {
             Ok(name) => Some(name),
             Err(problem) => {
-                self.error(node, format!("\"{text}\" {problem}"), format!("write a DNS name such as `{example}`"));
+                self.error(
+                    node,
+                    format!("\"{text}\" {problem}"),
+                    format!("write a DNS name such as `{example}`"),
+                );
                 None
             }
         }
@@ -144,14 +233,26 @@ impl<'a> Reader<'a> {
             } else {
                 "an AWS account id is exactly 12 digits, e.g. `\"123456789012\"`"
             };
-            self.error(node, format!("\"{text}\" is not a 12-digit AWS account id"), hint);
+            self.error(
+                node,
+                format!("\"{text}\" is not a 12-digit AWS account id"),
+                hint,
+            );
         }
         parsed
     }
 }
 
 fn looks_secret(key: &str) -> bool {
-    const WORDS: &[&str] = &["secret", "password", "passwd", "token", "private_key", "api_key", "credential"];
+    const WORDS: &[&str] = &[
+        "secret",
+        "password",
+        "passwd",
+        "token",
+        "private_key",
+        "api_key",
+        "credential",
+    ];
     let key = key.to_ascii_lowercase();
     !key.ends_with("_arn") && WORDS.iter().any(|word| key.contains(word))
 }
@@ -181,11 +282,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// A name usable in stack names: starts with a letter, then `a-z0-9-`, at most `max` long.
-pub fn check_name(reader: &mut Reader<'_>, node: &Node, text: &str, max: usize, what: &str) -> bool {
+pub fn check_name(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    text: &str,
+    max: usize,
+    what: &str,
+) -> bool {
     let valid = text.len() <= max
         && text.starts_with(|c: char| c.is_ascii_lowercase())
         && !text.ends_with('-')
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
         reader.error(
             node,
@@ -214,31 +323,27 @@ pub fn check_overlay_keys(reader: &mut Reader<'_>, overlay: &Node) {
 }
 
 /// Reads one environment's merged tree. `None` when any problem was found.
-pub fn deployment(reader: &mut Reader<'_>, env: &str, merged: &Node, overlay: &Node) -> Option<Deployment> {
+pub fn deployment(
+    reader: &mut Reader<'_>,
+    env: &str,
+    merged: &Node,
+    overlay: &Node,
+) -> Option<Deployment> {
     let errors_before = reader.errors.len();
     let mut allowed: Vec<&str> = TOP_KEYS.to_vec();
     allowed.push("account");
     reader.mapping(merged, &allowed, "{}");
-    if let Some(entries) = merged.entries() {
-        for entry in entries.iter().filter(|e| e.key == "account" && !e.node.path.starts_with("environments.")) {
-            reader.error_at(
-                entry.key_pos,
-                &entry.node.path,
-                "`account` belongs to an environment",
-                "move it under `environments.<env>.account`",
-            );
-        }
-    }
-
-    let project = reader.required(merged, "project", "my-hub").and_then(|node| {
-        let text = reader.string(node, "my-hub")?;
-        check_name(reader, node, text, 20, "project").then(|| text.to_string())
-    });
+    let project = reader
+        .required(merged, "project", "my-hub")
+        .and_then(|node| {
+            let text = reader.string(node, "my-hub")?;
+            check_name(reader, node, text, 20, "project").then(|| text.to_string())
+        });
     let account = match overlay.get("account") {
         Some(node) => reader.account(node),
         None => {
             reader.error_at(
-                overlay.pos,
+                overlay.key_pos,
                 &format!("environments.{env}.account"),
                 "is missing",
                 "add `account: \"123456789012\"` (the AWS account this environment deploys into)",
@@ -246,12 +351,16 @@ pub fn deployment(reader: &mut Reader<'_>, env: &str, merged: &Node, overlay: &N
             None
         }
     };
-    let region = reader.required(merged, "region", "eu-west-1").and_then(|node| read_region(reader, node));
+    let region = reader
+        .required(merged, "region", "eu-west-1")
+        .and_then(|node| read_region(reader, node));
     let tags = match merged.get("tags") {
         Some(node) => read_tags(reader, node),
         None => Some(BTreeMap::new()),
     };
-    let dns = reader.required(merged, "dns", "{...}").and_then(|node| read_dns(reader, node, region.as_deref()));
+    let dns = reader
+        .required(merged, "dns", "{...}")
+        .and_then(|node| read_dns(reader, node, region.as_deref()));
     let network = reader
         .required(merged, "network", "{vpc_cidr: 10.20.0.0/16}")
         .and_then(|node| read_network(reader, node, region.as_deref()));
@@ -259,7 +368,9 @@ pub fn deployment(reader: &mut Reader<'_>, env: &str, merged: &Node, overlay: &N
         Some(node) => read_storage(reader, node),
         None => Some(Storage { retain: true }),
     };
-    let hub = reader.required(merged, "hub", "{platform: ecs}").and_then(|node| read_hub(reader, node));
+    let hub = reader
+        .required(merged, "hub", "{platform: ecs}")
+        .and_then(|node| read_hub(reader, node));
 
     if reader.errors.len() > errors_before {
         return None;
@@ -309,16 +420,30 @@ fn read_tags(reader: &mut Reader<'_>, node: &Node) -> Option<BTreeMap<String, St
             }
         };
         if entry.key.to_ascii_lowercase().starts_with("aws:") {
-            reader.error_at(entry.key_pos, &entry.node.path, "tag keys starting with `aws:` are reserved by AWS", "choose another key");
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "tag keys starting with `aws:` are reserved by AWS",
+                "choose another key",
+            );
             valid = false;
         } else if entry.key.is_empty() || entry.key.len() > 128 || value.len() > 256 {
-            reader.error_at(entry.key_pos, &entry.node.path, "tag key or value is too long", "tag keys have 1-128 characters, values at most 256");
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "tag key or value is too long",
+                "tag keys have 1-128 characters, values at most 256",
+            );
             valid = false;
         }
         tags.insert(entry.key.clone(), value);
     }
     if tags.len() > 40 {
-        reader.error(node, format!("{} tags given", tags.len()), "keep at most 40, so AWS's limit of 50 leaves room for hubctl's own");
+        reader.error(
+            node,
+            format!("{} tags given", tags.len()),
+            "keep at most 40, so AWS's limit of 50 leaves room for hubctl's own",
+        );
         valid = false;
     }
     valid.then_some(tags)
@@ -334,8 +459,12 @@ fn partition(region: Option<&str>) -> &'static str {
 
 fn read_dns(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Dns> {
     reader.mapping(node, DNS_KEYS, "{parent_zone: example.com}")?;
-    let parent_zone = reader.required(node, "parent_zone", "example.com").and_then(|n| reader.dns_name(n, "example.com"));
-    let parent_account = reader.required(node, "parent_account", "\"111111111111\"").and_then(|n| reader.account(n));
+    let parent_zone = reader
+        .required(node, "parent_zone", "example.com")
+        .and_then(|n| reader.dns_name(n, "example.com"));
+    let parent_account = reader
+        .required(node, "parent_account", "\"111111111111\"")
+        .and_then(|n| reader.account(n));
     let subzone_node = reader.required(node, "subzone", "dev.example.com");
     let subzone = subzone_node.and_then(|n| reader.dns_name(n, "dev.example.com"));
     let hub_host_node = reader.required(node, "hub_host", "hub.dev.example.com");
@@ -361,7 +490,9 @@ fn read_dns(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Optio
         }
     }
     let delegation_role = match (role_node, &parent_account) {
-        (Some(role_node), Some(account)) => read_role(reader, role_node, account, partition(region)),
+        (Some(role_node), Some(account)) => {
+            read_role(reader, role_node, account, partition(region))
+        }
         _ => None,
     };
     Some(Dns {
@@ -375,10 +506,17 @@ fn read_dns(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Optio
 
 fn valid_role_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
-fn read_role(reader: &mut Reader<'_>, node: &Node, parent_account: &AccountId, partition: &str) -> Option<RoleRef> {
+fn read_role(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    parent_account: &AccountId,
+    partition: &str,
+) -> Option<RoleRef> {
     let text = reader.string(node, "DomainOperatorRole")?;
     if !text.starts_with("arn:") {
         if valid_role_name(text) {
@@ -405,7 +543,10 @@ fn read_role(reader: &mut Reader<'_>, node: &Node, parent_account: &AccountId, p
         reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
         return None;
     };
-    if !["aws", "aws-cn", "aws-us-gov"].contains(&arn_partition) || service != "iam" || !arn_region.is_empty() {
+    if !["aws", "aws-cn", "aws-us-gov"].contains(&arn_partition)
+        || service != "iam"
+        || !arn_region.is_empty()
+    {
         reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
         return None;
     }
@@ -425,25 +566,39 @@ fn read_role(reader: &mut Reader<'_>, node: &Node, parent_account: &AccountId, p
         reader.error(node, format!("\"{name}\" is not an IAM role name"), fix);
         return None;
     }
-    Some(RoleRef { arn: text.to_string(), path, name: name.to_string() })
+    Some(RoleRef {
+        arn: text.to_string(),
+        path,
+        name: name.to_string(),
+    })
 }
 
 fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Network> {
     reader.mapping(node, NETWORK_KEYS, "{vpc_cidr: 10.20.0.0/16}")?;
-    let vpc_cidr = reader.required(node, "vpc_cidr", "10.20.0.0/16").and_then(|n| {
-        let text = reader.string(n, "10.20.0.0/16")?;
-        match Cidr::parse(text) {
-            Ok(cidr) if (16..=24).contains(&cidr.prefix) => Some(cidr),
-            Ok(cidr) => {
-                reader.error(n, format!("\"{text}\" is a /{}", cidr.prefix), "a VPC is between /16 and /24, e.g. `10.20.0.0/16`");
-                None
+    let vpc_cidr = reader
+        .required(node, "vpc_cidr", "10.20.0.0/16")
+        .and_then(|n| {
+            let text = reader.string(n, "10.20.0.0/16")?;
+            match Cidr::parse(text) {
+                Ok(cidr) if (16..=24).contains(&cidr.prefix) => Some(cidr),
+                Ok(cidr) => {
+                    reader.error(
+                        n,
+                        format!("\"{text}\" is a /{}", cidr.prefix),
+                        "a VPC is between /16 and /24, e.g. `10.20.0.0/16`",
+                    );
+                    None
+                }
+                Err(problem) => {
+                    reader.error(
+                        n,
+                        format!("\"{text}\" {problem}"),
+                        "write a network such as `10.20.0.0/16`",
+                    );
+                    None
+                }
             }
-            Err(problem) => {
-                reader.error(n, format!("\"{text}\" {problem}"), "write a network such as `10.20.0.0/16`");
-                None
-            }
-        }
-    });
+        });
     let availability_zones = match node.get("availability_zones") {
         None => Some(AvailabilityZones::Count(2)),
         Some(n) => read_zones(reader, n, region),
@@ -451,12 +606,20 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
     let nat_gateways = match node.get("nat_gateways") {
         None => Some(1),
         Some(n) => match (&n.value, &availability_zones) {
-            (Value::Int(count), Some(zones)) if *count >= 1 && (*count as usize) <= zones.len() => Some(*count as usize),
+            (Value::Int(count), Some(zones)) if *count >= 1 && (*count as usize) <= zones.len() => {
+                Some(*count as usize)
+            }
             (Value::Int(count), Some(zones)) => {
                 reader.error(
                     n,
-                    format!("{count} NAT gateways for {} availability zones", zones.len()),
-                    format!("use 1 (cheapest) to {} (one per zone, survives a zone outage)", zones.len()),
+                    format!(
+                        "{count} NAT gateways for {} availability zones",
+                        zones.len()
+                    ),
+                    format!(
+                        "use 1 (cheapest) to {} (one per zone, survives a zone outage)",
+                        zones.len()
+                    ),
                 );
                 None
             }
@@ -471,11 +634,19 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
     if let (Some(cidr), Some(zones)) = (&vpc_cidr, &availability_zones) {
         if cidr.prefix + subnet_bits(zones.len()) > 28 {
             if let Some(n) = node.get("vpc_cidr") {
-                reader.error(n, format!("{cidr} is too small for {} zones", zones.len()), "use a larger VPC or fewer zones");
+                reader.error(
+                    n,
+                    format!("{cidr} is too small for {} zones", zones.len()),
+                    "use a larger VPC or fewer zones",
+                );
             }
         }
     }
-    Some(Network { vpc_cidr: vpc_cidr?, availability_zones: availability_zones?, nat_gateways: nat_gateways? })
+    Some(Network {
+        vpc_cidr: vpc_cidr?,
+        availability_zones: availability_zones?,
+        nat_gateways: nat_gateways?,
+    })
 }
 
 /// Extra prefix bits that split a VPC into one public and one private subnet per zone.
@@ -488,35 +659,57 @@ pub fn subnet_bits(n_zones: usize) -> u8 {
     bits
 }
 
-fn read_zones(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<AvailabilityZones> {
+fn read_zones(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    region: Option<&str>,
+) -> Option<AvailabilityZones> {
     const FIX: &str = "give a count from 2 to 6, or a list of 2 to 6 zone names such as `[eu-west-1a, eu-west-1b]`";
     match &node.value {
-        Value::Int(count) if (2..=6).contains(count) => Some(AvailabilityZones::Count(*count as usize)),
+        Value::Int(count) if (2..=6).contains(count) => {
+            Some(AvailabilityZones::Count(*count as usize))
+        }
         Value::Int(count) => {
             reader.error(node, format!("{count} availability zones"), FIX);
             None
         }
         Value::Seq(items) => {
             if !(2..=6).contains(&items.len()) {
-                reader.error(node, format!("{} availability zones listed", items.len()), FIX);
+                reader.error(
+                    node,
+                    format!("{} availability zones listed", items.len()),
+                    FIX,
+                );
                 return None;
             }
             let mut names = Vec::new();
             for item in items {
                 let name = reader.string(item, "eu-west-1a")?;
                 let in_region = region.is_none_or(|region| {
-                    name.strip_prefix(region).is_some_and(|rest| rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase()))
+                    name.strip_prefix(region).is_some_and(|rest| {
+                        rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase())
+                    })
                 });
                 if !in_region {
                     reader.error(
                         item,
-                        format!("\"{name}\" is not an availability zone of {}", region.unwrap_or("the region")),
-                        format!("zone names are the region plus a letter, e.g. `{}a`", region.unwrap_or("eu-west-1")),
+                        format!(
+                            "\"{name}\" is not an availability zone of {}",
+                            region.unwrap_or("the region")
+                        ),
+                        format!(
+                            "zone names are the region plus a letter, e.g. `{}a`",
+                            region.unwrap_or("eu-west-1")
+                        ),
                     );
                     return None;
                 }
                 if names.iter().any(|existing| existing == name) {
-                    reader.error(item, format!("\"{name}\" is listed twice"), "list each zone once");
+                    reader.error(
+                        item,
+                        format!("\"{name}\" is listed twice"),
+                        "list each zone once",
+                    );
                     return None;
                 }
                 names.push(name.to_string());
@@ -552,7 +745,11 @@ fn read_hub(reader: &mut Reader<'_>, node: &Node) -> Option<Hub> {
         "ecs" => Platform::Ecs,
         "eks" => Platform::Eks,
         other => {
-            reader.error(platform_node, format!("\"{other}\" is not a platform"), "use `ecs` (Fargate) or `eks`");
+            reader.error(
+                platform_node,
+                format!("\"{other}\" is not a platform"),
+                "use `ecs` (Fargate) or `eks`",
+            );
             return None;
         }
     };

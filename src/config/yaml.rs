@@ -21,6 +21,9 @@ pub struct Pos {
 pub struct Node {
     /// Where the value starts.
     pub pos: Pos,
+    /// Where the key holding the value is written (the value's own position for list items
+    /// and the document root): "is missing" problems point here.
+    pub key_pos: Pos,
     /// Key path as written, e.g. `environments.dev.dns.subzone` or `hub.admins[1]`.
     pub path: String,
     /// The value.
@@ -92,13 +95,19 @@ impl Node {
 
     /// The value under `key` when this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries()?.iter().find(|e| e.key == key).map(|e| &e.node)
+        self.entries()?
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.node)
     }
 }
 
 fn pos_of(marked: &MarkedYaml<'_>) -> Pos {
     let start = marked.span.start;
-    Pos { line: start.line(), col: start.col() + 1 }
+    Pos {
+        line: start.line(),
+        col: start.col() + 1,
+    }
 }
 
 fn child_path(parent: &str, key: &str) -> String {
@@ -112,12 +121,18 @@ fn child_path(parent: &str, key: &str) -> String {
 /// Parses one YAML document into a [`Node`]. An empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let documents = MarkedYaml::load_from_str(text).map_err(|err| SyntaxError {
-        pos: Pos { line: err.marker().line(), col: err.marker().col() + 1 },
+        pos: Pos {
+            line: err.marker().line(),
+            col: err.marker().col() + 1,
+        },
         message: err.info().to_string(),
     })?;
     match documents.len() {
-        0 => Ok(Node { pos: Pos { line: 1, col: 1 }, path: String::new(), value: Value::Map(vec![]) }),
-        1 => convert(&documents[0], String::new()),
+        0 => {
+            let start = Pos { line: 1, col: 1 };
+            Ok(Node { pos: start, key_pos: start, path: String::new(), value: Value::Map(vec![]) })
+        }
+        1 => convert(&documents[0], String::new(), None),
         _ => Err(SyntaxError {
             pos: pos_of(&documents[1]),
             message: "the config holds more than one YAML document; keep one (remove the `---` separator)"
@@ -126,8 +141,13 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     }
 }
 
-fn convert(marked: &MarkedYaml<'_>, path: String) -> Result<Node, SyntaxError> {
+fn convert(
+    marked: &MarkedYaml<'_>,
+    path: String,
+    key_pos: Option<Pos>,
+) -> Result<Node, SyntaxError> {
     let pos = pos_of(marked);
+    let key_pos = key_pos.unwrap_or(pos);
     let value = match &marked.data {
         YamlData::Value(scalar) => scalar_value(scalar),
         YamlData::Representation(text, _, _) => Value::Str(text.to_string()),
@@ -135,7 +155,7 @@ fn convert(marked: &MarkedYaml<'_>, path: String) -> Result<Node, SyntaxError> {
             items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| convert(item, format!("{path}[{index}]")))
+                .map(|(index, item)| convert(item, format!("{path}[{index}]"), None))
                 .collect::<Result<_, _>>()?,
         ),
         YamlData::Mapping(mapping) => {
@@ -152,12 +172,16 @@ fn convert(marked: &MarkedYaml<'_>, path: String) -> Result<Node, SyntaxError> {
                         })
                     }
                 };
-                let node = convert(value, child_path(&path, &key_text))?;
-                entries.push(Entry { key: key_text, key_pos: pos_of(key), node });
+                let node = convert(value, child_path(&path, &key_text), Some(pos_of(key)))?;
+                entries.push(Entry {
+                    key: key_text,
+                    key_pos: pos_of(key),
+                    node,
+                });
             }
             Value::Map(entries)
         }
-        YamlData::Tagged(_, inner) => return convert(inner, path),
+        YamlData::Tagged(_, inner) => return convert(inner, path, Some(key_pos)),
         YamlData::Alias(_) => {
             return Err(SyntaxError {
                 pos,
@@ -165,10 +189,18 @@ fn convert(marked: &MarkedYaml<'_>, path: String) -> Result<Node, SyntaxError> {
             })
         }
         YamlData::BadValue => {
-            return Err(SyntaxError { pos, message: "this value cannot be read".to_string() })
+            return Err(SyntaxError {
+                pos,
+                message: "this value cannot be read".to_string(),
+            })
         }
     };
-    Ok(Node { pos, path, value })
+    Ok(Node {
+        pos,
+        key_pos,
+        path,
+        value,
+    })
 }
 
 fn scalar_value(scalar: &Scalar<'_>) -> Value {

@@ -40,40 +40,79 @@ pub fn template(deployments: &[&Deployment]) -> Option<Template> {
     zone_parameter.allowed_pattern = Some("^Z[A-Z0-9]{1,31}$".to_string());
     template.parameter(PARENT_ZONE_PARAMETER, zone_parameter);
 
-    let zone_arn = Expr::sub(format!("arn:${{AWS::Partition}}:route53:::hostedzone/${{{PARENT_ZONE_PARAMETER}}}"));
-    let trust = PolicyDocument::new(vec![Statement::allow("WorkloadAccountsAssume", &["sts:AssumeRole"], vec![])
-        .principal(Principal::aws(
-            accounts.iter().map(|account| Expr::sub(format!("arn:${{AWS::Partition}}:iam::{account}:root"))).collect(),
-        ))]);
+    let zone_arn = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:route53:::hostedzone/${{{PARENT_ZONE_PARAMETER}}}"
+    ));
+    let trust = PolicyDocument::new(vec![Statement::allow(
+        "WorkloadAccountsAssume",
+        &["sts:AssumeRole"],
+        vec![],
+    )
+    .principal(Principal::aws(
+        accounts
+            .iter()
+            .map(|account| Expr::sub(format!("arn:${{AWS::Partition}}:iam::{account}:root")))
+            .collect(),
+    ))]);
     let permissions = PolicyDocument::new(vec![
-        Statement::allow("WriteSubzoneNsRecordsOnly", &["route53:ChangeResourceRecordSets"], vec![zone_arn.clone()])
-            .when("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsRecordTypes", Expr::strings(&["NS"]))
-            .when("ForAllValues:StringEquals", "route53:ChangeResourceRecordSetsActions", Expr::strings(&["DELETE", "UPSERT"]))
-            .when(
-                "ForAllValues:StringEquals",
-                "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-                Expr::strings(&subzones.iter().collect::<Vec<_>>()),
-            ),
-        Statement::allow("ReadParentZoneRecords", &["route53:ListResourceRecordSets"], vec![zone_arn]),
+        Statement::allow(
+            "WriteSubzoneNsRecordsOnly",
+            &["route53:ChangeResourceRecordSets"],
+            vec![zone_arn.clone()],
+        )
+        .when(
+            "ForAllValues:StringEquals",
+            "route53:ChangeResourceRecordSetsRecordTypes",
+            Expr::strings(&["NS"]),
+        )
+        .when(
+            "ForAllValues:StringEquals",
+            "route53:ChangeResourceRecordSetsActions",
+            Expr::strings(&["DELETE", "UPSERT"]),
+        )
+        .when(
+            "ForAllValues:StringEquals",
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames",
+            Expr::strings(&subzones.iter().collect::<Vec<_>>()),
+        ),
+        Statement::allow(
+            "ReadParentZoneRecords",
+            &["route53:ListResourceRecordSets"],
+            vec![zone_arn],
+        ),
         Statement::allow(
             "ReadChangeStatus",
             &["route53:GetChange"],
             vec![Expr::sub("arn:${AWS::Partition}:route53:::change/*")],
         ),
-        Statement::allow("FindParentZoneByName", &["route53:ListHostedZonesByName"], vec!["*".into()]),
+        Statement::allow(
+            "FindParentZoneByName",
+            &["route53:ListHostedZonesByName"],
+            vec!["*".into()],
+        ),
     ]);
     template.add(
         "DelegationRole",
         Resource::new(Role {
             assume_role_policy_document: Some(trust),
-            description: format!("hubctl {}: NS delegation of {} subzones", first.project, dns.parent_zone),
+            description: format!(
+                "hubctl {}: NS delegation of {} subzones",
+                first.project, dns.parent_zone
+            ),
             max_session_duration: Some(3600),
             path: Some(dns.delegation_role.path.clone()),
-            policies: vec![InlinePolicy { policy_name: "DelegateSubzones".to_string(), policy_document: permissions }],
+            policies: vec![InlinePolicy {
+                policy_name: "DelegateSubzones".to_string(),
+                policy_document: permissions,
+            }],
             role_name: Some(dns.delegation_role.name.clone()),
             tags: Vec::new(),
         }),
     );
-    template.output("RoleArn", "The role hubctl deploy assumes", Expr::get_att("DelegationRole", "Arn"));
+    template.output(
+        "RoleArn",
+        "The role hubctl deploy assumes",
+        Expr::get_att("DelegationRole", "Arn"),
+    );
     Some(template)
 }

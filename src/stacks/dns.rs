@@ -5,7 +5,9 @@
 //! would need a stack of its own in us-east-1).
 
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::resources::{HostedZone, HostedZoneConfig, HostedZoneTag, LogGroup, LogsResourcePolicy, QueryLoggingConfig};
+use crate::cfn::resources::{
+    HostedZone, HostedZoneConfig, HostedZoneTag, LogGroup, LogsResourcePolicy, QueryLoggingConfig,
+};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::Deployment;
 use crate::stacks::frame::LOG_RETENTION_DAYS;
@@ -30,9 +32,15 @@ pub fn template(deployment: &Deployment) -> Template {
     ));
     let mut zone = HostedZone {
         hosted_zone_config: Some(HostedZoneConfig {
-            comment: format!("{name}: JupyterHub subzone, NS record in {}", deployment.dns.parent_zone),
+            comment: format!(
+                "{name}: JupyterHub subzone, NS record in {}",
+                deployment.dns.parent_zone
+            ),
         }),
-        hosted_zone_tags: vec![HostedZoneTag { key: "Name".to_string(), value: name.clone() }],
+        hosted_zone_tags: vec![HostedZoneTag {
+            key: "Name".to_string(),
+            value: name.clone(),
+        }],
         name: subzone.to_string(),
         query_logging_config: None,
     };
@@ -51,7 +59,7 @@ pub fn template(deployment: &Deployment) -> Template {
         let policy = PolicyDocument::new(vec![Statement::allow(
             "Route53WritesQueryLogs",
             &["logs:CreateLogStream", "logs:PutLogEvents"],
-            vec![Expr::from("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/route53/*")],
+            vec![Expr::from(format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_name}:*"))],
         )
         .principal(Principal::service("route53.amazonaws.com"))
         .when("StringEquals", "aws:SourceAccount", "${AWS::AccountId}".into())]);
@@ -65,15 +73,20 @@ pub fn template(deployment: &Deployment) -> Template {
                 policy_name: format!("{name}-route53-query-logs").into(),
             }),
         );
-        zone.query_logging_config =
-            Some(QueryLoggingConfig { cloud_watch_logs_log_group_arn: Expr::get_att("QueryLogGroup", "Arn") });
+        zone.query_logging_config = Some(QueryLoggingConfig {
+            cloud_watch_logs_log_group_arn: Expr::get_att("QueryLogGroup", "Arn"),
+        });
         depends_on = Some("QueryLogResourcePolicy");
     }
     let resource = template.add("HostedZone", Resource::new(zone));
     if let Some(policy) = depends_on {
         resource.depends_on(policy);
     }
-    template.output(HOSTED_ZONE_ID, "Hosted zone id of the subzone", Expr::reference("HostedZone"));
+    template.output(
+        HOSTED_ZONE_ID,
+        "Hosted zone id of the subzone",
+        Expr::reference("HostedZone"),
+    );
     template.output(ZONE_NAME, "The subzone", Expr::from(subzone));
     template
 }

@@ -6,9 +6,10 @@
 
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
-    BackupPolicy, Eip, FileSystem, FileSystemTag, FlowLog, InlinePolicy, InternetGateway, KmsAlias, KmsKey,
-    LifecyclePolicy, LogGroup, MountTarget, NatGateway, Role, Route, RouteTable, SecurityGroup, SecurityGroupRule,
-    Subnet, SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
+    BackupPolicy, Eip, FileSystem, FileSystemTag, FlowLog, InlinePolicy, InternetGateway, KmsAlias,
+    KmsKey, LifecyclePolicy, LogGroup, MountTarget, NatGateway, Role, Route, RouteTable,
+    SecurityGroup, SecurityGroupRule, Subnet, SubnetRouteTableAssociation, Tag, Vpc,
+    VpcGatewayAttachment,
 };
 use crate::cfn::{Expr, Resource, Template};
 use crate::config::read::subnet_bits;
@@ -37,7 +38,9 @@ pub mod outputs {
 
 fn zone(deployment: &Deployment, index: usize) -> Expr {
     match &deployment.network.availability_zones {
-        AvailabilityZones::Count(_) => Expr::Select(index as u32, Box::new(Expr::GetAZs(String::new()))),
+        AvailabilityZones::Count(_) => {
+            Expr::Select(index as u32, Box::new(Expr::GetAZs(String::new())))
+        }
         AvailabilityZones::Named(names) => Expr::from(names[index].as_str()),
     }
 }
@@ -58,32 +61,69 @@ pub fn template(deployment: &Deployment) -> Template {
     add_file_system(&mut template, deployment, &prefix);
 
     let ids = |kind: &str| {
-        Expr::join(",", (1..=n_zones).map(|i| Expr::reference(&format!("{kind}Subnet{i}"))).collect())
+        Expr::join(
+            ",",
+            (1..=n_zones)
+                .map(|i| Expr::reference(&format!("{kind}Subnet{i}")))
+                .collect(),
+        )
     };
     template.output(outputs::VPC_ID, "The VPC", Expr::reference("Vpc"));
-    template.output(outputs::VPC_CIDR, "The VPC's address range", Expr::get_att("Vpc", "CidrBlock"));
-    template.output(outputs::PUBLIC_SUBNET_IDS, "Public subnets, one per zone, comma-separated", ids("Public"));
-    template.output(outputs::PRIVATE_SUBNET_IDS, "Private subnets, one per zone, comma-separated", ids("Private"));
-    template.output(outputs::FILE_SYSTEM_ID, "EFS file system for user homes", Expr::reference("FileSystem"));
+    template.output(
+        outputs::VPC_CIDR,
+        "The VPC's address range",
+        Expr::get_att("Vpc", "CidrBlock"),
+    );
+    template.output(
+        outputs::PUBLIC_SUBNET_IDS,
+        "Public subnets, one per zone, comma-separated",
+        ids("Public"),
+    );
+    template.output(
+        outputs::PRIVATE_SUBNET_IDS,
+        "Private subnets, one per zone, comma-separated",
+        ids("Private"),
+    );
+    template.output(
+        outputs::FILE_SYSTEM_ID,
+        "EFS file system for user homes",
+        Expr::reference("FileSystem"),
+    );
     template.output(
         outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
         "Security group of the EFS mount targets",
         Expr::get_att("FileSystemSecurityGroup", "GroupId"),
     );
-    template.output(outputs::KMS_KEY_ARN, "KMS key for logs, EFS and secrets", Expr::get_att("Key", "Arn"));
+    template.output(
+        outputs::KMS_KEY_ARN,
+        "KMS key for logs, EFS and secrets",
+        Expr::get_att("Key", "Arn"),
+    );
     template
 }
 
 fn add_key(template: &mut Template, deployment: &Deployment, prefix: &str) {
     let policy = PolicyDocument::new(vec![
-        Statement::allow("AccountAdministersKey", &["kms:*"], vec!["*".into()])
-            .principal(Principal::aws(vec![Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")])),
+        Statement::allow("AccountAdministersKey", &["kms:*"], vec!["*".into()]).principal(
+            Principal::aws(vec![Expr::sub(
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
+            )]),
+        ),
         Statement::allow(
             "CloudWatchLogsOfThisAccount",
-            &["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            &[
+                "kms:Decrypt*",
+                "kms:Describe*",
+                "kms:Encrypt*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
             vec!["*".into()],
         )
-        .principal(Principal { service: vec![Expr::sub("logs.${AWS::Region}.amazonaws.com")], ..Principal::default() })
+        .principal(Principal {
+            service: vec![Expr::sub("logs.${AWS::Region}.amazonaws.com")],
+            ..Principal::default()
+        })
         .when(
             "ArnLike",
             "kms:EncryptionContext:aws:logs:arn",
@@ -103,7 +143,10 @@ fn add_key(template: &mut Template, deployment: &Deployment, prefix: &str) {
         .keep_on_delete(deployment.storage.retain);
     template.add(
         "KeyAlias",
-        Resource::new(KmsAlias { alias_name: format!("alias/{prefix}").into(), target_key_id: Expr::reference("Key") }),
+        Resource::new(KmsAlias {
+            alias_name: format!("alias/{prefix}").into(),
+            target_key_id: Expr::reference("Key"),
+        }),
     );
 }
 
@@ -123,7 +166,12 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
             tags: Tag::name(prefix),
         }),
     );
-    template.add("InternetGateway", Resource::new(InternetGateway { tags: Tag::name(prefix) }));
+    template.add(
+        "InternetGateway",
+        Resource::new(InternetGateway {
+            tags: Tag::name(prefix),
+        }),
+    );
     template.add(
         "InternetGatewayAttachment",
         Resource::new(VpcGatewayAttachment {
@@ -131,7 +179,13 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
             vpc_id: vpc_id(),
         }),
     );
-    template.add("PublicRouteTable", Resource::new(RouteTable { vpc_id: vpc_id(), tags: Tag::name(format!("{prefix}-public")) }));
+    template.add(
+        "PublicRouteTable",
+        Resource::new(RouteTable {
+            vpc_id: vpc_id(),
+            tags: Tag::name(format!("{prefix}-public")),
+        }),
+    );
     template
         .add(
             "PublicDefaultRoute",
@@ -146,7 +200,10 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
 
     for zone_index in 0..n_zones {
         let n = zone_index + 1;
-        for (kind, block, public) in [("Private", zone_index, false), ("Public", n_zones + zone_index, true)] {
+        for (kind, block, public) in [
+            ("Private", zone_index, false),
+            ("Public", n_zones + zone_index, true),
+        ] {
             let subnet = template.add(
                 &format!("{kind}Subnet{n}"),
                 Resource::new(Subnet {
@@ -158,9 +215,16 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
                 }),
             );
             if named_zones {
-                subnet.ignore_cfn_lint("W3010", "zones are named explicitly in network.availability_zones");
+                subnet.ignore_cfn_lint(
+                    "W3010",
+                    "zones are named explicitly in network.availability_zones",
+                );
             }
-            let route_table = if public { "PublicRouteTable".to_string() } else { format!("PrivateRouteTable{n}") };
+            let route_table = if public {
+                "PublicRouteTable".to_string()
+            } else {
+                format!("PrivateRouteTable{n}")
+            };
             template.add(
                 &format!("{kind}Subnet{n}RouteTableAssociation"),
                 Resource::new(SubnetRouteTableAssociation {
@@ -171,7 +235,10 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
         }
         template.add(
             &format!("PrivateRouteTable{n}"),
-            Resource::new(RouteTable { vpc_id: vpc_id(), tags: Tag::name(format!("{prefix}-private-{n}")) }),
+            Resource::new(RouteTable {
+                vpc_id: vpc_id(),
+                tags: Tag::name(format!("{prefix}-private-{n}")),
+            }),
         );
         let nat = zone_index % network.nat_gateways + 1;
         template.add(
@@ -186,7 +253,13 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
     }
     for n in 1..=network.nat_gateways {
         template
-            .add(&format!("NatEip{n}"), Resource::new(Eip { domain: "vpc".to_string(), tags: Tag::name(format!("{prefix}-nat-{n}")) }))
+            .add(
+                &format!("NatEip{n}"),
+                Resource::new(Eip {
+                    domain: "vpc".to_string(),
+                    tags: Tag::name(format!("{prefix}-nat-{n}")),
+                }),
+            )
             .depends_on("InternetGatewayAttachment");
         template.add(
             &format!("NatGateway{n}"),
@@ -209,14 +282,22 @@ fn add_flow_logs(template: &mut Template) {
             tags: Vec::new(),
         }),
     );
-    let trust = PolicyDocument::new(vec![Statement::allow("FlowLogsOfThisAccount", &["sts:AssumeRole"], vec![])
-        .principal(Principal::service("vpc-flow-logs.amazonaws.com"))
-        .when("StringEquals", "aws:SourceAccount", Expr::reference("AWS::AccountId"))
-        .when(
-            "ArnLike",
-            "aws:SourceArn",
-            Expr::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
-        )]);
+    let trust = PolicyDocument::new(vec![Statement::allow(
+        "FlowLogsOfThisAccount",
+        &["sts:AssumeRole"],
+        vec![],
+    )
+    .principal(Principal::service("vpc-flow-logs.amazonaws.com"))
+    .when(
+        "StringEquals",
+        "aws:SourceAccount",
+        Expr::reference("AWS::AccountId"),
+    )
+    .when(
+        "ArnLike",
+        "aws:SourceArn",
+        Expr::sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"),
+    )]);
     template.add(
         "FlowLogRole",
         Resource::new(Role {
@@ -226,7 +307,11 @@ fn add_flow_logs(template: &mut Template) {
                 policy_name: "WriteFlowLogs".to_string(),
                 policy_document: PolicyDocument::new(vec![Statement::allow(
                     "WriteToFlowLogGroup",
-                    &["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    &[
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogStreams",
+                        "logs:PutLogEvents",
+                    ],
                     vec![Expr::get_att("FlowLogGroup", "Arn")],
                 )]),
             }],
@@ -255,24 +340,42 @@ fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &st
             .when("Bool", "aws:SecureTransport", "false".into()),
         Statement::allow(
             "MountThroughMountTargetsOnly",
-            &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            &[
+                "elasticfilesystem:ClientMount",
+                "elasticfilesystem:ClientWrite",
+            ],
             vec!["*".into()],
         )
         .principal(Principal::aws(vec!["*".into()]))
-        .when("Bool", "elasticfilesystem:AccessedViaMountTarget", "true".into()),
+        .when(
+            "Bool",
+            "elasticfilesystem:AccessedViaMountTarget",
+            "true".into(),
+        ),
     ]);
     template
         .add(
             "FileSystem",
             Resource::new(FileSystem {
-                backup_policy: Some(BackupPolicy { status: "ENABLED".to_string() }),
+                backup_policy: Some(BackupPolicy {
+                    status: "ENABLED".to_string(),
+                }),
                 encrypted: true,
                 file_system_policy: Some(file_system_policy),
-                file_system_tags: vec![FileSystemTag { key: "Name".to_string(), value: format!("{prefix}-home").into() }],
+                file_system_tags: vec![FileSystemTag {
+                    key: "Name".to_string(),
+                    value: format!("{prefix}-home").into(),
+                }],
                 kms_key_id: Some(Expr::get_att("Key", "Arn")),
                 lifecycle_policies: vec![
-                    LifecyclePolicy { transition_to_i_a: Some("AFTER_30_DAYS".to_string()), transition_to_primary_storage_class: None },
-                    LifecyclePolicy { transition_to_i_a: None, transition_to_primary_storage_class: Some("AFTER_1_ACCESS".to_string()) },
+                    LifecyclePolicy {
+                        transition_to_i_a: Some("AFTER_30_DAYS".to_string()),
+                        transition_to_primary_storage_class: None,
+                    },
+                    LifecyclePolicy {
+                        transition_to_i_a: None,
+                        transition_to_primary_storage_class: Some("AFTER_1_ACCESS".to_string()),
+                    },
                 ],
                 performance_mode: "generalPurpose".to_string(),
                 throughput_mode: "elastic".to_string(),
@@ -282,7 +385,9 @@ fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &st
     template.add(
         "FileSystemSecurityGroup",
         Resource::new(SecurityGroup {
-            group_description: format!("{prefix} EFS mount targets - NFS only from the hub stack security groups"),
+            group_description: format!(
+                "{prefix} EFS mount targets - NFS only from the hub stack security groups"
+            ),
             vpc_id: Some(Expr::reference("Vpc")),
             security_group_ingress: Vec::new(),
             security_group_egress: vec![SecurityGroupRule {

@@ -1,0 +1,391 @@
+//! Bad input: every rule of the config gives exit code 2, a message naming the file, the
+//! line and column, the key and the fix, writes nothing, and never panics.
+
+use crate::support::{files_under, hubctl};
+
+/// A valid config; each case below changes one thing in it.
+const VALID: &str = r#"project: demo
+region: eu-west-1
+dns:
+  parent_zone: example.com
+  parent_account: "111111111111"
+  delegation_role: DomainOperatorRole
+network:
+  vpc_cidr: 10.0.0.0/16
+hub:
+  platform: ecs
+environments:
+  dev:
+    account: "123456789012"
+    dns:
+      subzone: dev.example.com
+      hub_host: hub.dev.example.com
+"#;
+
+/// Runs synth on `yaml` and checks the exit code, that every `expected` text is in the
+/// error output, and that nothing was written. Returns stderr.
+fn rejects(yaml: &str, expected: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hubctl.yaml"), yaml).unwrap();
+    let output = hubctl()
+        .current_dir(dir.path())
+        .args(["synth", "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit code for:\n{yaml}\nstderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for text in expected {
+        assert!(stderr.contains(text), "expected {text:?} in:\n{stderr}");
+    }
+    assert_eq!(
+        files_under(dir.path()),
+        ["hubctl.yaml"],
+        "nothing may be written"
+    );
+    stderr
+}
+
+fn replace(from: &str, to: &str) -> String {
+    assert!(VALID.contains(from), "{from:?} is not in the valid config");
+    VALID.replacen(from, to, 1)
+}
+
+#[test]
+fn the_valid_config_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hubctl.yaml"), VALID).unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .args(["synth", "--out", "out"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn malformed_yaml() {
+    rejects(
+        &replace("  parent_zone: example.com", "  parent_zone: [example.com"),
+        &["hubctl.yaml:", "YAML syntax error"],
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    rejects(
+        &replace(
+            "region: eu-west-1\n",
+            "region: eu-west-1\nregion: eu-west-2\n",
+        ),
+        &["hubctl.yaml:3:", "duplicated key"],
+    );
+}
+
+#[test]
+fn root_is_not_a_mapping() {
+    rejects("- a\n- b\n", &["hubctl.yaml:1:1", "not a mapping"]);
+}
+
+#[test]
+fn missing_keys_point_at_the_mapping_and_name_the_environment() {
+    rejects(
+        &replace("      hub_host: hub.dev.example.com\n", ""),
+        &["hubctl.yaml:14:5: environments.dev.dns.hub_host: is missing for environment `dev`; add `hub_host:"],
+    );
+}
+
+#[test]
+fn empty_file() {
+    rejects("", &["environments: is missing"]);
+}
+
+#[test]
+fn wrong_type() {
+    rejects(
+        &replace("vpc_cidr: 10.0.0.0/16", "vpc_cidr: [10, 0]"),
+        &["hubctl.yaml:8:13: network.vpc_cidr: expected a string, found a list"],
+    );
+    rejects(
+        &replace("platform: ecs", "platform: 3"),
+        &["hubctl.yaml:10:13: hub.platform: expected a string, found an integer"],
+    );
+}
+
+#[test]
+fn unknown_key_with_did_you_mean() {
+    rejects(
+        &replace("      subzone: dev", "      subzon: dev"),
+        &["hubctl.yaml:15:7: environments.dev.dns.subzon: unknown key `subzon`; did you mean `subzone`?"],
+    );
+    rejects(
+        &replace("project: demo", "project: demo\nbanana: 1"),
+        &["hubctl.yaml:2:1: banana: unknown key `banana`; known keys here:"],
+    );
+}
+
+#[test]
+fn account_ids_have_twelve_digits() {
+    rejects(
+        &replace("account: \"123456789012\"", "account: \"12345678901\""),
+        &["hubctl.yaml:13:14: environments.dev.account: \"12345678901\" is not a 12-digit AWS account id"],
+    );
+    rejects(
+        &replace("parent_account: \"111111111111\"", "parent_account: 11111"),
+        &["dns.parent_account", "quote it"],
+    );
+}
+
+#[test]
+fn region_must_exist() {
+    rejects(&replace("region: eu-west-1", "region: eu-west-9"), &["hubctl.yaml:2:9: region: \"eu-west-9\" is not an AWS region; did you mean `eu-west-1`?"]);
+}
+
+#[test]
+fn cidr_must_be_a_network_between_16_and_24() {
+    rejects(
+        &replace("10.0.0.0/16", "10.0.0.1/16"),
+        &[
+            "network.vpc_cidr",
+            "host bits set; the network is 10.0.0.0/16",
+        ],
+    );
+    rejects(
+        &replace("10.0.0.0/16", "10.0.0.0/8"),
+        &["network.vpc_cidr", "between /16 and /24"],
+    );
+    rejects(
+        &replace("10.0.0.0/16", "10.0.0/16"),
+        &["network.vpc_cidr", "CIDR notation"],
+    );
+}
+
+#[test]
+fn two_to_six_availability_zones() {
+    rejects(
+        &replace(
+            "vpc_cidr: 10.0.0.0/16",
+            "vpc_cidr: 10.0.0.0/16\n  availability_zones: 7",
+        ),
+        &["network.availability_zones", "from 2 to 6"],
+    );
+    rejects(
+        &replace(
+            "vpc_cidr: 10.0.0.0/16",
+            "vpc_cidr: 10.0.0.0/16\n  availability_zones: [eu-west-1a, us-east-1b]",
+        ),
+        &[
+            "network.availability_zones[1]",
+            "not an availability zone of eu-west-1",
+        ],
+    );
+    rejects(
+        &replace(
+            "vpc_cidr: 10.0.0.0/16",
+            "vpc_cidr: 10.0.0.0/16\n  nat_gateways: 3",
+        ),
+        &[
+            "network.nat_gateways",
+            "3 NAT gateways for 2 availability zones",
+        ],
+    );
+}
+
+#[test]
+fn subzone_is_a_strict_child_of_the_parent_zone() {
+    rejects(
+        &replace("subzone: dev.example.com", "subzone: dev.example.org"),
+        &["hubctl.yaml:15:16: environments.dev.dns.subzone: \"dev.example.org\" is not a child of parent_zone \"example.com\""],
+    );
+    rejects(
+        &replace("subzone: dev.example.com", "subzone: example.com"),
+        &["is not a child of parent_zone"],
+    );
+    rejects(
+        &replace("subzone: dev.example.com", "subzone: devexample.com"),
+        &["is not a child of parent_zone"],
+    );
+}
+
+#[test]
+fn hub_host_is_inside_the_subzone() {
+    rejects(
+        &replace("hub_host: hub.dev.example.com", "hub_host: hub.example.com"),
+        &["environments.dev.dns.hub_host: \"hub.example.com\" is not inside subzone \"dev.example.com\""],
+    );
+}
+
+#[test]
+fn dns_names_are_valid() {
+    rejects(
+        &replace("parent_zone: example.com", "parent_zone: ex_ample.com"),
+        &["dns.parent_zone", "may hold only a-z, 0-9 and '-'"],
+    );
+    rejects(
+        &replace("parent_zone: example.com", "parent_zone: example.com."),
+        &["dns.parent_zone", "trailing dot"],
+    );
+    rejects(
+        &replace("parent_zone: example.com", "parent_zone: Example.com"),
+        &["dns.parent_zone", "uppercase"],
+    );
+}
+
+#[test]
+fn delegation_role_is_a_name_or_an_arn_in_the_parent_account() {
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            "delegation_role: Domain Operator",
+        ),
+        &["dns.delegation_role", "is not an IAM role name"],
+    );
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            "delegation_role: arn:aws:iam::999999999999:role/DomainOperatorRole",
+        ),
+        &[
+            "dns.delegation_role",
+            "in account 999999999999, not in parent_account 111111111111",
+        ],
+    );
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            "delegation_role: arn:aws:iam::111111111111:user/bob",
+        ),
+        &["dns.delegation_role", "is not an IAM role ARN"],
+    );
+}
+
+#[test]
+fn every_environment_has_an_account() {
+    rejects(
+        &replace("    account: \"123456789012\"\n", ""),
+        &["hubctl.yaml:12:3: environments.dev.account: is missing"],
+    );
+    rejects(
+        &replace("project: demo", "project: demo\naccount: \"123456789012\""),
+        &["account", "belongs to an environment"],
+    );
+}
+
+#[test]
+fn project_is_usable_in_stack_names() {
+    rejects(
+        &replace("project: demo", "project: My Project"),
+        &["hubctl.yaml:1:10: project: \"My Project\" cannot be used in stack names"],
+    );
+    rejects(
+        &replace(
+            "project: demo",
+            "project: a-very-long-project-name-for-stacks",
+        ),
+        &["project", "at most 20 characters"],
+    );
+    rejects(
+        &replace("  dev:\n", "  Dev_1:\n"),
+        &["environments.Dev_1", "cannot be used in stack names"],
+    );
+    rejects(
+        &replace("  dev:\n", "  parent:\n"),
+        &["environments.parent", "reserved"],
+    );
+}
+
+#[test]
+fn plaintext_secrets_are_rejected_without_echoing_them() {
+    let stderr = rejects(
+        &replace(
+            "  platform: ecs",
+            "  platform: ecs\n  client_secret: s3ntinel-value-must-not-leak",
+        ),
+        &[
+            "hubctl.yaml:11:3: hub.client_secret: plaintext secrets are not allowed",
+            "client_secret_arn",
+        ],
+    );
+    assert!(
+        !stderr.contains("s3ntinel"),
+        "the secret value leaked: {stderr}"
+    );
+    rejects(
+        &replace("project: demo", "project: demo\ndb_password: hunter2"),
+        &["db_password", "Secrets Manager"],
+    );
+}
+
+#[test]
+fn overlays_cannot_change_the_project_or_the_parent_zone() {
+    rejects(
+        &replace(
+            "    account: \"123456789012\"",
+            "    account: \"123456789012\"\n    project: other",
+        ),
+        &["environments.dev.project", "cannot be set per environment"],
+    );
+    let two_envs = format!(
+        "{VALID}  prod:\n    account: \"210987654321\"\n    dns:\n      parent_zone: example.org\n      subzone: prod.example.org\n      hub_host: hub.prod.example.org\n"
+    );
+    rejects(
+        &two_envs,
+        &[
+            "environments.prod.dns.parent_zone",
+            "differs from environment `dev`",
+        ],
+    );
+}
+
+#[test]
+fn environments_need_their_own_subzone() {
+    let twin = format!(
+        "{VALID}  prod:\n    account: \"210987654321\"\n    dns:\n      subzone: dev.example.com\n      hub_host: hub.dev.example.com\n"
+    );
+    rejects(
+        &twin,
+        &[
+            "environments.prod.dns.subzone",
+            "already the subzone of environment `dev`",
+        ],
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let many = replace("region: eu-west-1", "region: mars-1")
+        .replace("vpc_cidr: 10.0.0.0/16", "vpc_cidr: 300.0.0.0/16")
+        .replace("subzone: dev.example.com", "subzone: dev.other.com");
+    let stderr = rejects(
+        &many,
+        &[
+            "region",
+            "network.vpc_cidr",
+            "environments.dev.dns.subzone",
+            "environments.dev.dns.hub_host",
+            "4 problems in the config",
+        ],
+    );
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("hubctl.yaml:"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    // Sorted by position in the file.
+    let positions: Vec<&str> = lines
+        .iter()
+        .map(|line| line.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            "hubctl.yaml:2:9",
+            "hubctl.yaml:8:13",
+            "hubctl.yaml:15:16",
+            "hubctl.yaml:16:17"
+        ]
+    );
+}

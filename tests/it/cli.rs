@@ -1,0 +1,183 @@
+//! The command line end to end: determinism, atomic output, environment selection, the
+//! validate command and the exit codes.
+
+use predicates::prelude::*;
+
+use crate::support::{files_under, hubctl, root, synth};
+
+#[test]
+fn two_synths_are_byte_identical() {
+    let config = root().join("config.example.yaml");
+    let (_a, first) = synth(&config);
+    let (_b, second) = synth(&config);
+    let files = files_under(&first);
+    assert_eq!(files, files_under(&second));
+    assert!(files.len() >= 7);
+    for file in files {
+        assert_eq!(
+            std::fs::read(first.join(&file)).unwrap(),
+            std::fs::read(second.join(&file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn synth_of_one_env_writes_its_stacks_manifest_and_the_parent_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("X");
+    hubctl()
+        .args([
+            "--config",
+            "config.example.yaml",
+            "synth",
+            "--env",
+            "dev",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(root())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("jhub-dev-frame").and(predicate::str::contains("resources")),
+        );
+    assert_eq!(
+        files_under(&out),
+        [
+            "dev/jhub-dev-dns.template.json",
+            "dev/jhub-dev-frame.template.json",
+            "dev/manifest.json",
+            "parent/jhub-delegation-role.template.json"
+        ]
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("dev/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["account"], "123456789012");
+    assert_eq!(
+        manifest["deploy_order"],
+        serde_json::json!([["frame", "dns"], ["delegation"]])
+    );
+    assert_eq!(
+        manifest["delegation"]["role_arn"],
+        "arn:aws:iam::111111111111:role/DomainOperatorRole"
+    );
+}
+
+#[test]
+fn synth_of_one_env_keeps_the_other_environments_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |env: Option<&str>| {
+        let mut command = hubctl();
+        command
+            .current_dir(root())
+            .args(["--config", "config.example.yaml", "synth", "--out"])
+            .arg(&out);
+        if let Some(env) = env {
+            command.args(["--env", env]);
+        }
+        command.assert().success();
+    };
+    run(None);
+    let before = files_under(&out);
+    run(Some("dev"));
+    assert_eq!(files_under(&out), before);
+    // No staging directory is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["out"]);
+}
+
+#[test]
+fn synth_refuses_to_replace_a_directory_that_is_not_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    hubctl()
+        .current_dir(root())
+        .args(["--config", "config.example.yaml", "synth", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("not hubctl's output").and(predicate::str::contains("--out")),
+        );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn unknown_env_is_a_usage_error_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    hubctl()
+        .current_dir(root())
+        .args([
+            "--config",
+            "config.example.yaml",
+            "synth",
+            "--env",
+            "prd",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no environment named `prd`")
+                .and(predicate::str::contains("`prod`")),
+        );
+    assert!(!out.exists());
+}
+
+#[test]
+fn missing_config_points_at_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("hubctl.yaml")
+                .and(predicate::str::contains("config.example.yaml")),
+        );
+}
+
+#[test]
+fn validate_reports_ok_and_json() {
+    hubctl()
+        .current_dir(root())
+        .args(["--config", "config.example.yaml", "validate"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok").and(predicate::str::contains("dev, prod")));
+    let output = hubctl()
+        .current_dir(root())
+        .args([
+            "--config",
+            "config.example.yaml",
+            "validate",
+            "--env",
+            "dev",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        parsed,
+        serde_json::json!({"ok": true, "environments": ["dev"]})
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    hubctl().args(["synth", "--no-such-flag"]).assert().code(2);
+}
