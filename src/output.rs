@@ -41,11 +41,21 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
     {
         copy_dir(&out_dir.join(kept), &staging.path().join(kept))?;
     }
+    let directories: std::collections::BTreeSet<PathBuf> = files
+        .keys()
+        .filter_map(|relative| {
+            staging
+                .path()
+                .join(relative)
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    for dir in &directories {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
     for (relative, text) in files {
         let path = staging.path().join(relative);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        }
         fs::write(&path, text).with_context(|| format!("{}: cannot write", path.display()))?;
     }
 

@@ -200,6 +200,44 @@ fn check_across_environments(
             }
         }
     }
+    check_delegation_role_limits(reader, env_entries, deployments);
+}
+
+/// IAM's size limits on the one delegation role: a trust policy holds at most 2,048
+/// characters (one account principal takes about 35) and a role's inline policies 10,240
+/// (each subzone name is listed once). Found here rather than by the DNS team at deploy.
+fn check_delegation_role_limits(
+    reader: &mut Reader<'_>,
+    env_entries: &[yaml::Entry],
+    deployments: &[Deployment],
+) {
+    const MAX_ACCOUNTS: usize = 50;
+    const MAX_SUBZONE_CHARACTERS: usize = 8_000;
+    let accounts: std::collections::BTreeSet<&str> =
+        deployments.iter().map(|d| d.account.as_str()).collect();
+    let subzone_characters: usize = deployments
+        .iter()
+        .map(|d| d.dns.subzone.as_str().len() + 3)
+        .sum();
+    let Some(last) = env_entries.last() else {
+        return;
+    };
+    if accounts.len() > MAX_ACCOUNTS {
+        reader.error_at(
+            last.key_pos,
+            "environments",
+            format!("{} workload accounts would trust one delegation role", accounts.len()),
+            format!("IAM trust policies hold about {MAX_ACCOUNTS} accounts; split the config by parent zone or share accounts"),
+        );
+    }
+    if subzone_characters > MAX_SUBZONE_CHARACTERS {
+        reader.error_at(
+            last.key_pos,
+            "environments",
+            format!("the subzone names take {subzone_characters} characters in the delegation role's policy"),
+            format!("IAM inline policies hold 10,240 characters; keep the names under {MAX_SUBZONE_CHARACTERS} in all (shorter subzones or fewer environments per config)"),
+        );
+    }
 }
 
 impl Config {

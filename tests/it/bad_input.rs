@@ -389,3 +389,18 @@ fn every_problem_is_reported_at_once() {
         ]
     );
 }
+
+#[test]
+fn the_delegation_role_must_fit_iam_policy_limits() {
+    let mut yaml = VALID.to_string();
+    for i in 0..51 {
+        yaml.push_str(&format!(
+            "  e{i}:\n    account: \"{:012}\"\n    dns: {{subzone: e{i}.example.com, hub_host: e{i}.example.com}}\n",
+            500_000_000_000u64 + i
+        ));
+    }
+    rejects(
+        &yaml,
+        &["environments: 52 workload accounts would trust one delegation role"],
+    );
+}
