@@ -103,6 +103,121 @@ pub struct Storage {
 pub struct Hub {
     /// Where JupyterHub runs.
     pub platform: Platform,
+    /// The hub's container image (with a tag or digest).
+    pub hub_image: Image,
+    /// The default single-user server image.
+    pub user_image: Image,
+    /// Users with admin rights, in config order.
+    pub admins: Vec<User>,
+    /// Other users allowed to log in, in config order.
+    pub allowed_users: Vec<User>,
+    /// Networks that may reach the load balancer.
+    pub allowed_cidrs: Vec<Cidr>,
+    /// Seconds of inactivity after which a server is stopped.
+    pub idle_timeout_seconds: u32,
+    /// Server sizes users choose from.
+    pub profiles: Vec<Profile>,
+    /// The hub's database.
+    pub database: Database,
+    /// How users log in.
+    pub auth: Auth,
+    /// Protect the load balancer and the database from deletion.
+    pub deletion_protection: bool,
+}
+
+impl Hub {
+    /// Admins and allowed users, admins first.
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.admins.iter().chain(&self.allowed_users)
+    }
+}
+
+/// A container image reference with an explicit tag or digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    /// The whole reference, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hub:5.4.6`.
+    pub reference: String,
+    /// For a private ECR image: (account, region, repository), to scope pull permissions.
+    pub ecr: Option<(String, String, String)>,
+}
+
+/// A user listed in the config, with the POSIX identity of their home directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The JupyterHub user name.
+    pub name: String,
+    /// uid and gid of their files on EFS (stable: derived from the name).
+    pub uid: u32,
+}
+
+/// A server size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// Short name (`a-z0-9-`).
+    pub name: String,
+    /// Fargate CPU units (1024 = 1 vCPU).
+    pub cpu: u32,
+    /// Memory in MiB.
+    pub memory: u32,
+    /// Image, when not the default user image.
+    pub image: Image,
+}
+
+/// The hub's database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// A small encrypted RDS PostgreSQL created in the stack.
+    Postgres {
+        /// e.g. `db.t4g.micro`.
+        instance_class: String,
+        /// A standby in a second zone.
+        multi_az: bool,
+    },
+    /// An existing database; its SQLAlchemy URL is in this secret.
+    External {
+        /// Secrets Manager ARN of the URL.
+        url_secret_arn: String,
+    },
+}
+
+/// How users log in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Amazon Cognito: a user pool created in the stack, or an existing one.
+    Cognito {
+        /// An existing pool: its id and hosted UI domain name.
+        existing: Option<ExistingUserPool>,
+    },
+    /// Any OAuth2 / OIDC provider.
+    OAuth(OAuthProvider),
+}
+
+/// An existing Cognito user pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingUserPool {
+    /// e.g. `eu-west-1_AbCdEf123`.
+    pub user_pool_id: String,
+    /// Its hosted UI domain, e.g. `login.example.com` or `x.auth.eu-west-1.amazoncognito.com`.
+    pub domain: String,
+}
+
+/// An OAuth2 / OIDC provider (Auth0, Keycloak, Okta, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthProvider {
+    /// Authorization endpoint.
+    pub authorize_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// Userinfo endpoint.
+    pub userdata_url: String,
+    /// The client id (not a secret).
+    pub client_id: String,
+    /// Secrets Manager ARN of the client secret.
+    pub client_secret_arn: String,
+    /// Scopes requested.
+    pub scopes: Vec<String>,
+    /// The userinfo claim that is the JupyterHub user name.
+    pub username_claim: String,
 }
 
 /// Where JupyterHub runs.

@@ -99,6 +99,7 @@ pub fn template(deployments: &[&Deployment]) -> Option<Template> {
                 "hubctl {}: NS delegation of {} subzones",
                 first.project, dns.parent_zone
             ),
+            managed_policy_arns: Vec::new(),
             max_session_duration: Some(3600),
             path: Some(dns.delegation_role.path.clone()),
             policies: vec![InlinePolicy {

@@ -7,11 +7,12 @@
 pub mod delegation_role;
 pub mod dns;
 pub mod frame;
+pub mod hub;
 
 use std::collections::BTreeMap;
 
 use crate::cfn::Template;
-use crate::model::Deployment;
+use crate::model::{Deployment, Platform};
 
 /// A stack of an environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,6 +21,8 @@ pub enum StackId {
     Frame,
     /// The environment's subzone.
     Dns,
+    /// JupyterHub (ECS platform).
+    Hub,
 }
 
 impl StackId {
@@ -28,6 +31,7 @@ impl StackId {
         match self {
             StackId::Frame => "frame",
             StackId::Dns => "dns",
+            StackId::Hub => "hub",
         }
     }
 }
@@ -58,7 +62,7 @@ pub struct Stack {
 
 /// The stacks of `deployment`, in deploy order.
 pub fn build(deployment: &Deployment) -> Vec<Stack> {
-    vec![
+    let mut stacks = vec![
         Stack {
             id: StackId::Frame,
             template: frame::template(deployment),
@@ -73,5 +77,52 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             inputs: BTreeMap::new(),
             after_delegation: false,
         },
+    ];
+    if deployment.hub.platform == Platform::Ecs {
+        stacks.push(Stack {
+            id: StackId::Hub,
+            template: hub::template(deployment),
+            depends_on: vec![StackId::Frame, StackId::Dns],
+            inputs: hub_inputs(),
+            // The certificate is validated through the subzone, which resolves only once the
+            // parent zone delegates to it.
+            after_delegation: true,
+        });
+    }
+    stacks
+}
+
+fn hub_inputs() -> BTreeMap<String, Input> {
+    use hub::parameters as p;
+    let from = |stack: StackId, output: &'static str| Input { stack, output };
+    [
+        (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
+        (
+            p::PUBLIC_SUBNET_IDS,
+            from(StackId::Frame, frame::outputs::PUBLIC_SUBNET_IDS),
+        ),
+        (
+            p::PRIVATE_SUBNET_IDS,
+            from(StackId::Frame, frame::outputs::PRIVATE_SUBNET_IDS),
+        ),
+        (
+            p::FILE_SYSTEM_ID,
+            from(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
+        ),
+        (
+            p::FILE_SYSTEM_SECURITY_GROUP_ID,
+            from(
+                StackId::Frame,
+                frame::outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
+            ),
+        ),
+        (
+            p::KMS_KEY_ARN,
+            from(StackId::Frame, frame::outputs::KMS_KEY_ARN),
+        ),
+        (p::HOSTED_ZONE_ID, from(StackId::Dns, dns::HOSTED_ZONE_ID)),
     ]
+    .into_iter()
+    .map(|(parameter, input)| (parameter.to_string(), input))
+    .collect()
 }

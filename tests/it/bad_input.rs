@@ -14,6 +14,11 @@ network:
   vpc_cidr: 10.0.0.0/16
 hub:
   platform: ecs
+  hub_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/hub:1.0.0
+  user_image: quay.io/jupyter/base-notebook:2025-06-30
+  admins: [alice]
+  allowed_cidrs: [203.0.113.0/24]
+  auth: {kind: cognito}
 environments:
   dev:
     account: "123456789012"
@@ -94,7 +99,7 @@ fn root_is_not_a_mapping() {
 fn missing_keys_point_at_the_mapping_and_name_the_environment() {
     rejects(
         &replace("      hub_host: hub.dev.example.com\n", ""),
-        &["hubctl.yaml:14:5: environments.dev.dns.hub_host: is missing for environment `dev`; add `hub_host:"],
+        &["hubctl.yaml:19:5: environments.dev.dns.hub_host: is missing for environment `dev`; add `hub_host:"],
     );
 }
 
@@ -119,7 +124,7 @@ fn wrong_type() {
 fn unknown_key_with_did_you_mean() {
     rejects(
         &replace("      subzone: dev", "      subzon: dev"),
-        &["hubctl.yaml:15:7: environments.dev.dns.subzon: unknown key `subzon`; did you mean `subzone`?"],
+        &["hubctl.yaml:20:7: environments.dev.dns.subzon: unknown key `subzon`; did you mean `subzone`?"],
     );
     rejects(
         &replace("project: demo", "project: demo\nbanana: 1"),
@@ -131,7 +136,7 @@ fn unknown_key_with_did_you_mean() {
 fn account_ids_have_twelve_digits() {
     rejects(
         &replace("account: \"123456789012\"", "account: \"12345678901\""),
-        &["hubctl.yaml:13:14: environments.dev.account: \"12345678901\" is not a 12-digit AWS account id"],
+        &["hubctl.yaml:18:14: environments.dev.account: \"12345678901\" is not a 12-digit AWS account id"],
     );
     rejects(
         &replace("parent_account: \"111111111111\"", "parent_account: 11111"),
@@ -198,7 +203,7 @@ fn two_to_six_availability_zones() {
 fn subzone_is_a_strict_child_of_the_parent_zone() {
     rejects(
         &replace("subzone: dev.example.com", "subzone: dev.example.org"),
-        &["hubctl.yaml:15:16: environments.dev.dns.subzone: \"dev.example.org\" is not a child of parent_zone \"example.com\""],
+        &["hubctl.yaml:20:16: environments.dev.dns.subzone: \"dev.example.org\" is not a child of parent_zone \"example.com\""],
     );
     rejects(
         &replace("subzone: dev.example.com", "subzone: example.com"),
@@ -266,7 +271,7 @@ fn delegation_role_is_a_name_or_an_arn_in_the_parent_account() {
 fn every_environment_has_an_account() {
     rejects(
         &replace("    account: \"123456789012\"\n", ""),
-        &["hubctl.yaml:12:3: environments.dev.account: is missing"],
+        &["hubctl.yaml:17:3: environments.dev.account: is missing"],
     );
     rejects(
         &replace("project: demo", "project: demo\naccount: \"123456789012\""),
@@ -384,8 +389,8 @@ fn every_problem_is_reported_at_once() {
         [
             "hubctl.yaml:2:9",
             "hubctl.yaml:8:13",
-            "hubctl.yaml:15:16",
-            "hubctl.yaml:16:17"
+            "hubctl.yaml:20:16",
+            "hubctl.yaml:21:17"
         ]
     );
 }

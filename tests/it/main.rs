@@ -1,8 +1,10 @@
 //! The integration tests: one binary (compiled once), one module per concern.
 
 mod bad_input;
+mod checkov;
 mod cli;
 mod golden;
+mod hub_image;
 mod lint;
 mod support;
 mod tidy;
