@@ -132,7 +132,13 @@ fn synth(path: &Path, env: Option<&str>, out: &Path, format: OutputFormat) -> Re
     let selected = config.select(env).map_err(|message| anyhow!(message))?;
     let all: Vec<_> = config.deployments.iter().collect();
     let rendered = synth::render(&all, &selected);
-    output::write_atomically(out, &rendered.files)?;
+    let leftover = output::write_atomically(out, &rendered.files, env.is_some())?;
+    if let Some(old) = leftover {
+        eprintln!(
+            "warning: {}: the previous output could not be removed; delete it by hand",
+            old.display()
+        );
+    }
 
     let mut stdout = std::io::stdout().lock();
     match format {

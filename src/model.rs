@@ -337,16 +337,27 @@ impl Cidr {
             return Err("is not in CIDR notation (a.b.c.d/n)".to_string());
         }
         let mut address = 0u32;
+        let plain_number = |text: &str| {
+            !text.is_empty()
+                && text.bytes().all(|b| b.is_ascii_digit())
+                && (text == "0" || !text.starts_with('0'))
+        };
         for octet in octets {
             let value: u8 = octet
                 .parse()
-                .map_err(|_| format!("has \"{octet}\" where an octet 0-255 belongs"))?;
+                .ok()
+                .filter(|_| plain_number(octet))
+                .ok_or_else(|| {
+                    format!(
+                        "has \"{octet}\" where an octet 0-255 (no sign, no leading zero) belongs"
+                    )
+                })?;
             address = (address << 8) | u32::from(value);
         }
         let prefix: u8 = prefix_text
             .parse()
             .ok()
-            .filter(|p| *p <= 32)
+            .filter(|p| *p <= 32 && plain_number(prefix_text))
             .ok_or_else(|| format!("has prefix \"/{prefix_text}\"; it must be 0 to 32"))?;
         let cidr = Cidr { address, prefix };
         let network = Cidr {
@@ -407,6 +418,10 @@ mod tests {
         );
         assert!(Cidr::parse("10.0.0.256/16").is_err());
         assert!(Cidr::parse("10.0.0.0").is_err());
+        assert!(Cidr::parse("+10.0.0.0/16").is_err());
+        assert!(Cidr::parse("10.0.0.0/+16").is_err());
+        assert!(Cidr::parse("010.0.0.0/16").is_err());
+        assert!(Cidr::parse("0.0.0.0/0").is_ok());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Writing synth's files: all or nothing.
 //!
-//! The new tree is built in a temporary directory beside the output directory and renamed
-//! into place, so a reader (or a CI diff) never sees a half-written directory and a failure
-//! leaves the previous output untouched. Environments not being written are carried over.
+//! The new tree is built in a temporary directory beside the output directory and swapped
+//! into place (one atomic `renameat2(RENAME_EXCHANGE)` on Linux; two renames elsewhere), so
+//! a reader (or a CI diff) never sees a half-written directory and a failure leaves the
+//! previous output untouched. With `keep_others`, environments not being written are carried
+//! over; without it (a synth of every environment) the output is exactly what was rendered.
 //! An existing directory is replaced only when it looks like hubctl's own output.
 
 use std::collections::BTreeMap;
@@ -12,8 +14,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 /// Writes `files` (relative path → text) under `out_dir`, replacing the top-level
-/// directories they live in and keeping the others.
-pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Result<()> {
+/// directories they live in and, with `keep_others`, keeping the others. Returns the old
+/// output's path when it could not be removed afterwards (the new output is in place).
+pub fn write_atomically(
+    out_dir: &Path,
+    files: &BTreeMap<String, String>,
+    keep_others: bool,
+) -> Result<Option<PathBuf>> {
     let existing = existing_output(out_dir)?;
     let parent = match out_dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -37,7 +44,7 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
         .collect();
     for kept in existing
         .iter()
-        .filter(|name| !written.contains(&name.as_str()))
+        .filter(|name| keep_others && !written.contains(&name.as_str()))
     {
         copy_dir(&out_dir.join(kept), &staging.path().join(kept))?;
     }
@@ -60,23 +67,12 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
     }
 
     let staged = staging.keep();
-    if out_dir.exists() {
-        let old = staged.with_extension("old");
-        fs::rename(out_dir, &old)
-            .with_context(|| format!("{}: cannot move the old output aside", out_dir.display()))?;
-        if let Err(err) = fs::rename(&staged, out_dir) {
-            let _ = fs::rename(&old, out_dir);
-            let _ = fs::remove_dir_all(&staged);
-            return Err(err).with_context(|| {
-                format!(
-                    "{}: cannot move the new output into place",
-                    out_dir.display()
-                )
-            });
-        }
-        fs::remove_dir_all(&old)
-            .with_context(|| format!("{}: cannot remove the old output", old.display()))?;
-    } else if let Err(err) = fs::rename(&staged, out_dir) {
+    let moved = if out_dir.exists() {
+        swap(&staged, out_dir)
+    } else {
+        fs::rename(&staged, out_dir)
+    };
+    if let Err(err) = moved {
         let _ = fs::remove_dir_all(&staged);
         return Err(err).with_context(|| {
             format!(
@@ -85,7 +81,56 @@ pub fn write_atomically(out_dir: &Path, files: &BTreeMap<String, String>) -> Res
             )
         });
     }
-    Ok(())
+    // After a swap, `staged` holds the old output.
+    if staged.exists() && fs::remove_dir_all(&staged).is_err() {
+        return Ok(Some(staged));
+    }
+    Ok(None)
+}
+
+/// Exchanges two directories in one step, so `b` is never missing.
+#[cfg(target_os = "linux")]
+fn swap(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let to_c =
+        |path: &Path| CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a_c, b_c) = (to_c(a)?, to_c(b)?);
+    // SAFETY: both pointers are valid NUL-terminated paths that live across the call.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a_c.as_ptr(),
+            libc::AT_FDCWD,
+            b_c.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if status == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        // The file system or kernel cannot exchange: fall back to two renames.
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => swap_by_renames(a, b),
+        _ => Err(err),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn swap(a: &Path, b: &Path) -> std::io::Result<()> {
+    swap_by_renames(a, b)
+}
+
+/// `b` → aside, `a` → `b`, old `b` → `a`; restores `b` if the second step fails.
+fn swap_by_renames(a: &Path, b: &Path) -> std::io::Result<()> {
+    let aside = a.with_extension("old");
+    fs::rename(b, &aside)?;
+    if let Err(err) = fs::rename(a, b) {
+        let _ = fs::rename(&aside, b);
+        return Err(err);
+    }
+    fs::rename(&aside, a)
 }
 
 /// The top-level directories of an existing hubctl output; an error when `out_dir` holds

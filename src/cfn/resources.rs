@@ -47,6 +47,7 @@ resource! {
     KmsKey = "AWS::KMS::Key" {
         pub description: String,
         pub enable_key_rotation: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub key_policy: Option<PolicyDocument>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
@@ -83,7 +84,9 @@ resource! {
 resource! {
     /// AWS::EC2::VPCGatewayAttachment
     VpcGatewayAttachment = "AWS::EC2::VPCGatewayAttachment" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub internet_gateway_id: Option<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub vpc_id: Option<Expr>,
     }
 }
@@ -91,9 +94,11 @@ resource! {
 resource! {
     /// AWS::EC2::Subnet
     Subnet = "AWS::EC2::Subnet" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub availability_zone: Option<Expr>,
         pub cidr_block: String,
         pub map_public_ip_on_launch: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub vpc_id: Option<Expr>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
@@ -103,6 +108,7 @@ resource! {
 resource! {
     /// AWS::EC2::RouteTable
     RouteTable = "AWS::EC2::RouteTable" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub vpc_id: Option<Expr>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
@@ -112,6 +118,7 @@ resource! {
 resource! {
     /// AWS::EC2::Route
     Route = "AWS::EC2::Route" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub route_table_id: Option<Expr>,
         pub destination_cidr_block: String,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,7 +131,9 @@ resource! {
 resource! {
     /// AWS::EC2::SubnetRouteTableAssociation
     SubnetRouteTableAssociation = "AWS::EC2::SubnetRouteTableAssociation" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub route_table_id: Option<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub subnet_id: Option<Expr>,
     }
 }
@@ -141,7 +150,9 @@ resource! {
 resource! {
     /// AWS::EC2::NatGateway
     NatGateway = "AWS::EC2::NatGateway" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub allocation_id: Option<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub subnet_id: Option<Expr>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
@@ -151,9 +162,12 @@ resource! {
 resource! {
     /// AWS::EC2::FlowLog
     FlowLog = "AWS::EC2::FlowLog" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub deliver_logs_permission_arn: Option<Expr>,
         pub log_destination_type: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub log_group_name: Option<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub resource_id: Option<Expr>,
         pub resource_type: String,
         pub traffic_type: String,
@@ -184,6 +198,7 @@ resource! {
     /// AWS::EC2::SecurityGroup
     SecurityGroup = "AWS::EC2::SecurityGroup" {
         pub group_description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub vpc_id: Option<Expr>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub security_group_ingress: Vec<SecurityGroupRule>,
@@ -226,6 +241,7 @@ pub struct InlinePolicy {
 resource! {
     /// AWS::IAM::Role
     Role = "AWS::IAM::Role" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub assume_role_policy_document: Option<PolicyDocument>,
         pub description: String,
         #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -271,12 +287,14 @@ pub struct FileSystemTag {
 resource! {
     /// AWS::EFS::FileSystem
     FileSystem = "AWS::EFS::FileSystem" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub backup_policy: Option<BackupPolicy>,
         pub encrypted: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub file_system_policy: Option<PolicyDocument>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub file_system_tags: Vec<FileSystemTag>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub kms_key_id: Option<Expr>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub lifecycle_policies: Vec<LifecyclePolicy>,
@@ -288,8 +306,10 @@ resource! {
 resource! {
     /// AWS::EFS::MountTarget
     MountTarget = "AWS::EFS::MountTarget" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub file_system_id: Option<Expr>,
         pub security_groups: Vec<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub subnet_id: Option<Expr>,
     }
 }
@@ -319,6 +339,7 @@ pub struct HostedZoneTag {
 resource! {
     /// AWS::Route53::HostedZone
     HostedZone = "AWS::Route53::HostedZone" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub hosted_zone_config: Option<HostedZoneConfig>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub hosted_zone_tags: Vec<HostedZoneTag>,
@@ -332,6 +353,7 @@ resource! {
     /// AWS::EC2::SecurityGroupIngress (a rule between groups, kept apart to avoid cycles)
     SecurityGroupIngress = "AWS::EC2::SecurityGroupIngress" {
         pub description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub group_id: Option<Expr>,
         pub ip_protocol: String,
         pub from_port: u16,
@@ -347,6 +369,7 @@ resource! {
     /// AWS::EC2::SecurityGroupEgress
     SecurityGroupEgress = "AWS::EC2::SecurityGroupEgress" {
         pub description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub group_id: Option<Expr>,
         pub ip_protocol: String,
         pub from_port: u16,
@@ -456,10 +479,15 @@ pub struct OwnershipControlsRule {
 resource! {
     /// AWS::S3::Bucket
     Bucket = "AWS::S3::Bucket" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub bucket_encryption: Option<BucketEncryption>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub lifecycle_configuration: Option<LifecycleConfiguration>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub ownership_controls: Option<OwnershipControls>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub public_access_block_configuration: Option<PublicAccessBlockConfiguration>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub versioning_configuration: Option<VersioningConfiguration>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
@@ -470,6 +498,7 @@ resource! {
     /// AWS::S3::BucketPolicy
     BucketPolicy = "AWS::S3::BucketPolicy" {
         pub bucket: Expr,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_document: Option<PolicyDocument>,
     }
 }
@@ -559,6 +588,7 @@ resource! {
     /// AWS::ElasticLoadBalancingV2::TargetGroup
     TargetGroup = "AWS::ElasticLoadBalancingV2::TargetGroup" {
         pub health_check_path: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub matcher: Option<Matcher>,
         pub port: u16,
         pub protocol: String,
@@ -581,6 +611,7 @@ pub struct AliasTarget {
 resource! {
     /// AWS::Route53::RecordSet
     RecordSet = "AWS::Route53::RecordSet" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub alias_target: Option<AliasTarget>,
         pub hosted_zone_id: Expr,
         pub name: String,
@@ -723,7 +754,9 @@ resource! {
     /// AWS::ServiceDiscovery::Service
     DiscoveryService = "AWS::ServiceDiscovery::Service" {
         pub description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub dns_config: Option<DnsConfig>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub health_check_custom_config: Option<HealthCheckCustomConfig>,
         pub name: String,
     }
@@ -767,7 +800,9 @@ resource! {
     AccessPoint = "AWS::EFS::AccessPoint" {
         pub access_point_tags: Vec<AccessPointTag>,
         pub file_system_id: Expr,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub posix_user: Option<PosixUser>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub root_directory: Option<RootDirectory>,
     }
 }
@@ -836,7 +871,9 @@ pub struct ContainerDefinition {
     pub environment: Vec<KeyValuePair>,
     pub essential: bool,
     pub image: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub linux_parameters: Option<LinuxParameters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_configuration: Option<LogConfiguration>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mount_points: Vec<MountPoint>,
@@ -897,6 +934,7 @@ resource! {
         pub memory: String,
         pub network_mode: String,
         pub requires_compatibilities: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub runtime_platform: Option<RuntimePlatform>,
         pub task_role_arn: Expr,
         pub volumes: Vec<Volume>,
@@ -956,12 +994,14 @@ resource! {
     /// AWS::ECS::Service
     Service = "AWS::ECS::Service" {
         pub cluster: Expr,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub deployment_configuration: Option<DeploymentConfiguration>,
         pub desired_count: u32,
         pub enable_execute_command: bool,
         pub health_check_grace_period_seconds: u32,
         pub launch_type: String,
         pub load_balancers: Vec<ServiceLoadBalancer>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub network_configuration: Option<NetworkConfiguration>,
         pub propagate_tags: String,
         pub service_registries: Vec<ServiceRegistry>,
@@ -1005,11 +1045,13 @@ pub struct UserPoolAddOns {
 resource! {
     /// AWS::Cognito::UserPool
     UserPool = "AWS::Cognito::UserPool" {
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_create_user_config: Option<AdminCreateUserConfig>,
         pub auto_verified_attributes: Vec<String>,
         pub deletion_protection: String,
         pub enabled_mfas: Vec<String>,
         pub mfa_configuration: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub policies: Option<UserPoolPolicies>,
         pub user_pool_name: String,
     }

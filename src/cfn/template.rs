@@ -46,10 +46,17 @@ impl Template {
     }
 
     /// Adds a resource under `logical_id` and returns it for chained settings.
+    ///
+    /// Logical ids are chosen by the stack code (user names enter them only with their
+    /// unique uid), so a repeat is a bug in hubctl, not bad input: it panics rather than
+    /// silently keeping one of the two.
     pub fn add(&mut self, logical_id: &str, resource: Resource) -> &mut Resource {
-        self.resources
-            .entry(logical_id.to_string())
-            .or_insert(resource)
+        match self.resources.entry(logical_id.to_string()) {
+            std::collections::btree_map::Entry::Vacant(slot) => slot.insert(resource),
+            std::collections::btree_map::Entry::Occupied(_) => {
+                panic!("logical id {logical_id} added twice")
+            }
+        }
     }
 
     /// Adds an output.

@@ -63,16 +63,6 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         );
         return Vec::new();
     };
-    let Some(environments) = root.get("environments") else {
-        reader.error_at(
-            root.key_pos,
-            "environments",
-            "is missing",
-            "add `environments: {dev: {account: \"123456789012\"}}`",
-        );
-        reader.mapping(root, read::TOP_KEYS, "{}");
-        return Vec::new();
-    };
     if let Some(entry) = root_entries.iter().find(|e| e.key == "account") {
         reader.error_at(
             entry.key_pos,
@@ -93,16 +83,48 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
                 .collect(),
         ),
     };
-    let Some(env_entries) = environments.entries().filter(|entries| !entries.is_empty()) else {
-        reader.error(
-            environments,
-            "has no environment",
-            "add at least one, e.g. `dev: {account: \"123456789012\"}`",
-        );
+    let env_entries = match root.get("environments") {
+        None => {
+            reader.error_at(
+                root.key_pos,
+                "environments",
+                "is missing",
+                "add `environments: {dev: {account: \"123456789012\"}}`",
+            );
+            None
+        }
+        Some(environments) => match environments.entries() {
+            Some([]) => {
+                reader.error(
+                    environments,
+                    "has no environment",
+                    "add at least one, e.g. `dev: {account: \"123456789012\"}`",
+                );
+                None
+            }
+            Some(entries) => Some(entries),
+            None => {
+                reader.error(
+                    environments,
+                    format!(
+                        "expected a mapping of environment names, found {}",
+                        environments.value.kind()
+                    ),
+                    "write e.g. `environments: {dev: {account: \"123456789012\"}}`",
+                );
+                None
+            }
+        },
+    };
+    let Some(env_entries) = env_entries else {
+        // Still check the shared settings' keys, so every problem shows at once.
+        let mut allowed: Vec<&str> = read::TOP_KEYS.to_vec();
+        allowed.push("account");
+        reader.mapping(&base, &allowed, "{}");
         return Vec::new();
     };
 
-    let mut deployments = Vec::new();
+    let mut read = Vec::new();
     for entry in env_entries {
         let env = entry.key.as_str();
         let name_ok = read::check_name(reader, &entry.node, env, 16, "environment name");
@@ -119,123 +141,155 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         reader.env = Some(env.to_string());
         let deployment = read::deployment(reader, env, &merged, &entry.node);
         reader.env = None;
-        if let Some(deployment) = deployment {
-            if name_ok {
-                deployments.push(deployment);
-            }
+        if let (Some(deployment), true) = (deployment, name_ok) {
+            read.push((deployment, merged));
         }
     }
-    check_across_environments(reader, env_entries, &deployments);
-    deployments
+    check_across_environments(reader, &base, &read);
+    check_delegation_role_limits(reader, env_entries, &read);
+    read.into_iter().map(|(deployment, _)| deployment).collect()
 }
 
-/// Rules that span environments: one parent zone and role for all (the delegation-role
-/// template covers them together), and no two environments claiming one subzone.
-fn check_across_environments(
-    reader: &mut Reader<'_>,
-    env_entries: &[yaml::Entry],
-    deployments: &[Deployment],
-) {
-    let Some(first) = deployments.first() else {
+/// The merged node of `dns.<key>` of one environment (for its position and path).
+fn dns_node<'n>(merged: &'n Node, key: &str) -> Option<&'n Node> {
+    merged.get("dns").and_then(|dns| dns.get(key))
+}
+
+/// Rules that span environments: one parent zone, parent account and role for all (one
+/// delegation-role template covers them), one AWS partition, and subzones that neither
+/// repeat nor nest (a nested subzone is hidden by its parent's delegation).
+fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Deployment, Node)]) {
+    let Some((first, _)) = read.first() else {
         return;
     };
-    for (index, deployment) in deployments.iter().enumerate() {
-        let overlay = env_entries
-            .iter()
-            .find(|e| e.key == deployment.env)
-            .map(|e| &e.node);
-        let place = |key: &str| {
-            overlay
-                .and_then(|o| o.get("dns"))
-                .and_then(|dns| dns.get(key))
-                .or_else(|| overlay.and_then(|o| o.get("dns")))
-                .or(overlay)
-        };
-        let place = |key: &str| {
-            place(key).map(|node| {
-                if node.get(key).is_some() || node.entries().is_some() {
-                    node.key_pos
-                } else {
-                    node.pos
+    let shared: [(&str, fn(&Deployment) -> String); 3] = [
+        ("parent_zone", |d| d.dns.parent_zone.to_string()),
+        ("parent_account", |d| d.dns.parent_account.to_string()),
+        ("delegation_role", |d| {
+            format!(
+                "{}{}",
+                d.dns.delegation_role.path, d.dns.delegation_role.name
+            )
+        }),
+    ];
+    for (key, value_of) in shared {
+        // The reference is the top-level value when there is one, else the first environment's.
+        let (reference, reference_name) = match dns_node(base, key) {
+            Some(_) => {
+                let from_base = read.iter().find(|(_, merged)| {
+                    dns_node(merged, key)
+                        .is_some_and(|node| !node.path.starts_with("environments."))
+                });
+                match from_base {
+                    Some((deployment, _)) => {
+                        (value_of(deployment), "the top-level value".to_string())
+                    }
+                    None => (value_of(first), format!("environment `{}`", first.env)),
                 }
-            })
+            }
+            None => (value_of(first), format!("environment `{}`", first.env)),
         };
-        for (key, differs) in [
-            (
-                "parent_zone",
-                deployment.dns.parent_zone != first.dns.parent_zone,
-            ),
-            (
-                "parent_account",
-                deployment.dns.parent_account != first.dns.parent_account,
-            ),
-            (
-                "delegation_role",
-                deployment.dns.delegation_role != first.dns.delegation_role,
-            ),
-        ] {
-            if let (true, Some(pos)) = (differs, place(key)) {
-                reader.error_at(
-                    pos,
-                    &format!("environments.{}.dns.{key}", deployment.env),
-                    format!("differs from environment `{}`", first.env),
-                    "all environments share one parent zone and delegation role (one delegation-role template covers them); set it once at the top level",
-                );
+        for (deployment, merged) in read {
+            if value_of(deployment) != reference {
+                if let Some(node) = dns_node(merged, key) {
+                    reader.error(
+                        node,
+                        format!("differs from {reference_name}"),
+                        "all environments share one parent zone, parent account and delegation role (one delegation-role template covers them); set it once at the top level",
+                    );
+                }
             }
         }
-        if let Some(earlier) = deployments[..index]
-            .iter()
-            .find(|d| d.dns.subzone == deployment.dns.subzone)
-        {
-            if let Some(pos) = place("subzone") {
-                reader.error_at(
-                    pos,
-                    &format!("environments.{}.dns.subzone", deployment.env),
-                    format!(
-                        "\"{}\" is already the subzone of environment `{}`",
-                        deployment.dns.subzone, earlier.env
-                    ),
-                    "give each environment its own subzone, e.g. \"<env>.<parent_zone>\"",
+    }
+    let partition = |d: &Deployment| {
+        d.dns
+            .delegation_role
+            .arn
+            .split(':')
+            .nth(1)
+            .unwrap_or("aws")
+            .to_string()
+    };
+    for (deployment, merged) in read
+        .iter()
+        .filter(|(d, _)| partition(d) != partition(first))
+    {
+        if let Some(node) = merged.get("region") {
+            reader.error(
+                node,
+                format!(
+                    "{} is in AWS partition `{}`, environment `{}` in `{}`",
+                    deployment.region,
+                    partition(deployment),
+                    first.env,
+                    partition(first)
+                ),
+                "one parent zone and role cannot serve two partitions; keep such environments in separate configs",
+            );
+        }
+    }
+    for (index, (deployment, merged)) in read.iter().enumerate() {
+        let subzone = &deployment.dns.subzone;
+        for (earlier, _) in &read[..index] {
+            let other = &earlier.dns.subzone;
+            let problem = if subzone == other {
+                format!(
+                    "\"{subzone}\" is already the subzone of environment `{}`",
+                    earlier.env
+                )
+            } else if subzone.is_within(other) || other.is_within(subzone) {
+                format!(
+                    "\"{subzone}\" and environment `{}`'s subzone \"{other}\" nest",
+                    earlier.env
+                )
+            } else {
+                continue;
+            };
+            if let Some(node) = dns_node(merged, "subzone") {
+                reader.error(
+                    node,
+                    problem,
+                    "give each environment its own subzone, side by side, e.g. \"<env>.<parent_zone>\" (a nested zone is hidden by the delegation of the outer one)",
                 );
             }
         }
     }
-    check_delegation_role_limits(reader, env_entries, deployments);
 }
 
-/// IAM's size limits on the one delegation role: a trust policy holds at most 2,048
-/// characters (one account principal takes about 35) and a role's inline policies 10,240
-/// (each subzone name is listed once). Found here rather than by the DNS team at deploy.
+/// IAM's size limits on the one delegation role: its inline policy holds at most 10,240
+/// characters, and it has one statement per workload account naming that account's
+/// subzones. Found here rather than by the DNS team at deploy.
 fn check_delegation_role_limits(
     reader: &mut Reader<'_>,
     env_entries: &[yaml::Entry],
-    deployments: &[Deployment],
+    read: &[(Deployment, Node)],
 ) {
-    const MAX_ACCOUNTS: usize = 50;
-    const MAX_SUBZONE_CHARACTERS: usize = 8_000;
-    let accounts: std::collections::BTreeSet<&str> =
-        deployments.iter().map(|d| d.account.as_str()).collect();
-    let subzone_characters: usize = deployments
-        .iter()
-        .map(|d| d.dns.subzone.as_str().len() + 3)
-        .sum();
+    const POLICY_LIMIT: usize = 10_240;
+    const BASE: usize = 700;
+    const PER_ACCOUNT: usize = 800;
+    let mut accounts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (deployment, _) in read {
+        *accounts.entry(deployment.account.as_str()).or_default() +=
+            deployment.dns.subzone.as_str().len() + 3;
+    }
+    let estimate: usize = BASE
+        + accounts
+            .values()
+            .map(|names| PER_ACCOUNT + names)
+            .sum::<usize>();
     let Some(last) = env_entries.last() else {
         return;
     };
-    if accounts.len() > MAX_ACCOUNTS {
+    if estimate > POLICY_LIMIT {
         reader.error_at(
             last.key_pos,
             "environments",
-            format!("{} workload accounts would trust one delegation role", accounts.len()),
-            format!("IAM trust policies hold about {MAX_ACCOUNTS} accounts; split the config by parent zone or share accounts"),
-        );
-    }
-    if subzone_characters > MAX_SUBZONE_CHARACTERS {
-        reader.error_at(
-            last.key_pos,
-            "environments",
-            format!("the subzone names take {subzone_characters} characters in the delegation role's policy"),
-            format!("IAM inline policies hold 10,240 characters; keep the names under {MAX_SUBZONE_CHARACTERS} in all (shorter subzones or fewer environments per config)"),
+            format!(
+                "{} workload accounts with {} subzones would need a delegation-role policy of about {estimate} characters",
+                accounts.len(),
+                read.len()
+            ),
+            format!("IAM allows {POLICY_LIMIT} (about 11 accounts); split the config, or put more environments in one account"),
         );
     }
 }

@@ -363,9 +363,22 @@ pub fn deployment(
     overlay: &Node,
 ) -> Option<Deployment> {
     let errors_before = reader.errors.len();
+    // Keys written in the overlay were checked by `check_overlay_keys`; check the shared ones.
+    let shared_keys = Node {
+        value: Value::Map(
+            merged
+                .entries()
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| !e.node.path.starts_with("environments."))
+                .cloned()
+                .collect(),
+        ),
+        ..merged.clone()
+    };
     let mut allowed: Vec<&str> = TOP_KEYS.to_vec();
     allowed.push("account");
-    reader.mapping(merged, &allowed, "{}");
+    reader.mapping(&shared_keys, &allowed, "{}");
     let project = reader
         .required(merged, "project", "my-hub")
         .and_then(|node| {
@@ -452,7 +465,24 @@ fn read_tags(reader: &mut Reader<'_>, node: &Node) -> Option<BTreeMap<String, St
                 continue;
             }
         };
-        if entry.key.to_ascii_lowercase().starts_with("aws:") {
+        let lowercase_key = entry.key.to_ascii_lowercase();
+        if looks_secret(&entry.key) {
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "tags are copied onto every resource; a secret must not be one",
+                "remove it; keep secrets in AWS Secrets Manager",
+            );
+            valid = false;
+        } else if lowercase_key.starts_with("hubctl:") {
+            reader.error_at(
+                entry.key_pos,
+                &entry.node.path,
+                "tag keys starting with `hubctl:` are hubctl's own",
+                "choose another key",
+            );
+            valid = false;
+        } else if lowercase_key.starts_with("aws:") {
             reader.error_at(
                 entry.key_pos,
                 &entry.node.path,
@@ -595,6 +625,15 @@ fn read_role(
         Some((path, name)) => (format!("/{path}/"), name),
         None => ("/".to_string(), role_path_and_name),
     };
+    let path_ok = path.len() <= 512
+        && path
+            .trim_matches('/')
+            .split('/')
+            .all(|segment| path == "/" || valid_role_name(segment));
+    if !path_ok {
+        reader.error(node, format!("\"{path}\" is not an IAM role path"), fix);
+        return None;
+    }
     if !valid_role_name(name) {
         reader.error(node, format!("\"{name}\" is not an IAM role name"), fix);
         return None;
@@ -663,18 +702,6 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
             }
         },
     };
-    // Room for 2 subnets per zone, each at most a /28 (AWS's smallest subnet).
-    if let (Some(cidr), Some(zones)) = (&vpc_cidr, &availability_zones) {
-        if cidr.prefix + subnet_bits(zones.len()) > 28 {
-            if let Some(n) = node.get("vpc_cidr") {
-                reader.error(
-                    n,
-                    format!("{cidr} is too small for {} zones", zones.len()),
-                    "use a larger VPC or fewer zones",
-                );
-            }
-        }
-    }
     Some(Network {
         vpc_cidr: vpc_cidr?,
         availability_zones: availability_zones?,
@@ -682,21 +709,12 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
     })
 }
 
-/// Extra prefix bits that split a VPC into one public and one private subnet per zone.
-pub fn subnet_bits(n_zones: usize) -> u8 {
-    let n_subnets = 2 * n_zones;
-    let mut bits = 0u8;
-    while (1usize << bits) < n_subnets {
-        bits += 1;
-    }
-    bits
-}
-
 fn read_zones(
     reader: &mut Reader<'_>,
     node: &Node,
     region: Option<&str>,
 ) -> Option<AvailabilityZones> {
+    let errors_before = reader.errors.len();
     const FIX: &str = "give a count from 2 to 6, or a list of 2 to 6 zone names such as `[eu-west-1a, eu-west-1b]`";
     match &node.value {
         Value::Int(count) if (2..=6).contains(count) => {
@@ -715,9 +733,11 @@ fn read_zones(
                 );
                 return None;
             }
-            let mut names = Vec::new();
+            let mut names: Vec<String> = Vec::new();
             for item in items {
-                let name = reader.string(item, "eu-west-1a")?;
+                let Some(name) = reader.string(item, "eu-west-1a") else {
+                    continue;
+                };
                 let in_region = region.is_none_or(|region| {
                     name.strip_prefix(region).is_some_and(|rest| {
                         rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase())
@@ -735,17 +755,17 @@ fn read_zones(
                             region.unwrap_or("eu-west-1")
                         ),
                     );
-                    return None;
-                }
-                if names.iter().any(|existing| existing == name) {
+                } else if names.iter().any(|existing| existing == name) {
                     reader.error(
                         item,
                         format!("\"{name}\" is listed twice"),
                         "list each zone once",
                     );
-                    return None;
                 }
                 names.push(name.to_string());
+            }
+            if reader.errors.len() > errors_before {
+                return None;
             }
             Some(AvailabilityZones::Named(names))
         }
@@ -1048,7 +1068,9 @@ fn read_allowed_cidrs(reader: &mut Reader<'_>, node: &Node) -> Option<Vec<Cidr>>
     }
     let mut cidrs = Vec::new();
     for item in items {
-        let text = reader.string(item, "203.0.113.0/24")?;
+        let Some(text) = reader.string(item, "203.0.113.0/24") else {
+            continue;
+        };
         match Cidr::parse(text) {
             Ok(cidr) if cidrs.contains(&cidr) => {
                 reader.error(
@@ -1480,12 +1502,5 @@ mod tests {
         assert!(!looks_secret("token_url"));
         assert!(looks_secret("auth_token"));
         assert!(looks_secret("password_hash"));
-    }
-
-    #[test]
-    fn subnet_bits_fit_two_subnets_per_zone() {
-        assert_eq!(subnet_bits(2), 2);
-        assert_eq!(subnet_bits(3), 3);
-        assert_eq!(subnet_bits(6), 4);
     }
 }

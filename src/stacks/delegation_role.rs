@@ -54,27 +54,59 @@ pub fn template(deployments: &[&Deployment]) -> Option<Template> {
             .map(|account| Expr::sub(format!("arn:${{AWS::Partition}}:iam::{account}:root")))
             .collect(),
     ))]);
-    let permissions = PolicyDocument::new(vec![
-        Statement::allow(
-            "WriteSubzoneNsRecordsOnly",
-            &["route53:ChangeResourceRecordSets"],
-            vec![zone_arn.clone()],
-        )
-        .when(
-            "ForAllValues:StringEquals",
-            "route53:ChangeResourceRecordSetsRecordTypes",
-            Expr::strings(&["NS"]),
-        )
-        .when(
-            "ForAllValues:StringEquals",
-            "route53:ChangeResourceRecordSetsActions",
-            Expr::strings(&["DELETE", "UPSERT"]),
-        )
-        .when(
-            "ForAllValues:StringEquals",
-            "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-            Expr::strings(&subzones.iter().collect::<Vec<_>>()),
-        ),
+    // One statement per workload account: each may write only its own subzones' NS records,
+    // so no environment can redirect another's name.
+    let mut statements: Vec<Statement> = accounts
+        .iter()
+        .map(|account| {
+            let own_subzones: BTreeSet<&str> = deployments
+                .iter()
+                .filter(|d| d.account.as_str() == *account)
+                .map(|d| d.dns.subzone.as_str())
+                .collect();
+            Statement::allow(
+                &format!("Account{account}WritesItsSubzoneNsRecords"),
+                &["route53:ChangeResourceRecordSets"],
+                vec![zone_arn.clone()],
+            )
+            .when("StringEquals", "aws:PrincipalAccount", Expr::from(*account))
+            .when(
+                "ForAllValues:StringEquals",
+                "route53:ChangeResourceRecordSetsRecordTypes",
+                Expr::strings(&["NS"]),
+            )
+            .when(
+                "ForAllValues:StringEquals",
+                "route53:ChangeResourceRecordSetsActions",
+                Expr::strings(&["DELETE", "UPSERT"]),
+            )
+            .when(
+                "ForAllValues:StringEquals",
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames",
+                Expr::strings(&own_subzones.iter().collect::<Vec<_>>()),
+            )
+            // ForAllValues also holds when a key is absent: require all three.
+            .when(
+                "Null",
+                "route53:ChangeResourceRecordSetsRecordTypes",
+                "false".into(),
+            )
+            .when(
+                "Null",
+                "route53:ChangeResourceRecordSetsActions",
+                "false".into(),
+            )
+            .when(
+                "Null",
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames",
+                "false".into(),
+            )
+        })
+        .collect();
+    statements.extend([
+        // Deploy reads the subzone's current NS record before it writes (it refuses to
+        // overwrite one that points elsewhere). Route 53 cannot scope this read to one name;
+        // the records of a public zone are public through DNS anyway.
         Statement::allow(
             "ReadParentZoneRecords",
             &["route53:ListResourceRecordSets"],
@@ -91,6 +123,7 @@ pub fn template(deployments: &[&Deployment]) -> Option<Template> {
             vec!["*".into()],
         ),
     ]);
+    let permissions = PolicyDocument::new(statements);
     template.add(
         "DelegationRole",
         Resource::new(Role {
@@ -116,4 +149,55 @@ pub fn template(deployments: &[&Deployment]) -> Option<Template> {
         Expr::get_att("DelegationRole", "Arn"),
     );
     Some(template)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_account_may_write_only_its_own_subzones() {
+        let config = crate::config::parse(
+            "config.example.yaml",
+            include_str!("../../config.example.yaml"),
+        )
+        .expect("the example is valid");
+        let all: Vec<&Deployment> = config.deployments.iter().collect();
+        let template = template(&all).expect("there are environments");
+        let role = &template.resources["DelegationRole"].properties;
+        let statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements");
+        let writers: Vec<_> = statements
+            .iter()
+            .filter(|s| s["Action"][0] == "route53:ChangeResourceRecordSets")
+            .map(|s| {
+                let condition = &s["Condition"];
+                (
+                    condition["StringEquals"]["aws:PrincipalAccount"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    condition["ForAllValues:StringEquals"]
+                        ["route53:ChangeResourceRecordSetsNormalizedRecordNames"]
+                        .clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            writers,
+            vec![
+                (
+                    "123456789012".to_string(),
+                    serde_json::json!(["dev.example.com"])
+                ),
+                (
+                    "210987654321".to_string(),
+                    serde_json::json!(["hub.example.com"])
+                ),
+            ]
+        );
+        let trusted = &role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"];
+        assert_eq!(trusted.as_array().map(Vec::len), Some(2));
+    }
 }

@@ -1,8 +1,9 @@
 //! The frame stack: VPC, subnets, NAT, flow logs, the KMS key and the EFS home file system.
 //!
-//! Subnets: the VPC is split into 2·N equal blocks (N zones); private subnets take the
-//! first N blocks, public subnets the next N, so addresses are stable when a zone is added
-//! only if the split size stays the same (documented in the README).
+//! Subnets: the VPC is split into 16 equal blocks whatever the number of zones; zone i's
+//! private subnet is block i and its public subnet block 8 + i. Adding or removing a zone
+//! never moves another zone's subnets (a moved subnet would be replaced, and its new range
+//! would overlap a neighbour that still exists during the update).
 
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
@@ -12,8 +13,12 @@ use crate::cfn::resources::{
     VpcGatewayAttachment,
 };
 use crate::cfn::{Expr, Resource, Template};
-use crate::config::read::subnet_bits;
 use crate::model::{AvailabilityZones, Deployment};
+
+/// The VPC is split into 2^4 = 16 blocks: room for 6 zones' private and public subnets.
+const SUBNET_BITS: u8 = 4;
+/// Public subnets start at block 8.
+const PUBLIC_BLOCKS: usize = 8;
 
 /// Log retention for every log group hubctl creates (one year, the usual audit floor).
 pub const LOG_RETENTION_DAYS: u32 = 365;
@@ -153,7 +158,7 @@ fn add_key(template: &mut Template, deployment: &Deployment, prefix: &str) {
 fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
     let network = &deployment.network;
     let n_zones = network.availability_zones.len();
-    let bits = subnet_bits(n_zones);
+
     let vpc_id = || Some(Expr::reference("Vpc"));
     let named_zones = matches!(network.availability_zones, AvailabilityZones::Named(_));
 
@@ -202,13 +207,16 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
         let n = zone_index + 1;
         for (kind, block, public) in [
             ("Private", zone_index, false),
-            ("Public", n_zones + zone_index, true),
+            ("Public", PUBLIC_BLOCKS + zone_index, true),
         ] {
             let subnet = template.add(
                 &format!("{kind}Subnet{n}"),
                 Resource::new(Subnet {
                     availability_zone: Some(zone(deployment, zone_index)),
-                    cidr_block: network.vpc_cidr.subnet(bits, block as u32).to_string(),
+                    cidr_block: network
+                        .vpc_cidr
+                        .subnet(SUBNET_BITS, block as u32)
+                        .to_string(),
                     map_public_ip_on_launch: false,
                     vpc_id: vpc_id(),
                     tags: Tag::name(format!("{prefix}-{}-{n}", kind.to_lowercase())),
@@ -407,6 +415,61 @@ fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &st
                 security_groups: vec![Expr::get_att("FileSystemSecurityGroup", "GroupId")],
                 subnet_id: Some(Expr::reference(&format!("PrivateSubnet{n}"))),
             }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AvailabilityZones;
+
+    fn subnet_cidrs(n_zones: usize) -> Vec<(String, String)> {
+        let config = crate::config::parse(
+            "t.yaml",
+            &format!(
+                "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: d.example.com, hub_host: d.example.com}}\nnetwork: {{vpc_cidr: 10.0.0.0/16, availability_zones: {n_zones}}}\nhub: {{platform: eks, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n"
+            ),
+        )
+        .expect("valid config");
+        assert_eq!(
+            config.deployments[0].network.availability_zones,
+            AvailabilityZones::Count(n_zones)
+        );
+        let template = template(&config.deployments[0]);
+        template
+            .resources
+            .iter()
+            .filter(|(_, resource)| resource.kind == "AWS::EC2::Subnet")
+            .map(|(id, resource)| {
+                (
+                    id.clone(),
+                    resource.properties["CidrBlock"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adding_a_zone_moves_no_subnet() {
+        let two = subnet_cidrs(2);
+        let three = subnet_cidrs(3);
+        for subnet in &two {
+            assert!(three.contains(subnet), "{subnet:?} moved: {three:?}");
+        }
+        assert!(three.contains(&("PublicSubnet1".to_string(), "10.0.128.0/20".to_string())));
+    }
+
+    #[test]
+    fn six_zones_fit_a_slash_24() {
+        let cidr = crate::model::Cidr::parse("10.0.0.0/24").unwrap();
+        assert_eq!(
+            cidr.subnet(SUBNET_BITS, (PUBLIC_BLOCKS + 5) as u32)
+                .to_string(),
+            "10.0.0.208/28"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Bad input: every rule of the config gives exit code 2, a message naming the file, the
 //! line and column, the key and the fix, writes nothing, and never panics.
 
-use crate::support::{files_under, hubctl};
+use crate::support::hubctl;
 
 /// A valid config; each case below changes one thing in it.
 const VALID: &str = r#"project: demo
@@ -47,10 +47,14 @@ fn rejects(yaml: &str, expected: &[&str]) -> String {
     for text in expected {
         assert!(stderr.contains(text), "expected {text:?} in:\n{stderr}");
     }
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(
-        files_under(dir.path()),
+        entries,
         ["hubctl.yaml"],
-        "nothing may be written"
+        "nothing may be written, not even a directory"
     );
     stderr
 }
@@ -340,7 +344,7 @@ fn overlays_cannot_change_the_project_or_the_parent_zone() {
         &two_envs,
         &[
             "environments.prod.dns.parent_zone",
-            "differs from environment `dev`",
+            "environments.prod.dns.parent_zone: differs from the top-level value",
         ],
     );
 }
@@ -406,6 +410,89 @@ fn the_delegation_role_must_fit_iam_policy_limits() {
     }
     rejects(
         &yaml,
-        &["environments: 52 workload accounts would trust one delegation role"],
+        &["environments: 52 workload accounts with 52 subzones would need a delegation-role policy of about"],
+    );
+}
+
+#[test]
+fn tags_carry_no_secrets_and_no_hubctl_keys() {
+    let stderr = rejects(
+        &replace(
+            "project: demo",
+            "project: demo\ntags:\n  db_password: s3ntinel-tag-secret\n  hubctl:owner: me",
+        ),
+        &[
+            "hubctl.yaml:3:3: tags.db_password: tags are copied onto every resource",
+            "tags.hubctl:owner",
+            "hubctl:` are hubctl's own",
+        ],
+    );
+    assert!(!stderr.contains("s3ntinel"), "{stderr}");
+}
+
+#[test]
+fn subzones_must_not_nest() {
+    let nested = format!(
+        "{VALID}  prod:\n    account: \"210987654321\"\n    dns:\n      subzone: x.dev.example.com\n      hub_host: x.dev.example.com\n"
+    );
+    rejects(&nested, &["environments.prod.dns.subzone: \"x.dev.example.com\" and environment `dev`'s subzone \"dev.example.com\" nest"]);
+}
+
+#[test]
+fn an_overlay_key_is_reported_once() {
+    let stderr = rejects(
+        &replace(
+            "    account: \"123456789012\"",
+            "    account: \"123456789012\"\n    projct: x",
+        ),
+        &["environments.dev.projct: unknown key"],
+    );
+    assert_eq!(
+        stderr.matches("projct").count(),
+        2,
+        "one line (path and message), not two: {stderr}"
+    );
+}
+
+#[test]
+fn environments_must_be_a_mapping() {
+    let stderr = rejects(
+        &VALID.replace("environments:\n  dev:", "environments: [dev]\nold:\n  dev:"),
+        &[
+            "environments: expected a mapping of environment names, found a list",
+            "old: unknown key `old`",
+        ],
+    );
+    assert!(!stderr.contains("has no environment"), "{stderr}");
+}
+
+#[test]
+fn every_bad_zone_in_a_list_is_reported() {
+    let stderr = rejects(
+        &replace(
+            "vpc_cidr: 10.0.0.0/16",
+            "vpc_cidr: 10.0.0.0/16\n  availability_zones: [us-east-1a, eu-west-1b, eu-west-1b]",
+        ),
+        &[
+            "network.availability_zones[0]",
+            "not an availability zone of eu-west-1",
+            "network.availability_zones[2]: \"eu-west-1b\" is listed twice",
+        ],
+    );
+    assert!(stderr.contains("2 problems"), "{stderr}");
+}
+
+#[test]
+fn role_paths_and_cidrs_are_strict() {
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            "delegation_role: \"arn:aws:iam::111111111111:role/a b/Name\"",
+        ),
+        &["dns.delegation_role", "is not an IAM role path"],
+    );
+    rejects(
+        &replace("10.0.0.0/16", "010.0.0.0/16"),
+        &["network.vpc_cidr", "no leading zero"],
     );
 }

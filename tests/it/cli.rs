@@ -182,3 +182,23 @@ fn validate_reports_ok_and_json() {
 fn bad_usage_exits_2() {
     hubctl().args(["synth", "--no-such-flag"]).assert().code(2);
 }
+
+#[test]
+fn a_full_synth_drops_environments_removed_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let example = std::fs::read_to_string(root().join("config.example.yaml")).unwrap();
+    let only_dev = &example[..example.find("\n  prod:").expect("the example has prod")];
+    std::fs::write(dir.path().join("all.yaml"), &example).unwrap();
+    std::fs::write(dir.path().join("dev.yaml"), format!("{only_dev}\n")).unwrap();
+    for config in ["all.yaml", "dev.yaml"] {
+        hubctl()
+            .current_dir(dir.path())
+            .args(["--config", config, "synth", "--out", "out"])
+            .assert()
+            .success();
+    }
+    let files = files_under(&out);
+    assert!(files.iter().all(|f| !f.starts_with("prod/")), "{files:?}");
+    assert!(files.iter().any(|f| f == "dev/manifest.json"));
+}

@@ -33,16 +33,32 @@ fn rust_files(path: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
 }
 
 fn violations(text: &str) -> Vec<String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim_start().starts_with("//"))
-        .flat_map(|(number, line)| {
-            FORBIDDEN
+    let mut found = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        for word in FORBIDDEN.iter().filter(|word| line.contains(*word)) {
+            found.push(format!("line {}: `{word}`: {}", number + 1, line.trim()));
+        }
+        // `use std::{env, fs}` names the modules without a `std::fs` path.
+        if line.contains("std::{") {
+            let words: Vec<&str> = line
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .collect();
+            for module in ["fs", "env", "net", "process"]
                 .iter()
-                .filter(move |word| line.contains(*word))
-                .map(move |word| format!("line {}: `{word}`: {}", number + 1, line.trim()))
-        })
-        .collect()
+                .filter(|module| words.contains(module))
+            {
+                found.push(format!(
+                    "line {}: `std::{{{module}}}`: {}",
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    found
 }
 
 #[test]
@@ -74,6 +90,10 @@ fn the_tidy_check_catches_io() {
     assert_eq!(violations("let x = std::fs::read(\"a\");").len(), 2);
     assert_eq!(violations("use aws_sdk_sts::Client;").len(), 1);
     assert!(violations("// std::fs in a comment").is_empty());
+    assert_eq!(
+        violations("use std::{collections::BTreeMap, env};").len(),
+        1
+    );
 }
 
 #[test]
