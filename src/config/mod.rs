@@ -162,7 +162,8 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
     let Some((first, _)) = read.first() else {
         return;
     };
-    let shared: [(&str, fn(&Deployment) -> String); 3] = [
+    type ValueOf = fn(&Deployment) -> String;
+    let shared: [(&str, ValueOf); 3] = [
         ("parent_zone", |d| d.dns.parent_zone.to_string()),
         ("parent_account", |d| d.dns.parent_account.to_string()),
         ("delegation_role", |d| {
