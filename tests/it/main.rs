@@ -6,5 +6,6 @@ mod cli;
 mod golden;
 mod hub_image;
 mod lint;
+mod secrets;
 mod support;
 mod tidy;
