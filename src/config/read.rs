@@ -859,6 +859,19 @@ fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Optio
         return None;
     };
     check_users(reader, node, &admins, &allowed_users);
+    if let Some(profiles) = &profiles {
+        // Each user gets an access point and one task definition per profile; CloudFormation
+        // allows 500 resources per stack, and the rest of the hub stack needs about 70.
+        let n_users = admins.len() + allowed_users.len();
+        let n_resources = n_users * (profiles.len() + 1);
+        if n_resources > 420 {
+            reader.error(
+                node,
+                format!("{n_users} users × {} profiles need {n_resources} resources in the hub stack", profiles.len()),
+                "CloudFormation allows 500 per stack (about 420 for users); list fewer users or profiles",
+            );
+        }
+    }
     if reader.errors.len() > errors_before {
         return None;
     }

@@ -496,3 +496,13 @@ fn role_paths_and_cidrs_are_strict() {
         &["network.vpc_cidr", "no leading zero"],
     );
 }
+
+#[test]
+fn users_times_profiles_must_fit_one_stack() {
+    let users: Vec<String> = (0..90).map(|i| format!("user{i}")).collect();
+    let yaml = replace("  admins: [alice]", &format!("  admins: [alice]\n  allowed_users: [{}]\n  profiles: [{{name: a, cpu: 256, memory: 512}}, {{name: b, cpu: 256, memory: 1024}}, {{name: c, cpu: 256, memory: 2048}}, {{name: d, cpu: 512, memory: 1024}}, {{name: e, cpu: 512, memory: 2048}}]", users.join(", ")));
+    rejects(
+        &yaml,
+        &["hub: 91 users × 5 profiles need 546 resources in the hub stack"],
+    );
+}
