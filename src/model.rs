@@ -172,6 +172,8 @@ pub enum Database {
         instance_class: String,
         /// A standby in a second zone.
         multi_az: bool,
+        /// PostgreSQL version, e.g. `17.6`.
+        engine_version: String,
     },
     /// An existing database; its SQLAlchemy URL is in this secret.
     External {

@@ -638,21 +638,27 @@ resource! {
 }
 
 /// Secrets Manager password generation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateSecretString {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude_characters: Option<String>,
     pub exclude_punctuation: bool,
     pub exclude_uppercase: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generate_string_key: Option<String>,
     pub include_space: bool,
     pub password_length: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_string_template: Option<String>,
 }
 
 resource! {
     /// AWS::SecretsManager::Secret
     Secret = "AWS::SecretsManager::Secret" {
         pub description: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub name: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub generate_secret_string: Option<GenerateSecretString>,
         pub kms_key_id: Expr,
@@ -668,13 +674,6 @@ resource! {
         pub description: String,
         pub subnet_ids: Expr,
     }
-}
-
-/// RDS managed master password secret settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct MasterUserSecret {
-    pub kms_key_id: Expr,
 }
 
 resource! {
@@ -698,8 +697,7 @@ resource! {
         pub engine: String,
         pub engine_version: String,
         pub kms_key_id: Expr,
-        pub manage_master_user_password: bool,
-        pub master_user_secret: MasterUserSecret,
+        pub master_user_password: Expr,
         pub master_username: String,
         pub max_allocated_storage: u32,
         #[serde(rename = "MultiAZ")]
@@ -1081,5 +1079,14 @@ resource! {
         pub prevent_user_existence_errors: String,
         pub supported_identity_providers: Vec<String>,
         pub user_pool_id: Expr,
+    }
+}
+
+resource! {
+    /// AWS::SecretsManager::SecretTargetAttachment (adds the database's address to its secret)
+    SecretTargetAttachment = "AWS::SecretsManager::SecretTargetAttachment" {
+        pub secret_id: Expr,
+        pub target_id: Expr,
+        pub target_type: String,
     }
 }

@@ -50,7 +50,15 @@ const HUB_KEYS: &[&str] = &[
     "deletion_protection",
 ];
 const PROFILE_KEYS: &[&str] = &["name", "cpu", "memory", "image"];
-const DATABASE_KEYS: &[&str] = &["kind", "instance_class", "multi_az", "url_secret_arn"];
+const DATABASE_KEYS: &[&str] = &[
+    "kind",
+    "instance_class",
+    "multi_az",
+    "engine_version",
+    "url_secret_arn",
+];
+/// The PostgreSQL version of a created database unless the config says otherwise.
+pub const DEFAULT_POSTGRES_VERSION: &str = "17.6";
 const AUTH_KEYS: &[&str] = &[
     "kind",
     "user_pool_id",
@@ -417,6 +425,30 @@ pub fn deployment(
     let hub = reader
         .required(merged, "hub", "{platform: ecs}")
         .and_then(|node| read_hub(reader, node, region.as_deref()));
+    if let (
+        Some(project),
+        Some(Hub {
+            auth: Auth::Cognito { existing: None },
+            ..
+        }),
+    ) = (&project, &hub)
+    {
+        // The created pool's hosted UI domain is `<project>-<env>-<account>`, and Cognito
+        // refuses domains containing these words.
+        let domain = format!("{project}-{env}");
+        if let Some(word) = ["aws", "amazon", "cognito"]
+            .into_iter()
+            .find(|word| domain.contains(word))
+        {
+            if let Some(node) = merged.get("project") {
+                reader.error(
+                    node,
+                    format!("the Cognito domain `{domain}-<account>` would contain \"{word}\", which Cognito refuses"),
+                    "rename the project or environment, or use an existing pool (`hub.auth.user_pool_id` and `domain`)",
+                );
+            }
+        }
+    }
 
     if reader.errors.len() > errors_before {
         return None;
@@ -845,6 +877,7 @@ fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Optio
         None => Some(Database::Postgres {
             instance_class: "db.t4g.micro".to_string(),
             multi_az: false,
+            engine_version: DEFAULT_POSTGRES_VERSION.to_string(),
         }),
     };
     let auth = reader
@@ -860,10 +893,11 @@ fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Optio
     };
     check_users(reader, node, &admins, &allowed_users);
     if let Some(profiles) = &profiles {
-        // Each user gets an access point and one task definition per profile; CloudFormation
-        // allows 500 resources per stack, and the rest of the hub stack needs about 70.
+        // Each user gets an access point, a task role, a token secret and one task definition
+        // per profile; CloudFormation allows 500 resources per stack, the rest of the hub
+        // stack needs about 80.
         let n_users = admins.len() + allowed_users.len();
-        let n_resources = n_users * (profiles.len() + 1);
+        let n_resources = n_users * (profiles.len() + 3);
         if n_resources > 420 {
             reader.error(
                 node,
@@ -1240,16 +1274,20 @@ fn read_profiles(
 fn secret_arn(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<String> {
     let example = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub/oauth-AbCdEf";
     let text = reader.string(node, example)?;
-    let parts: Vec<&str> = text.splitn(7, ':').collect();
-    let valid = matches!(parts[..], [ "arn", "aws" | "aws-cn" | "aws-us-gov", "secretsmanager", secret_region, account, "secret", name]
-        if AccountId::parse(account).is_some() && !name.is_empty() && region.is_none_or(|r| r == secret_region));
+    let parts: Vec<&str> = text.split(':').collect();
+    // The complete ARN, with the 6-character suffix Secrets Manager adds: IAM policies and
+    // ECS match it exactly. No `:json-key::` tail: the whole secret is the value.
+    let valid = matches!(parts[..], ["arn", "aws" | "aws-cn" | "aws-us-gov", "secretsmanager", secret_region, account, "secret", name]
+        if AccountId::parse(account).is_some()
+            && region.is_none_or(|r| r == secret_region)
+            && name.rsplit_once('-').is_some_and(|(base, suffix)| !base.is_empty() && suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())));
     if valid {
         Some(text.to_string())
     } else {
         reader.error(
             node,
-            "is not a Secrets Manager secret ARN in the stack's region",
-            format!("write e.g. `{example}` (ECS reads secrets from its own region)"),
+            "is not the complete ARN of a Secrets Manager secret in the stack's region",
+            format!("copy the ARN from the console or `aws secretsmanager describe-secret`, ending in the 6-character suffix, e.g. `{example}`"),
         );
         None
     }
@@ -1278,7 +1316,11 @@ fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> 
     };
     match reader.string(kind_node, "postgres")? {
         "postgres" => {
-            only(reader, &["instance_class", "multi_az"], "postgres");
+            only(
+                reader,
+                &["instance_class", "multi_az", "engine_version"],
+                "postgres",
+            );
             let instance_class = match node.get("instance_class") {
                 Some(n) => {
                     let text = reader.string(n, "db.t4g.micro")?;
@@ -1298,9 +1340,33 @@ fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> 
                 Some(n) => read_bool(reader, n)?,
                 None => false,
             };
+            let engine_version = match node.get("engine_version") {
+                Some(n) => {
+                    let text = reader.string(n, DEFAULT_POSTGRES_VERSION)?;
+                    let parts: Vec<&str> = text.split('.').collect();
+                    let valid = parts.len() == 2
+                        && parts.iter().all(|part| {
+                            !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+                        })
+                        && parts[0].parse::<u32>().is_ok_and(|major| major >= 14);
+                    if !valid {
+                        reader.error(
+                            n,
+                            format!("\"{text}\" is not a PostgreSQL version RDS offers"),
+                            format!(
+                                "write major.minor, 14 or newer, e.g. `{DEFAULT_POSTGRES_VERSION}`"
+                            ),
+                        );
+                        return None;
+                    }
+                    text.to_string()
+                }
+                None => DEFAULT_POSTGRES_VERSION.to_string(),
+            };
             Some(Database::Postgres {
                 instance_class,
                 multi_az,
+                engine_version,
             })
         }
         "external" => {
@@ -1410,6 +1476,15 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
                         pool,
                         format!("\"{pool_id}\" is not a Cognito user pool id"),
                         "write e.g. `eu-west-1_AbCdEf123`",
+                    );
+                    return None;
+                }
+                let pool_region = pool_id.split('_').next().unwrap_or_default();
+                if let Some(region) = region.filter(|region| *region != pool_region) {
+                    reader.error(
+                        pool,
+                        format!("the user pool is in {pool_region}, the stack in {region}"),
+                        "the hub's app client is created in the pool, from the stack's region: use a pool of the same region",
                     );
                     return None;
                 }

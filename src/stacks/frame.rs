@@ -342,24 +342,24 @@ fn add_flow_logs(template: &mut Template) {
 
 fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &str) {
     let n_zones = deployment.network.availability_zones.len();
+    // Mounts must go through an access point (the hub stack's per-user homes); access itself
+    // comes from the mounting role's IAM policy. No statement here allows anything.
+    let client_actions = [
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientRootAccess",
+        "elasticfilesystem:ClientWrite",
+    ];
     let file_system_policy = PolicyDocument::new(vec![
         Statement::deny("DenyUnencryptedTransport", &["*"], vec!["*".into()])
             .principal(Principal::aws(vec!["*".into()]))
             .when("Bool", "aws:SecureTransport", "false".into()),
-        Statement::allow(
-            "MountThroughMountTargetsOnly",
-            &[
-                "elasticfilesystem:ClientMount",
-                "elasticfilesystem:ClientWrite",
-            ],
+        Statement::deny(
+            "DenyMountsWithoutAccessPoint",
+            &client_actions,
             vec!["*".into()],
         )
         .principal(Principal::aws(vec!["*".into()]))
-        .when(
-            "Bool",
-            "elasticfilesystem:AccessedViaMountTarget",
-            "true".into(),
-        ),
+        .when("Null", "elasticfilesystem:AccessPointArn", "true".into()),
     ]);
     template
         .add(

@@ -21,14 +21,14 @@ use crate::cfn::resources::{
     DomainValidationOption, EfsAuthorizationConfig, EfsVolumeConfiguration, GenerateSecretString,
     HealthCheckCustomConfig, InlinePolicy, KernelCapabilities, KeyValuePair,
     LifecycleConfiguration, LifecycleRule, LinuxParameters, Listener, ListenerCertificate,
-    LoadBalancer, LogConfiguration, LogGroup, MasterUserSecret, Matcher, MountPoint,
-    NetworkConfiguration, NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule,
-    PasswordPolicy, PortMapping, PosixUser, PrivateDnsNamespace, PublicAccessBlockConfiguration,
-    RecordSet, RedirectConfig, Role, RootDirectory, RuntimePlatform, Secret, SecurityGroup,
-    SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule, ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule, Service, ServiceLoadBalancer, ServiceRegistry, TargetGroup,
-    TaskDefinition, UserPool, UserPoolClient, UserPoolDomain, UserPoolPolicies,
-    VersioningConfiguration, Volume,
+    LoadBalancer, LogConfiguration, LogGroup, Matcher, MountPoint, NetworkConfiguration,
+    NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule, PasswordPolicy,
+    PortMapping, PosixUser, PrivateDnsNamespace, PublicAccessBlockConfiguration, RecordSet,
+    RedirectConfig, Role, RootDirectory, RuntimePlatform, Secret, SecretTargetAttachment,
+    SecurityGroup, SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule,
+    ServerSideEncryptionByDefault, ServerSideEncryptionRule, Service, ServiceLoadBalancer,
+    ServiceRegistry, TargetGroup, TaskDefinition, UserPool, UserPoolClient, UserPoolDomain,
+    UserPoolPolicies, VersioningConfiguration, Volume,
 };
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::model::{Auth, Database, Deployment, Image, Profile, User};
@@ -68,6 +68,7 @@ pub const HUB_ENVIRONMENT: &[&str] = &[
     "JUPYTERHUB_USER_SECURITY_GROUPS",
     "JUPYTERHUB_USER_SUBNETS",
     "JUPYTERHUB_USER_TASK_FAMILIES",
+    "JUPYTERHUB_USER_TOKEN_SECRET_PREFIX",
     "OAUTH_AUTHORIZE_URL",
     "OAUTH_CALLBACK_URL",
     "OAUTH_CLIENT_ID",
@@ -97,10 +98,14 @@ pub const USER_PORT: u16 = 8888;
 const NFS_PORT: u16 = 2049;
 const POSTGRES_PORT: u16 = 5432;
 const HTTPS_PORT: u16 = 443;
+/// The hub database's user.
+const DATABASE_USER: &str = "jupyterhub";
 /// The container user of the hub image (non-root).
 const HUB_UID: u32 = 1000;
 /// The container user of the Jupyter docker-stacks images (`jovyan`, non-root).
-const NOTEBOOK_USER: &str = "1000:100";
+const NOTEBOOK_UID: u32 = 1000;
+/// Its group (`users`).
+const NOTEBOOK_GID: u32 = 100;
 
 /// The Elastic Load Balancing account that writes access logs, for regions that predate
 /// the log-delivery service principal (August 2022); newer regions use the principal.
@@ -191,6 +196,32 @@ fn user_task_logical_id(profile: &Profile, user: &User) -> String {
     )
 }
 
+fn user_role_logical_id(user: &User) -> String {
+    format!("UserRole{}{}", alphanumeric(&user.name), user.uid)
+}
+
+/// The IAM path of the user servers' task roles: the hub may pass roles under it only.
+fn user_role_path(prefix: &str) -> String {
+    format!("/hubctl/{prefix}/users/")
+}
+
+/// The name prefix of the secrets that carry each user server's JupyterHub API token.
+pub fn user_token_secret_prefix(prefix: &str) -> String {
+    format!("hubctl/{prefix}/user-token/")
+}
+
+/// Every user token secret of this environment, as an IAM resource.
+fn user_token_secrets(prefix: &str) -> Expr {
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{}*",
+        user_token_secret_prefix(prefix)
+    ))
+}
+
+fn user_token_logical_id(user: &User) -> String {
+    format!("UserToken{}{}", alphanumeric(&user.name), user.uid)
+}
+
 fn access_point_logical_id(user: &User) -> String {
     format!("HomeAccessPoint{}{}", alphanumeric(&user.name), user.uid)
 }
@@ -231,16 +262,23 @@ pub fn template(deployment: &Deployment) -> Template {
     if let Database::Postgres {
         instance_class,
         multi_az,
+        engine_version,
     } = &deployment.hub.database
     {
-        add_database(&mut template, deployment, instance_class, *multi_az);
+        add_database(
+            &mut template,
+            deployment,
+            instance_class,
+            *multi_az,
+            engine_version,
+        );
     }
     let oauth = add_auth(&mut template, deployment, &prefix);
     let secrets = hub_secrets(deployment, &oauth);
     add_cluster(&mut template, &prefix);
     add_access_points(&mut template, deployment, &prefix);
     add_roles(&mut template, deployment, &prefix, &secrets);
-    add_user_tasks(&mut template, deployment);
+    add_user_tasks(&mut template, deployment, &prefix);
     add_hub_service(&mut template, deployment, &prefix, &oauth, &secrets);
 
     template.output("HubUrl", "The hub", Expr::from(format!("https://{host}/")));
@@ -681,12 +719,14 @@ fn add_load_balancer(template: &mut Template, deployment: &Deployment) {
 fn generated_secret(description: &str, hex: bool) -> Resource {
     Resource::new(Secret {
         description: description.to_string(),
+        name: None,
         generate_secret_string: Some(GenerateSecretString {
             exclude_characters: hex.then(|| "ghijklmnopqrstuvwxyz".to_string()),
             exclude_punctuation: true,
             exclude_uppercase: hex,
             include_space: false,
             password_length: 64,
+            ..GenerateSecretString::default()
         }),
         kms_key_id: reference(parameters::KMS_KEY_ARN),
         secret_string: None,
@@ -720,7 +760,35 @@ fn add_database(
     deployment: &Deployment,
     instance_class: &str,
     multi_az: bool,
+    engine_version: &str,
 ) {
+    template.add(
+        "DatabaseSecret",
+        Resource::new(Secret {
+            description: "Hub database user and password (not rotated: the hub reads it at start)"
+                .to_string(),
+            name: None,
+            generate_secret_string: Some(GenerateSecretString {
+                exclude_characters: Some("\"@/\\ '%:?#[]".to_string()),
+                exclude_punctuation: false,
+                exclude_uppercase: false,
+                generate_string_key: Some("password".to_string()),
+                include_space: false,
+                password_length: 40,
+                secret_string_template: Some(format!("{{\"username\":\"{DATABASE_USER}\"}}")),
+            }),
+            kms_key_id: reference(parameters::KMS_KEY_ARN),
+            secret_string: None,
+        }),
+    );
+    template.add(
+        "DatabaseSecretAttachment",
+        Resource::new(SecretTargetAttachment {
+            secret_id: reference("DatabaseSecret"),
+            target_id: reference("Database"),
+            target_type: "AWS::RDS::DBInstance".to_string(),
+        }),
+    );
     template.add(
         "DatabaseSubnetGroup",
         Resource::new(DbSubnetGroup {
@@ -765,13 +833,14 @@ fn add_database(
             enable_iam_database_authentication: true,
             enable_performance_insights: true,
             engine: "postgres".to_string(),
-            engine_version: "17.6".to_string(),
+            engine_version: engine_version.to_string(),
             kms_key_id: reference(parameters::KMS_KEY_ARN),
-            manage_master_user_password: true,
-            master_user_secret: MasterUserSecret {
-                kms_key_id: reference(parameters::KMS_KEY_ARN),
-            },
-            master_username: "jupyterhub".to_string(),
+            // From the stack's own secret (not RDS's managed one: RDS rotates that every 7
+            // days, and ECS reads secrets only when the hub starts).
+            master_user_password: Expr::sub(
+                "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}",
+            ),
+            master_username: DATABASE_USER.to_string(),
             max_allocated_storage: 100,
             multi_az,
             monitoring_interval: 60,
@@ -899,6 +968,7 @@ fn add_auth(template: &mut Template, deployment: &Deployment, prefix: &str) -> O
                 "OAuthClientSecret",
                 Resource::new(Secret {
                     description: "Cognito app client secret of the hub".to_string(),
+                    name: None,
                     generate_secret_string: None,
                     kms_key_id: reference(parameters::KMS_KEY_ARN),
                     secret_string: Some(Expr::get_att("UserPoolClient", "ClientSecret")),
@@ -970,8 +1040,8 @@ fn add_cluster(template: &mut Template, prefix: &str) {
     );
 }
 
-fn access_point(prefix: &str, path: &str, uid: u32, owner: &str) -> Resource {
-    let id = uid.to_string();
+fn access_point(prefix: &str, path: &str, (uid, gid): (u32, u32), owner: &str) -> Resource {
+    let (uid, gid) = (uid.to_string(), gid.to_string());
     Resource::new(AccessPoint {
         access_point_tags: vec![AccessPointTag {
             key: "Name".to_string(),
@@ -979,13 +1049,13 @@ fn access_point(prefix: &str, path: &str, uid: u32, owner: &str) -> Resource {
         }],
         file_system_id: reference(parameters::FILE_SYSTEM_ID),
         posix_user: Some(PosixUser {
-            gid: id.clone(),
-            uid: id.clone(),
+            gid: gid.clone(),
+            uid: uid.clone(),
         }),
         root_directory: Some(RootDirectory {
             creation_info: CreationInfo {
-                owner_gid: id.clone(),
-                owner_uid: id,
+                owner_gid: gid,
+                owner_uid: uid,
                 permissions: "0750".to_string(),
             },
             path: path.to_string(),
@@ -996,15 +1066,18 @@ fn access_point(prefix: &str, path: &str, uid: u32, owner: &str) -> Resource {
 fn add_access_points(template: &mut Template, deployment: &Deployment, prefix: &str) {
     template.add(
         "HubAccessPoint",
-        access_point(prefix, "/hub", HUB_UID, "hub"),
+        access_point(prefix, "/hub", (HUB_UID, HUB_UID), "hub"),
     );
+    // Every home belongs to the notebook image's user (jovyan, 1000:100), so files, git and
+    // ssh see the owner they expect; homes are kept apart by their root directory and by
+    // each user's task role, which may mount only that user's access point.
     for user in deployment.hub.users() {
         template.add(
             &access_point_logical_id(user),
             access_point(
                 prefix,
                 &format!("/home/{}", user.name),
-                user.uid,
+                (NOTEBOOK_UID, NOTEBOOK_GID),
                 &user.name,
             ),
         );
@@ -1108,16 +1181,16 @@ fn hub_secrets(deployment: &Deployment, oauth: &OAuthSettings) -> Vec<(&'static 
     ];
     match &deployment.hub.database {
         Database::Postgres { .. } => {
-            let master = Expr::get_att("Database", "MasterUserSecret.SecretArn");
+            let secret_arn = reference("DatabaseSecret");
             secrets.push((
                 "JUPYTERHUB_DB_USER",
-                Expr::sub("${Database.MasterUserSecret.SecretArn}:username::"),
-                master.clone(),
+                Expr::sub("${DatabaseSecret}:username::"),
+                secret_arn.clone(),
             ));
             secrets.push((
                 "JUPYTERHUB_DB_PASSWORD",
-                Expr::sub("${Database.MasterUserSecret.SecretArn}:password::"),
-                master,
+                Expr::sub("${DatabaseSecret}:password::"),
+                secret_arn,
             ));
         }
         Database::External { url_secret_arn } => {
@@ -1177,6 +1250,23 @@ fn add_roles(
     let user_images: Vec<&Image> = hub.profiles.iter().map(|profile| &profile.image).collect();
     let mut user_execution = image_pull_statements(&user_images);
     user_execution.push(write_logs());
+    user_execution.push(Statement::allow(
+        "ReadUserTokens",
+        &["secretsmanager:GetSecretValue"],
+        vec![user_token_secrets(prefix)],
+    ));
+    user_execution.push(
+        Statement::allow(
+            "DecryptUserTokens",
+            &["kms:Decrypt"],
+            vec![reference(parameters::KMS_KEY_ARN)],
+        )
+        .when(
+            "StringEquals",
+            "kms:ViaService",
+            Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+        ),
+    );
     template.add(
         "UserExecutionRole",
         role(
@@ -1206,9 +1296,15 @@ fn add_roles(
         Statement::allow(
             "PassOnlyUserServerRoles",
             &["iam:PassRole"],
-            vec![Expr::get_att("UserTaskRole", "Arn"), Expr::get_att("UserExecutionRole", "Arn")],
+            vec![
+                Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{}*", user_role_path(prefix))),
+                Expr::get_att("UserExecutionRole", "Arn"),
+            ],
         )
         .when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com".into()),
+        Statement::allow("HandUserServersTheirTokens", &["secretsmanager:PutSecretValue"], vec![user_token_secrets(prefix)]),
+        Statement::allow("EncryptUserServerTokens", &["kms:Decrypt", "kms:GenerateDataKey"], vec![reference(parameters::KMS_KEY_ARN)])
+            .when("StringEquals", "kms:ViaService", Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com")),
         Statement::allow(
             "MountHubState",
             &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
@@ -1224,31 +1320,40 @@ fn add_roles(
             hub_task,
         ),
     );
-    let user_access_points: Vec<Expr> = hub
-        .users()
-        .map(|user| Expr::get_att(&access_point_logical_id(user), "Arn"))
-        .collect();
-    let user_task = vec![Statement::allow(
-        "MountUserHomes",
-        &[
-            "elasticfilesystem:ClientMount",
-            "elasticfilesystem:ClientWrite",
-        ],
-        vec![file_system_arn()],
-    )
-    .when(
-        "StringEquals",
-        "elasticfilesystem:AccessPointArn",
-        Expr::List(user_access_points),
-    )];
-    template.add(
-        "UserTaskRole",
-        role(
-            "Single-user servers: mount their user's home",
-            "MountHome",
-            user_task,
-        ),
-    );
+
+    // One task role per user: it may mount that user's home and nothing else, so a user
+    // server's credentials (which the user can read) open no one else's files.
+    for user in hub.users() {
+        let statement = Statement::allow(
+            "MountOwnHome",
+            &[
+                "elasticfilesystem:ClientMount",
+                "elasticfilesystem:ClientWrite",
+            ],
+            vec![file_system_arn()],
+        )
+        .when(
+            "StringEquals",
+            "elasticfilesystem:AccessPointArn",
+            Expr::get_att(&access_point_logical_id(user), "Arn"),
+        );
+        template.add(
+            &user_role_logical_id(user),
+            Resource::new(Role {
+                assume_role_policy_document: Some(ecs_tasks_trust()),
+                description: format!(
+                    "The server of {}: mounts their home and nothing else",
+                    user.name
+                ),
+                path: Some(user_role_path(prefix)),
+                policies: vec![InlinePolicy {
+                    policy_name: "MountOwnHome".to_string(),
+                    policy_document: PolicyDocument::new(vec![statement]),
+                }],
+                ..Role::default()
+            }),
+        );
+    }
 }
 
 fn log_configuration(stream_prefix: &str) -> LogConfiguration {
@@ -1285,7 +1390,26 @@ fn hardened_linux() -> Option<LinuxParameters> {
     })
 }
 
-fn add_user_tasks(template: &mut Template, deployment: &Deployment) {
+fn add_user_tasks(template: &mut Template, deployment: &Deployment, prefix: &str) {
+    for user in deployment.hub.users() {
+        template.add(
+            &user_token_logical_id(user),
+            Resource::new(Secret {
+                description: format!(
+                    "JupyterHub API token of {}'s server, written by the hub at each start",
+                    user.name
+                ),
+                name: Some(format!("{}{}", user_token_secret_prefix(prefix), user.name)),
+                generate_secret_string: Some(GenerateSecretString {
+                    exclude_punctuation: true,
+                    password_length: 64,
+                    ..GenerateSecretString::default()
+                }),
+                kms_key_id: reference(parameters::KMS_KEY_ARN),
+                secret_string: None,
+            }),
+        );
+    }
     for profile in &deployment.hub.profiles {
         for user in deployment.hub.users() {
             template.add(
@@ -1309,8 +1433,14 @@ fn add_user_tasks(template: &mut Template, deployment: &Deployment) {
                         }],
                         privileged: false,
                         readonly_root_filesystem: false,
-                        secrets: Vec::new(),
-                        user: NOTEBOOK_USER.to_string(),
+                        // The JupyterHub API token arrives as a secret the hub writes just
+                        // before the task starts: in RunTask's overrides it would show in
+                        // DescribeTasks to anyone who may read ECS.
+                        secrets: ["JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"]
+                            .iter()
+                            .map(|name| secret(name, reference(&user_token_logical_id(user))))
+                            .collect(),
+                        user: format!("{NOTEBOOK_UID}:{NOTEBOOK_GID}"),
                     }],
                     cpu: profile.cpu.to_string(),
                     execution_role_arn: Expr::get_att("UserExecutionRole", "Arn"),
@@ -1322,7 +1452,7 @@ fn add_user_tasks(template: &mut Template, deployment: &Deployment) {
                         cpu_architecture: "X86_64".to_string(),
                         operating_system_family: "LINUX".to_string(),
                     }),
-                    task_role_arn: Expr::get_att("UserTaskRole", "Arn"),
+                    task_role_arn: Expr::get_att(&user_role_logical_id(user), "Arn"),
                     volumes: vec![efs_volume("home", &access_point_logical_id(user))],
                 }),
             );
@@ -1392,6 +1522,10 @@ fn hub_environment(
         env(
             "JUPYTERHUB_USER_TASK_FAMILIES",
             serde_json::to_string(&families).expect("families serialize"),
+        ),
+        env(
+            "JUPYTERHUB_USER_TOKEN_SECRET_PREFIX",
+            user_token_secret_prefix(prefix),
         ),
         env("OAUTH_AUTHORIZE_URL", oauth.authorize_url.clone()),
         env(

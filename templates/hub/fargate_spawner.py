@@ -22,6 +22,7 @@ class FargateSpawner(Spawner):
     security_groups = List(Unicode(), config=True, help="Security groups of the user servers")
     task_families = Dict(config=True, help="user name -> profile name -> task definition family")
     profiles = List(Dict(), config=True, help="Server sizes: [{name, cpu, memory}]")
+    token_secret_prefix = Unicode(config=True, help="Secrets Manager name prefix of the users' API token secrets")
     container_name = Unicode("notebook", config=True, help="Container of the user server")
     poll_interval_seconds = Integer(5, config=True, help="Seconds between task status checks while starting")
 
@@ -57,10 +58,13 @@ class FargateSpawner(Spawner):
             raise web.HTTPError(403, f"no server of size {profile!r} is defined for {self.user.name!r}; ask an admin")
         return family
 
-    def _ecs(self):
+    def _client(self, service):
         import boto3  # imported here: the hub loads this module before any AWS call
 
-        return boto3.client("ecs", region_name=self.region)
+        return boto3.client(service, region_name=self.region)
+
+    def _ecs(self):
+        return self._client("ecs")
 
     def load_state(self, state):
         super().load_state(state)
@@ -76,9 +80,21 @@ class FargateSpawner(Spawner):
         super().clear_state()
         self.task_arn = None
 
+    # The API token reaches the server through the task definition's Secrets (from the
+    # user's token secret, written just before RunTask), never through RunTask's overrides,
+    # which DescribeTasks shows to anyone who may read ECS.
+    TOKEN_VARIABLES = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
+
+    def token_secret_id(self):
+        return self.token_secret_prefix + self.user.name
+
     def run_task_request(self):
         """The RunTask request for this user (separate so tests can read it)."""
-        environment = [{"name": name, "value": value} for name, value in sorted(self.get_env().items())]
+        environment = [
+            {"name": name, "value": value}
+            for name, value in sorted(self.get_env().items())
+            if name not in self.TOKEN_VARIABLES
+        ]
         return {
             "cluster": self.cluster,
             "taskDefinition": self.task_family(),
@@ -105,8 +121,11 @@ class FargateSpawner(Spawner):
         return tasks[0] if tasks else None
 
     async def start(self):
+        request = self.run_task_request()  # resolves the task definition first: unknown users stop here
+        secrets = self._client("secretsmanager")
+        await asyncio.to_thread(secrets.put_secret_value, SecretId=self.token_secret_id(), SecretString=self.api_token)
         ecs = self._ecs()
-        response = await asyncio.to_thread(ecs.run_task, **self.run_task_request())
+        response = await asyncio.to_thread(ecs.run_task, **request)
         if response.get("failures") or not response.get("tasks"):
             raise RuntimeError(f"ECS could not start the server: {response.get('failures')}")
         self.task_arn = response["tasks"][0]["taskArn"]

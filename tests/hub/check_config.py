@@ -127,7 +127,7 @@ def main():
 
     class TestSpawner(FargateSpawner):
         def get_env(self):
-            return {"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/x/"}
+            return {"JUPYTERHUB_API_TOKEN": "t", "JPY_API_TOKEN": "t", "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/x/"}
 
         def get_args(self):
             return []
@@ -142,6 +142,11 @@ def main():
             assert request["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
             overrides = request["overrides"]["containerOverrides"][0]
             assert overrides["name"] == "notebook" and overrides["command"] == ["jupyterhub-singleuser"]
+            names = {variable["name"] for variable in overrides["environment"]}
+            assert "JUPYTERHUB_API_TOKEN" not in names and "JPY_API_TOKEN" not in names, names
+            assert "JUPYTERHUB_SERVICE_URL" in names
+            assert spawner.token_secret_id() == expected["token_secret_prefix"] + user_name
+    assert app.cleanup_servers is False and app.upgrade_db is True
     stranger = TestSpawner(config=config, user=User("mallory"))
     try:
         stranger.run_task_request()

@@ -503,6 +503,43 @@ fn users_times_profiles_must_fit_one_stack() {
     let yaml = replace("  admins: [alice]", &format!("  admins: [alice]\n  allowed_users: [{}]\n  profiles: [{{name: a, cpu: 256, memory: 512}}, {{name: b, cpu: 256, memory: 1024}}, {{name: c, cpu: 256, memory: 2048}}, {{name: d, cpu: 512, memory: 1024}}, {{name: e, cpu: 512, memory: 2048}}]", users.join(", ")));
     rejects(
         &yaml,
-        &["hub: 91 users × 5 profiles need 546 resources in the hub stack"],
+        &["hub: 91 users × 5 profiles need 728 resources in the hub stack"],
+    );
+}
+
+#[test]
+fn hub_settings_that_would_fail_at_deploy_are_refused() {
+    rejects(
+        &replace("project: demo", "project: awsdemo"),
+        &["project", "would contain \"aws\", which Cognito refuses"],
+    );
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}",
+            "  auth: {kind: cognito, user_pool_id: us-east-1_Abc123, domain: login.example.com}",
+        ),
+        &[
+            "hub.auth.user_pool_id",
+            "the user pool is in us-east-1, the stack in eu-west-1",
+        ],
+    );
+    let oauth = "  auth:\n    kind: oauth\n    authorize_url: https://sso.example.com/auth\n    token_url: https://sso.example.com/token\n    userdata_url: https://sso.example.com/userinfo\n    client_id: hub";
+    rejects(
+        &replace("  auth: {kind: cognito}", &format!("{oauth}\n    client_secret_arn: arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub/oauth")),
+        &["hub.auth.client_secret_arn", "6-character suffix"],
+    );
+    rejects(
+        &replace("  auth: {kind: cognito}", &format!("{oauth}\n    client_secret_arn: \"arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub/oauth-AbCdEf:password::\"")),
+        &["hub.auth.client_secret_arn", "is not the complete ARN"],
+    );
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}",
+            "  auth: {kind: cognito}\n  database: {kind: postgres, engine_version: \"9\"}",
+        ),
+        &[
+            "hub.database.engine_version",
+            "is not a PostgreSQL version RDS offers",
+        ],
     );
 }

@@ -196,6 +196,7 @@ fn the_pinned_jupyterhub_loads_the_config_with_the_tasks_environment() {
             "region": deployment.region,
             "hub_host": deployment.dns.hub_host.as_str(),
             "hub_family": format!("{}-{}-hub", deployment.project, deployment.env),
+            "token_secret_prefix": hubctl::stacks::hub::user_token_secret_prefix(&format!("{}-{}", deployment.project, deployment.env)),
             "admins": hub.admins.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
             "allowed_users": hub.allowed_users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
             "idle_timeout": hub.idle_timeout_seconds,
