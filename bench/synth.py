@@ -3,8 +3,8 @@
 
 Builds the release binary, then times complete `hubctl synth` processes (start, parse,
 render, atomic write, exit):
-  1. the example config (config.example.yaml: 2 environments, 5 templates), 51 runs;
-  2. a generated config with 500 environments (1,001 templates), 7 runs.
+  1. the example config (config.example.yaml: 2 environments, 7 templates), 51 runs;
+  2. a generated config with 500 environments (1,501 templates), 7 runs.
 Wall time is measured around a direct child. Peak RSS comes from GNU time (`%M`), run
 separately: a child forked from Python inherits Python's resident pages, and its ru_maxrss
 would report Python's size, not hubctl's. GNU time (Debian package `time`) is installed
@@ -54,11 +54,13 @@ def many_environments(path, count):
         "region: eu-west-1",
         "dns: {parent_zone: x.io, parent_account: '111111111111', delegation_role: DomainOperatorRole}",
         "network: {vpc_cidr: 10.0.0.0/16, availability_zones: 3, nat_gateways: 3}",
-        "hub: {platform: ecs}",
+        "hub: {platform: ecs, hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/hub:1', "
+        "user_image: 'quay.io/jupyter/base-notebook:2025-06-30', admins: [alice], allowed_users: [bob], "
+        "allowed_cidrs: [0.0.0.0/0], auth: {kind: cognito}}",
         "environments:",
     ]
     for i in range(count):
-        account = f"{200000000000 + i % 10:012d}"
+        account = f"{200000000000 + i % 2:012d}"
         lines.append(f"  e{i}: {{account: '{account}', dns: {{subzone: e{i}.x.io, hub_host: h.e{i}.x.io}}}}")
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -79,8 +81,8 @@ def main():
         many = os.path.join(scratch, "many.yaml")
         many_environments(many, 500)
         for where, scratch_root in targets:
-            rows.append((f"example (2 envs, 5 templates), out on {where}", *measure(example, 51, scratch_root)))
-            rows.append((f"500 environments (1,001 templates), out on {where}", *measure(many, 7, scratch_root)))
+            rows.append((f"example (2 envs, 7 templates), out on {where}", *measure(example, 51, scratch_root)))
+            rows.append((f"500 environments (1,501 templates), out on {where}", *measure(many, 7, scratch_root)))
     print("| config | median wall | fastest | peak RSS |")
     print("|---|---|---|---|")
     for name, median, fastest, rss in rows:

@@ -41,7 +41,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
         }
     };
     let deployments = read_all(&mut reader, &root);
-    let mut errors = reader.errors;
+    let mut errors = merge_missing(reader.errors);
     errors.sort();
     errors.dedup();
     if errors.is_empty() {
@@ -52,6 +52,53 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
     } else {
         Err(ConfigErrors(errors))
     }
+}
+
+/// "is missing for environment `x`" problems at one place, for several environments, become
+/// one problem naming them all: a key missing from the shared settings is reported once.
+fn merge_missing(errors: Vec<ConfigError>) -> Vec<ConfigError> {
+    const MISSING: &str = "is missing for environment `";
+    let mut merged: Vec<ConfigError> = Vec::new();
+    let mut envs_of: Vec<Vec<String>> = Vec::new();
+    for error in errors {
+        let Some(env) = error
+            .problem
+            .strip_prefix(MISSING)
+            .and_then(|rest| rest.strip_suffix('`'))
+        else {
+            merged.push(error);
+            envs_of.push(Vec::new());
+            continue;
+        };
+        let env = env.to_string();
+        match merged.iter().position(|e| {
+            e.pos == error.pos && e.key == error.key && e.problem.starts_with(MISSING)
+        }) {
+            Some(index) => envs_of[index].push(env),
+            None => {
+                merged.push(error);
+                envs_of.push(vec![env]);
+            }
+        }
+    }
+    for (error, envs) in merged.iter_mut().zip(envs_of) {
+        if envs.len() > 1 {
+            let key = error.key.rsplit('.').next().unwrap_or_default().to_string();
+            error.problem = format!(
+                "is missing for {} environments ({})",
+                envs.len(),
+                envs.join(", ")
+            );
+            error.hint = match error.hint.split_once(" here, or under") {
+                Some((add, _)) if !error.key.contains('.') => {
+                    format!("{add} at the top level, shared by all of them")
+                }
+                Some((add, _)) => format!("{add} here, shared by all of them"),
+                None => format!("add `{key}`"),
+            };
+        }
+    }
+    merged
 }
 
 fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
@@ -137,7 +184,14 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
             );
         }
         read::check_overlay_keys(reader, &entry.node);
-        let merged = overlay::merge(&base, &entry.node);
+        // The merged root stands for the whole file: a key missing at the top is reported
+        // there (once for all environments, see `merge_missing`), not at the overlay.
+        let merged = Node {
+            pos: base.pos,
+            key_pos: base.key_pos,
+            path: String::new(),
+            ..overlay::merge(&base, &entry.node)
+        };
         reader.env = Some(env.to_string());
         let deployment = read::deployment(reader, env, &merged, &entry.node);
         reader.env = None;

@@ -543,3 +543,12 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         ],
     );
 }
+
+#[test]
+fn a_key_missing_for_every_environment_is_reported_once() {
+    let stderr = rejects(
+        "project: x\nregion: eu-west-1\nenvironments:\n  a: {account: \"123456789012\"}\n  b: {account: \"123456789013\"}\n",
+        &["hubctl.yaml:1:1: dns: is missing for 2 environments (a, b); add `dns: {...}` at the top level, shared by all of them"],
+    );
+    assert_eq!(stderr.matches(" dns: is missing").count(), 1, "{stderr}");
+}
