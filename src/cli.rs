@@ -1,14 +1,15 @@
 //! Command-line interface: clap definitions and dispatch. The only module that prints.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
-use crate::{output, synth};
+use crate::{deploy, output, synth};
 
 /// One YAML file to a secure JupyterHub platform on AWS, as CloudFormation.
 #[derive(Debug, Parser)]
@@ -61,6 +62,33 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         output: OutputFormat,
     },
+    /// Deploy an environment: its stacks through change sets, and the subzone delegation.
+    Deploy {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before changing anything (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// At most this many stacks at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+        concurrency: u16,
+        /// Also write the stacks' outputs as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        outputs_file: Option<PathBuf>,
+        /// Replace an NS record in the parent zone that points elsewhere.
+        #[arg(long)]
+        force_delegation: bool,
+    },
+    /// Delete an environment's stacks (reverse order) and its delegation record.
+    Destroy {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask first (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Parses the process arguments and runs the command.
@@ -69,7 +97,232 @@ pub fn run() -> Result<ExitCode> {
     match &cli.command {
         Command::Validate { env, output } => validate(&cli.config, env.as_deref(), *output),
         Command::Synth { env, out, output } => synth(&cli.config, env.as_deref(), out, *output),
+        Command::Deploy {
+            env,
+            yes,
+            concurrency,
+            outputs_file,
+            force_delegation,
+        } => {
+            let Some(config) = load_config(&cli.config, OutputFormat::Text)? else {
+                return Ok(ExitCode::from(2));
+            };
+            let deployment = one_env(&config, env)?;
+            deploy(
+                deployment,
+                *yes,
+                usize::from(*concurrency),
+                outputs_file.as_deref(),
+                *force_delegation,
+            )
+        }
+        Command::Destroy { env, yes } => {
+            let Some(config) = load_config(&cli.config, OutputFormat::Text)? else {
+                return Ok(ExitCode::from(2));
+            };
+            let deployment = one_env(&config, env)?;
+            destroy(deployment, *yes)
+        }
     }
+}
+
+fn one_env<'c>(config: &'c Config, env: &str) -> Result<&'c crate::model::Deployment> {
+    let mut selected = config
+        .select(Some(env))
+        .map_err(|message| anyhow!(message))?;
+    selected
+        .pop()
+        .ok_or_else(|| anyhow!("no environment named `{env}`"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
+/// the wait for local endpoints (tests against moto).
+fn options(force_delegation: bool, concurrency: usize) -> deploy::Options {
+    let poll = std::env::var("HUBCTL_POLL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis);
+    deploy::Options {
+        force_delegation,
+        concurrency,
+        timing: deploy::changeset::Timing {
+            poll,
+            timeout: Duration::from_secs(3 * 3600),
+        },
+        delegation_timing: deploy::delegation::DelegationTiming {
+            poll,
+            insync_timeout: Duration::from_secs(600),
+            access_denied_window: Duration::from_secs(90),
+        },
+    }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+async fn clients(
+    region: &str,
+) -> deploy::Clients<
+    deploy::aws::CloudFormation,
+    deploy::aws::Sts,
+    deploy::aws::Route53,
+    deploy::aws::Sts,
+> {
+    let config = deploy::aws::sdk_config(region).await;
+    deploy::Clients {
+        cfn: deploy::aws::CloudFormation::new(&config),
+        identity: deploy::aws::Sts::new(&config),
+        dns: deploy::aws::Route53::new(&config),
+        assume: deploy::aws::Sts::new(&config),
+    }
+}
+
+/// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
+/// failure on the way (with the summary of failed resources, so the cause does not scroll away).
+fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
+    if err.downcast_ref::<deploy::WrongAccount>().is_some() {
+        return Err(err);
+    }
+    eprintln!();
+    if let Some(failed) = deploy::failure_summary(&err) {
+        eprintln!("FAILED: stack {} ended in {}", failed.stack, failed.status);
+        if let Some(reason) = &failed.reason {
+            eprintln!("  stack reason: {reason}");
+        }
+        for resource in &failed.failed {
+            eprintln!(
+                "  {} ({}) {}: {}",
+                resource.logical_id, resource.resource_type, resource.status, resource.reason
+            );
+        }
+        if failed.failed.is_empty() {
+            eprintln!("  (no resource reported a failure; see the stack's events in the console)");
+        }
+    } else {
+        eprintln!("FAILED: {err:#}");
+    }
+    eprintln!("fix the cause and re-run: deploy picks up where it stopped");
+    Ok(ExitCode::from(1))
+}
+
+fn deploy(
+    deployment: &crate::model::Deployment,
+    yes: bool,
+    concurrency: usize,
+    outputs_file: Option<&Path>,
+    force_delegation: bool,
+) -> Result<ExitCode> {
+    if !yes
+        && std::io::stdin().is_terminal()
+        && !confirm(&format!(
+            "deploy {} to account {} ({})?",
+            deployment.env, deployment.account, deployment.region
+        ))?
+    {
+        eprintln!("nothing changed");
+        return Ok(ExitCode::from(1));
+    }
+    let progress = deploy::progress::Display::new();
+    let result = runtime()?.block_on(async {
+        let clients = clients(&deployment.region).await;
+        deploy::deploy(
+            deployment,
+            &clients,
+            &progress,
+            options(force_delegation, concurrency),
+        )
+        .await
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return report_failure(err),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "deployed {} ({} changed, {} unchanged)",
+        deployment.env,
+        report.changed.len(),
+        report.unchanged.len()
+    )?;
+    for (stack, outputs) in &report.outputs {
+        for (key, value) in outputs {
+            writeln!(stdout, "  {stack}.{key} = {value}")?;
+        }
+    }
+    if let Some(url) = report
+        .outputs
+        .get("hub")
+        .and_then(|outputs| outputs.get("HubUrl"))
+    {
+        writeln!(stdout, "hub: {url}")?;
+    }
+    if let Some(path) = outputs_file {
+        std::fs::write(
+            path,
+            crate::cfn::template::to_canonical_json(&report.outputs),
+        )
+        .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode> {
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(anyhow!(
+                "destroy deletes environment `{}`; without a terminal to ask on, pass --yes",
+                deployment.env
+            ));
+        }
+        if !confirm(&format!(
+            "delete every stack of {} in account {}?",
+            deployment.env, deployment.account
+        ))? {
+            eprintln!("nothing deleted");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let progress = deploy::progress::Display::new();
+    let result = runtime()?.block_on(async {
+        let clients = clients(&deployment.region).await;
+        deploy::destroy(deployment, &clients, &progress, options(false, 4)).await
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return report_failure(err),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "destroyed {}: {} stack(s) deleted",
+        deployment.env,
+        report.deleted.len()
+    )?;
+    if report.delegation_removed {
+        writeln!(
+            stdout,
+            "  NS record of {} removed from {}",
+            deployment.dns.subzone, deployment.dns.parent_zone
+        )?;
+    }
+    for kept in &report.retained {
+        writeln!(stdout, "  retained: {kept}")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads and checks the config; every problem is reported before the process exits with 2.

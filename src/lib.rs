@@ -8,6 +8,7 @@
 pub mod cfn;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod model;
 pub mod output;
 pub mod stacks;

@@ -129,10 +129,16 @@ struct Delegation<'a> {
 /// The step name of the delegation in `deploy_order`.
 pub const DELEGATION_STEP: &str = "delegation";
 
-fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
+/// The tags of every stack of `deployment`: the config's plus hubctl's own.
+pub fn stack_tags(deployment: &Deployment) -> BTreeMap<String, String> {
     let mut tags = deployment.tags.clone();
     tags.insert("hubctl:project".to_string(), deployment.project.clone());
     tags.insert("hubctl:environment".to_string(), deployment.env.clone());
+    tags
+}
+
+fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
+    let tags = stack_tags(deployment);
     let delegation_after = vec![StackId::Dns.suffix()];
     Manifest {
         format: 1,
@@ -188,7 +194,7 @@ fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
 
 /// Steps in waves: every step of a wave can run concurrently once the waves before it are
 /// done. The delegation runs after the dns stack; stacks marked `after_delegation` wait for it.
-fn deploy_order(stacks: &[Stack]) -> Vec<Vec<String>> {
+pub fn deploy_order(stacks: &[Stack]) -> Vec<Vec<String>> {
     let mut done: Vec<&str> = Vec::new();
     let mut waves = Vec::new();
     let mut delegated = false;

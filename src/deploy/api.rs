@@ -1,0 +1,161 @@
+//! The few AWS calls deploy and destroy make, as small hubctl-shaped traits.
+//!
+//! The engine (`changeset`, `delegation`, `mod`) is written against these traits, so its
+//! sequencing — event streams, failures, rollbacks, slow changes — is tested with scripted
+//! fakes, and the real implementations (`aws`) are proven end to end against `moto_server`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use anyhow::Result;
+
+/// A stack as CloudFormation reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveStack {
+    /// `CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, ...
+    pub status: String,
+    /// Why it is in that status, when CloudFormation says.
+    pub status_reason: Option<String>,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Outputs.
+    pub outputs: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What a change set request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSetRequest {
+    /// The stack.
+    pub stack_name: String,
+    /// A name for the change set.
+    pub change_set_name: String,
+    /// `true` for a new stack.
+    pub create: bool,
+    /// The template body (compact JSON).
+    pub template_body: String,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A change set's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSetState {
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, ...
+    pub status: String,
+    /// Why, when `FAILED`.
+    pub status_reason: Option<String>,
+    /// `AVAILABLE`, `EXECUTE_IN_PROGRESS`, `EXECUTE_COMPLETE`, ... (may be empty).
+    pub execution_status: String,
+    /// Number of resource changes.
+    pub n_changes: usize,
+}
+
+/// One stack event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackEvent {
+    /// Unique id (events are listed newest first).
+    pub id: String,
+    /// Logical id of the resource (the stack's own name for stack-level events).
+    pub logical_id: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// `CREATE_IN_PROGRESS`, `CREATE_FAILED`, ...
+    pub status: String,
+    /// Why, when CloudFormation says.
+    pub reason: Option<String>,
+    /// When, as CloudFormation reports it (RFC 3339).
+    pub timestamp: String,
+}
+
+/// CloudFormation, as the engine uses it.
+pub trait Cfn: Sync {
+    /// The stack, or `None` when it does not exist.
+    fn describe_stack(&self, name: &str) -> impl Future<Output = Result<Option<LiveStack>>> + Send;
+    /// The deployed template body.
+    fn get_template(&self, name: &str) -> impl Future<Output = Result<String>> + Send;
+    /// Creates a change set (named in the request; a retry of the same request is not an
+    /// error).
+    fn create_change_set(
+        &self,
+        request: &ChangeSetRequest,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The state of change set `change_set` of `stack`.
+    fn describe_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+    ) -> impl Future<Output = Result<ChangeSetState>> + Send;
+    /// Runs the change set.
+    fn execute_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes a change set that will not run.
+    fn delete_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The stack's events, newest first (at most `limit`).
+    fn stack_events(
+        &self,
+        name: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StackEvent>>> + Send;
+    /// Starts deleting the stack.
+    fn delete_stack(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The caller's identity.
+pub trait Identity: Sync {
+    /// The account of the credentials in use.
+    fn account(&self) -> impl Future<Output = Result<String>> + Send;
+}
+
+/// An NS record change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NsChange {
+    /// Create or replace.
+    Upsert,
+    /// Remove.
+    Delete,
+}
+
+/// Route 53, as the delegation uses it (in the workload account for the subzone's name
+/// servers, in the parent account through the assumed role for the NS record).
+pub trait Dns: Sync {
+    /// The name servers Route 53 assigned to a hosted zone.
+    fn name_servers(&self, zone_id: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Public hosted zones named exactly `name` (zone ids).
+    fn public_zones_named(&self, name: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The NS record `name` in the zone: (TTL, values), or `None`.
+    fn ns_record(
+        &self,
+        zone_id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<(i64, Vec<String>)>>> + Send;
+    /// Changes the NS record `name`; returns the change id.
+    fn change_ns(
+        &self,
+        zone_id: &str,
+        name: &str,
+        change: NsChange,
+        ttl: i64,
+        values: &[String],
+    ) -> impl Future<Output = Result<String>> + Send;
+    /// True once the change is `INSYNC`.
+    fn change_in_sync(&self, change_id: &str) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// Assumes the parent account's delegation role.
+pub trait AssumeRole: Sync {
+    /// The parent account's Route 53 client.
+    type ParentDns: Dns + Send;
+    /// Assumes `role_arn`.
+    fn assume(&self, role_arn: &str) -> impl Future<Output = Result<Self::ParentDns>> + Send;
+}

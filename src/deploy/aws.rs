@@ -1,0 +1,442 @@
+//! The real implementations of the `api` traits, on the AWS SDK for Rust.
+//!
+//! Credentials come from the standard chain (environment, profiles, SSO, credential
+//! process); `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) is
+//! honoured, which is how the tests reach `moto_server`. Transient errors (throttling, 5xx,
+//! dropped connections) are retried by the SDK's standard retry policy.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Context, Result};
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::DisplayErrorContext;
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+
+use super::api::{
+    AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, Identity, LiveStack, NsChange,
+    StackEvent,
+};
+
+/// Attempts per call, first included: enough to ride out throttling and brief outages.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Loads the SDK configuration for `region`.
+pub async fn sdk_config(region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .load()
+        .await
+}
+
+fn sdk_error<E: std::error::Error>(what: &str, err: E) -> anyhow::Error {
+    anyhow!("{what}: {}", DisplayErrorContext(err))
+}
+
+/// CloudFormation in the workload account.
+pub struct CloudFormation(aws_sdk_cloudformation::Client);
+
+impl CloudFormation {
+    /// A client for `config`.
+    pub fn new(config: &SdkConfig) -> CloudFormation {
+        CloudFormation(aws_sdk_cloudformation::Client::new(config))
+    }
+}
+
+impl Cfn for CloudFormation {
+    async fn describe_stack(&self, name: &str) -> Result<Option<LiveStack>> {
+        let response = match self.0.describe_stacks().stack_name(name).send().await {
+            Ok(response) => response,
+            Err(err) => {
+                let text = format!("{}", DisplayErrorContext(&err));
+                if text.contains("does not exist") {
+                    return Ok(None);
+                }
+                return Err(anyhow!("DescribeStacks {name}: {text}"));
+            }
+        };
+        let Some(stack) = response.stacks().first() else {
+            return Ok(None);
+        };
+        Ok(Some(LiveStack {
+            status: stack
+                .stack_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            status_reason: stack.stack_status_reason().map(str::to_string),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_string(),
+                        p.parameter_value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_string(),
+                        o.output_value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+            tags: stack
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String> {
+        let response = self
+            .0
+            .get_template()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("GetTemplate {name}"), err))?;
+        Ok(response.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<()> {
+        let parameters: Vec<Parameter> = request
+            .parameters
+            .iter()
+            .map(|(key, value)| {
+                Parameter::builder()
+                    .parameter_key(key)
+                    .parameter_value(value)
+                    .build()
+            })
+            .collect();
+        let tags: Vec<Tag> = request
+            .tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect();
+        let result = self
+            .0
+            .create_change_set()
+            .stack_name(&request.stack_name)
+            .change_set_name(&request.change_set_name)
+            .change_set_type(if request.create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
+            .template_body(&request.template_body)
+            .set_parameters(Some(parameters))
+            .set_tags(Some(tags))
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A retry whose first attempt went through: the change set is there.
+            Err(err) if format!("{}", DisplayErrorContext(&err)).contains("AlreadyExists") => {
+                Ok(())
+            }
+            Err(err) => Err(sdk_error(
+                &format!("CreateChangeSet {}", request.stack_name),
+                err,
+            )),
+        }
+    }
+
+    async fn describe_change_set(&self, stack: &str, change_set: &str) -> Result<ChangeSetState> {
+        let response = self
+            .0
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DescribeChangeSet {stack}"), err))?;
+        Ok(ChangeSetState {
+            status: response
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            status_reason: response.status_reason().map(str::to_string),
+            execution_status: response
+                .execution_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            n_changes: response.changes().len(),
+        })
+    }
+
+    async fn execute_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
+        self.0
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ExecuteChangeSet {stack}"), err))?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
+        self.0
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DeleteChangeSet {stack}"), err))?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, name: &str, limit: usize) -> Result<Vec<StackEvent>> {
+        let response = self
+            .0
+            .describe_stack_events()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DescribeStackEvents {name}"), err))?;
+        Ok(response
+            .stack_events()
+            .iter()
+            .take(limit)
+            .map(|event| StackEvent {
+                id: event.event_id().unwrap_or_default().to_string(),
+                logical_id: event.logical_resource_id().unwrap_or_default().to_string(),
+                resource_type: event.resource_type().unwrap_or_default().to_string(),
+                status: event
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: event.resource_status_reason().map(str::to_string),
+                timestamp: event.timestamp().map(|t| t.to_string()).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<()> {
+        self.0
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DeleteStack {name}"), err))?;
+        Ok(())
+    }
+}
+
+/// STS: who am I, and the delegation role.
+pub struct Sts {
+    client: aws_sdk_sts::Client,
+    config: SdkConfig,
+}
+
+impl Sts {
+    /// A client for `config`.
+    pub fn new(config: &SdkConfig) -> Sts {
+        Sts {
+            client: aws_sdk_sts::Client::new(config),
+            config: config.clone(),
+        }
+    }
+}
+
+impl Identity for Sts {
+    async fn account(&self) -> Result<String> {
+        let response = self.client.get_caller_identity().send().await.map_err(|err| {
+            sdk_error("GetCallerIdentity (are AWS credentials set up? try `aws sso login` or AWS_PROFILE)", err)
+        })?;
+        response
+            .account()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("GetCallerIdentity returned no account"))
+    }
+}
+
+impl AssumeRole for Sts {
+    type ParentDns = Route53;
+
+    async fn assume(&self, role_arn: &str) -> Result<Route53> {
+        let response = self
+            .client
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("hubctl-delegation")
+            .duration_seconds(900)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("AssumeRole {role_arn}"), err))?;
+        let credentials = response
+            .credentials()
+            .ok_or_else(|| anyhow!("AssumeRole {role_arn} returned no credentials"))?;
+        let provider = aws_sdk_route53::config::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_string()),
+            None,
+            "hubctl-delegation",
+        );
+        let config = aws_sdk_route53::config::Builder::from(&self.config)
+            .credentials_provider(provider)
+            .build();
+        Ok(Route53(aws_sdk_route53::Client::from_conf(config)))
+    }
+}
+
+/// Route 53 (in the workload account, or in the parent account through the assumed role).
+pub struct Route53(aws_sdk_route53::Client);
+
+impl Route53 {
+    /// A client for `config`.
+    pub fn new(config: &SdkConfig) -> Route53 {
+        Route53(aws_sdk_route53::Client::new(config))
+    }
+}
+
+fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.'))
+}
+
+impl Dns for Route53 {
+    async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>> {
+        let response = self
+            .0
+            .get_hosted_zone()
+            .id(zone_id)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("GetHostedZone {zone_id}"), err))?;
+        Ok(response
+            .delegation_set()
+            .map(|set| set.name_servers().to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn public_zones_named(&self, name: &str) -> Result<Vec<String>> {
+        let response = self
+            .0
+            .list_hosted_zones_by_name()
+            .dns_name(fqdn(name))
+            .max_items(100)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ListHostedZonesByName {name}"), err))?;
+        Ok(response
+            .hosted_zones()
+            .iter()
+            .filter(|zone| zone.name().eq_ignore_ascii_case(&fqdn(name)))
+            .filter(|zone| !zone.config().is_some_and(|config| config.private_zone()))
+            .map(|zone| zone.id().trim_start_matches("/hostedzone/").to_string())
+            .collect())
+    }
+
+    async fn ns_record(&self, zone_id: &str, name: &str) -> Result<Option<(i64, Vec<String>)>> {
+        let response = self
+            .0
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .start_record_name(fqdn(name))
+            .start_record_type(RrType::Ns)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ListResourceRecordSets {zone_id}"), err))?;
+        Ok(response
+            .resource_record_sets()
+            .iter()
+            .find(|set| set.name().eq_ignore_ascii_case(&fqdn(name)) && set.r#type() == &RrType::Ns)
+            .map(|set| {
+                (
+                    set.ttl().unwrap_or_default(),
+                    set.resource_records()
+                        .iter()
+                        .map(|r| r.value().to_string())
+                        .collect(),
+                )
+            }))
+    }
+
+    async fn change_ns(
+        &self,
+        zone_id: &str,
+        name: &str,
+        change: NsChange,
+        ttl: i64,
+        values: &[String],
+    ) -> Result<String> {
+        let records = values
+            .iter()
+            .map(|value| {
+                ResourceRecord::builder()
+                    .value(value)
+                    .build()
+                    .context("NS value")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let set = ResourceRecordSet::builder()
+            .name(fqdn(name))
+            .r#type(RrType::Ns)
+            .ttl(ttl)
+            .set_resource_records(Some(records))
+            .build()
+            .context("NS record")?;
+        let action = match change {
+            NsChange::Upsert => ChangeAction::Upsert,
+            NsChange::Delete => ChangeAction::Delete,
+        };
+        let batch = ChangeBatch::builder()
+            .comment(format!("hubctl: delegation of {name}"))
+            .changes(
+                Change::builder()
+                    .action(action)
+                    .resource_record_set(set)
+                    .build()
+                    .context("NS change")?,
+            )
+            .build()
+            .context("NS change batch")?;
+        let response = self
+            .0
+            .change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ChangeResourceRecordSets {name}"), err))?;
+        Ok(response
+            .change_info()
+            .map(|info| info.id().to_string())
+            .unwrap_or_default())
+    }
+
+    async fn change_in_sync(&self, change_id: &str) -> Result<bool> {
+        let response = self
+            .0
+            .get_change()
+            .id(change_id)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("GetChange {change_id}"), err))?;
+        Ok(response
+            .change_info()
+            .is_some_and(|info| info.status() == &ChangeStatus::Insync))
+    }
+}
+
+/// Outputs keyed by stack id, as written to `--outputs-file`.
+pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;

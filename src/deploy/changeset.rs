@@ -1,0 +1,343 @@
+//! One stack, brought to the synthesized template through a change set:
+//! compare with the live stack (identical → no mutating call) → create the change set →
+//! wait → drop it when empty → execute → follow the events → report the final status.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use super::api::{Cfn, ChangeSetRequest, LiveStack, StackEvent};
+use super::progress::{Progress, ProgressEvent};
+
+/// How long to wait between status checks, and for how long at most.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Between polls.
+    pub poll: Duration,
+    /// Give up on one stack operation after this long.
+    pub timeout: Duration,
+}
+
+/// CloudFormation accepts a template body of at most this many bytes inline.
+pub const MAX_INLINE_TEMPLATE: usize = 51_200;
+
+/// What one stack deployment did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StackOutcome {
+    /// Template, parameters and tags already matched: no mutating call was made.
+    Unchanged,
+    /// A change set ran.
+    Changed,
+}
+
+/// A failed resource, for the end-of-run summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedResource {
+    /// Stack name.
+    pub stack: String,
+    /// Logical id.
+    pub logical_id: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Its failed status.
+    pub status: String,
+    /// CloudFormation's reason.
+    pub reason: String,
+}
+
+/// A stack operation that ended badly, with everything the summary needs.
+#[derive(Debug, thiserror::Error)]
+#[error("stack {stack} ended in {status}{}", reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+pub struct StackFailed {
+    /// Stack name.
+    pub stack: String,
+    /// Final status.
+    pub status: String,
+    /// The stack's status reason.
+    pub reason: Option<String>,
+    /// The resources that failed.
+    pub failed: Vec<FailedResource>,
+}
+
+fn is_in_progress(status: &str) -> bool {
+    status.ends_with("_IN_PROGRESS")
+}
+
+/// Compact JSON of a template: what is sent, and what GetTemplate is compared with.
+pub fn compact(template_json: &str) -> Result<String> {
+    let value: serde_json::Value =
+        serde_json::from_str(template_json).context("synthesized template is not JSON")?;
+    Ok(value.to_string())
+}
+
+fn same_template(live: &str, wanted: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(live),
+        serde_json::from_str::<serde_json::Value>(wanted),
+    ) {
+        (Ok(live), Ok(wanted)) => live == wanted,
+        _ => false,
+    }
+}
+
+/// Waits while the stack is in an `_IN_PROGRESS` status (someone else's operation).
+async fn wait_until_stable(
+    cfn: &impl Cfn,
+    name: &str,
+    timing: Timing,
+) -> Result<Option<LiveStack>> {
+    let deadline = tokio::time::Instant::now() + timing.timeout;
+    loop {
+        let live = cfn.describe_stack(name).await?;
+        match &live {
+            Some(stack) if is_in_progress(&stack.status) => {
+                if tokio::time::Instant::now() >= deadline {
+                    bail!(
+                        "stack {name} stayed in {} for {:?}; wait for it to finish, then re-run",
+                        stack.status,
+                        timing.timeout
+                    );
+                }
+                tokio::time::sleep(timing.poll).await;
+            }
+            _ => return Ok(live),
+        }
+    }
+}
+
+/// Deploys one stack and returns its outputs.
+pub async fn deploy_stack(
+    cfn: &impl Cfn,
+    progress: &impl Progress,
+    timing: Timing,
+    name: &str,
+    template_json: &str,
+    parameters: &BTreeMap<String, String>,
+    tags: &BTreeMap<String, String>,
+) -> Result<(StackOutcome, BTreeMap<String, String>)> {
+    progress.report(ProgressEvent::StackStarted {
+        stack: name.to_string(),
+    });
+    let body = compact(template_json)?;
+    if body.len() > MAX_INLINE_TEMPLATE {
+        bail!(
+            "stack {name}: the template is {} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline; list fewer users or profiles (uploading templates to S3 is not supported yet)",
+            body.len()
+        );
+    }
+    let mut live = wait_until_stable(cfn, name, timing).await?;
+
+    // A stack whose creation failed can only be deleted; a stack left by an aborted change
+    // set (REVIEW_IN_PROGRESS) is created by the next change set.
+    if let Some(stack) = &live {
+        if stack.status == "ROLLBACK_COMPLETE" {
+            progress.report(ProgressEvent::Resource {
+                stack: name.to_string(),
+                logical_id: name.to_string(),
+                resource_type: "AWS::CloudFormation::Stack".to_string(),
+                status: "ROLLBACK_COMPLETE".to_string(),
+                reason: Some("a failed first creation can only be deleted: deleting it, then creating it anew".to_string()),
+            });
+            cfn.delete_stack(name).await?;
+            follow(
+                cfn,
+                progress,
+                timing,
+                name,
+                &BTreeSet::new(),
+                Operation::Delete,
+            )
+            .await?;
+            live = None;
+        }
+    }
+    let create = live
+        .as_ref()
+        .is_none_or(|stack| stack.status == "REVIEW_IN_PROGRESS");
+
+    if let Some(stack) = live.as_ref().filter(|_| !create) {
+        if &stack.parameters == parameters
+            && &stack.tags == tags
+            && same_template(&cfn.get_template(name).await?, &body)
+        {
+            progress.report(ProgressEvent::StackUnchanged {
+                stack: name.to_string(),
+            });
+            return Ok((StackOutcome::Unchanged, stack.outputs.clone()));
+        }
+    }
+
+    let seen: BTreeSet<String> = cfn
+        .stack_events(name, 100)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let request = ChangeSetRequest {
+        stack_name: name.to_string(),
+        change_set_name: format!("hubctl-{}", unix_seconds()),
+        create,
+        template_body: body,
+        parameters: parameters.clone(),
+        tags: tags.clone(),
+    };
+    let change_set = request.change_set_name.clone();
+    cfn.create_change_set(&request).await?;
+    let deadline = tokio::time::Instant::now() + timing.timeout;
+    let state = loop {
+        let state = cfn.describe_change_set(name, &change_set).await?;
+        if state.status == "CREATE_COMPLETE" || state.status == "FAILED" {
+            break state;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "stack {name}: change set stayed {} for {:?}",
+                state.status,
+                timing.timeout
+            );
+        }
+        tokio::time::sleep(timing.poll).await;
+    };
+    if state.status == "FAILED" {
+        let reason = state.status_reason.unwrap_or_default();
+        if reason.contains("didn't contain changes")
+            || reason.contains("No updates are to be performed")
+        {
+            cfn.delete_change_set(name, &change_set).await?;
+            progress.report(ProgressEvent::StackUnchanged {
+                stack: name.to_string(),
+            });
+            let outputs = cfn
+                .describe_stack(name)
+                .await?
+                .map(|s| s.outputs)
+                .unwrap_or_default();
+            return Ok((StackOutcome::Unchanged, outputs));
+        }
+        bail!("stack {name}: CloudFormation refused the change set: {reason}");
+    }
+    progress.report(ProgressEvent::ChangeSetReady {
+        stack: name.to_string(),
+        n_changes: state.n_changes,
+    });
+    if let Err(err) = cfn.execute_change_set(name, &change_set).await {
+        // A retried call whose first attempt went through (its answer lost) finds the
+        // change set already running: that is success, not a second execution.
+        let state = cfn.describe_change_set(name, &change_set).await?;
+        if !matches!(
+            state.execution_status.as_str(),
+            "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE"
+        ) {
+            return Err(err);
+        }
+    }
+    let operation = if create {
+        Operation::Create
+    } else {
+        Operation::Update
+    };
+    let stack = follow(cfn, progress, timing, name, &seen, operation).await?;
+    Ok((
+        StackOutcome::Changed,
+        stack.map(|s| s.outputs).unwrap_or_default(),
+    ))
+}
+
+/// The operation being followed, for its success status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A new stack.
+    Create,
+    /// An existing stack.
+    Update,
+    /// Removal.
+    Delete,
+}
+
+impl Operation {
+    fn succeeded(self, status: &str) -> bool {
+        matches!(
+            (self, status),
+            (Operation::Create, "CREATE_COMPLETE")
+                | (Operation::Update, "UPDATE_COMPLETE")
+                | (Operation::Delete, "DELETE_COMPLETE")
+        )
+    }
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Follows a stack operation to its end, reporting each new event; returns the final stack
+/// (`None` once deleted) or a [`StackFailed`] with the failed resources.
+pub async fn follow(
+    cfn: &impl Cfn,
+    progress: &impl Progress,
+    timing: Timing,
+    name: &str,
+    already_seen: &BTreeSet<String>,
+    operation: Operation,
+) -> Result<Option<LiveStack>> {
+    let mut seen = already_seen.clone();
+    let mut failed: Vec<FailedResource> = Vec::new();
+    let deadline = tokio::time::Instant::now() + timing.timeout;
+    loop {
+        let live = cfn.describe_stack(name).await?;
+        let mut events: Vec<StackEvent> = cfn.stack_events(name, 100).await.unwrap_or_default();
+        events.reverse(); // oldest first
+        for event in events {
+            if !seen.insert(event.id.clone()) {
+                continue;
+            }
+            if event.status.ends_with("_FAILED") {
+                failed.push(FailedResource {
+                    stack: name.to_string(),
+                    logical_id: event.logical_id.clone(),
+                    resource_type: event.resource_type.clone(),
+                    status: event.status.clone(),
+                    reason: event.reason.clone().unwrap_or_default(),
+                });
+            }
+            progress.report(ProgressEvent::Resource {
+                stack: name.to_string(),
+                logical_id: event.logical_id,
+                resource_type: event.resource_type,
+                status: event.status,
+                reason: event.reason,
+            });
+        }
+        let status = match &live {
+            None if operation == Operation::Delete => "DELETE_COMPLETE".to_string(),
+            None => bail!("stack {name} disappeared while it was being deployed"),
+            Some(stack) => stack.status.clone(),
+        };
+        if !is_in_progress(&status) {
+            let ok = operation.succeeded(&status);
+            progress.report(ProgressEvent::StackFinished {
+                stack: name.to_string(),
+                status: status.clone(),
+                ok,
+            });
+            if ok {
+                return Ok(live);
+            }
+            return Err(StackFailed {
+                stack: name.to_string(),
+                reason: live.and_then(|stack| stack.status_reason),
+                status,
+                failed,
+            }
+            .into());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("stack {name} is still {status} after {:?}; it goes on in CloudFormation: watch it in the console and re-run when it ends", timing.timeout);
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
+}

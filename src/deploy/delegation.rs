@@ -1,0 +1,229 @@
+//! The subzone delegation: the NS record of the environment's subzone in the parent zone,
+//! written through the role the parent DNS account hands out. Touches no other record.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+
+use super::api::{AssumeRole, Dns, NsChange};
+use super::progress::{Progress, ProgressEvent};
+
+/// TTL of the NS record hubctl writes (two days, the usual for delegations).
+pub const NS_TTL: i64 = 172_800;
+
+/// What the delegation needs to know.
+#[derive(Clone, Debug)]
+pub struct Delegation {
+    /// The subzone, e.g. `dev.example.com`.
+    pub subzone: String,
+    /// Its hosted zone id in the workload account.
+    pub zone_id: String,
+    /// The parent zone, e.g. `example.com`.
+    pub parent_zone: String,
+    /// The role to assume in the parent account.
+    pub role_arn: String,
+    /// Replace an NS record that points elsewhere.
+    pub force: bool,
+}
+
+/// What the delegation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DelegationOutcome {
+    /// The parent already delegated to these name servers.
+    Unchanged,
+    /// The NS record was created.
+    Created,
+    /// An NS record pointing elsewhere was replaced (`--force-delegation`).
+    Replaced,
+}
+
+/// Timing of the delegation's waits.
+#[derive(Clone, Copy, Debug)]
+pub struct DelegationTiming {
+    /// Between polls of the change status.
+    pub poll: Duration,
+    /// Give up waiting for `INSYNC` after this long.
+    pub insync_timeout: Duration,
+    /// Keep retrying AccessDenied (a role or its trust just created: IAM propagates in
+    /// seconds to a minute) for this long.
+    pub access_denied_window: Duration,
+}
+
+/// Lowercase names without the trailing dot, sorted: how two NS sets are compared.
+pub fn normalize(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = values
+        .iter()
+        .map(|v| v.trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn is_access_denied(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}");
+    text.contains("AccessDenied") || text.contains("not authorized")
+}
+
+/// Assumes the role, retrying AccessDenied with backoff for a bounded time.
+async fn assume_with_retry<A: AssumeRole>(
+    assume: &A,
+    role_arn: &str,
+    timing: DelegationTiming,
+    progress: &impl Progress,
+) -> Result<A::ParentDns> {
+    let deadline = tokio::time::Instant::now() + timing.access_denied_window;
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match assume.assume(role_arn).await {
+            Ok(parent) => return Ok(parent),
+            Err(err) if is_access_denied(&err) && tokio::time::Instant::now() + wait < deadline => {
+                progress.report(ProgressEvent::Delegation {
+                    message: format!("access to {role_arn} denied, retrying in {:.1}s (IAM changes take a moment)", wait.as_secs_f64()),
+                });
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+            Err(err) => {
+                return Err(err.context(format!(
+                    "cannot assume {role_arn}: ask the owners of the parent DNS account to deploy parent/<project>-delegation-role.template.json (it trusts this account)"
+                )))
+            }
+        }
+    }
+}
+
+/// Points the parent zone's NS record for the subzone at the subzone's name servers.
+pub async fn delegate<W: Dns, A: AssumeRole>(
+    workload: &W,
+    assume: &A,
+    progress: &impl Progress,
+    timing: DelegationTiming,
+    delegation: &Delegation,
+) -> Result<DelegationOutcome> {
+    let wanted = normalize(&workload.name_servers(&delegation.zone_id).await?);
+    if wanted.is_empty() {
+        bail!(
+            "hosted zone {} of {} has no name servers",
+            delegation.zone_id,
+            delegation.subzone
+        );
+    }
+    let parent = assume_with_retry(assume, &delegation.role_arn, timing, progress).await?;
+    let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
+    let existing = parent
+        .ns_record(&parent_zone_id, &delegation.subzone)
+        .await?;
+    let outcome = match &existing {
+        Some((_, values)) if normalize(values) == wanted => {
+            progress.report(ProgressEvent::Delegation {
+                message: format!("{} already delegates {} to its name servers", delegation.parent_zone, delegation.subzone),
+            });
+            return Ok(DelegationOutcome::Unchanged);
+        }
+        Some((_, values)) if !delegation.force => bail!(
+            "{} already has an NS record for {} pointing elsewhere ({}), not at this environment's zone ({}); if it is stale, re-run with --force-delegation",
+            delegation.parent_zone,
+            delegation.subzone,
+            normalize(values).join(", "),
+            wanted.join(", ")
+        ),
+        Some(_) => DelegationOutcome::Replaced,
+        None => DelegationOutcome::Created,
+    };
+    let values: Vec<String> = wanted.iter().map(|name| format!("{name}.")).collect();
+    let change = parent
+        .change_ns(
+            &parent_zone_id,
+            &delegation.subzone,
+            NsChange::Upsert,
+            NS_TTL,
+            &values,
+        )
+        .await?;
+    progress.report(ProgressEvent::Delegation {
+        message: format!(
+            "NS {} → {} written in {}, waiting for INSYNC",
+            delegation.subzone,
+            wanted.join(", "),
+            delegation.parent_zone
+        ),
+    });
+    wait_in_sync(&parent, &change, timing).await?;
+    progress.report(ProgressEvent::Delegation {
+        message: format!("{} delegated", delegation.subzone),
+    });
+    Ok(outcome)
+}
+
+/// Removes the NS record, but only while it still points at the subzone's name servers.
+/// Returns true when a record was removed.
+pub async fn undelegate<W: Dns, A: AssumeRole>(
+    workload: &W,
+    assume: &A,
+    progress: &impl Progress,
+    timing: DelegationTiming,
+    delegation: &Delegation,
+) -> Result<bool> {
+    let ours = normalize(&workload.name_servers(&delegation.zone_id).await?);
+    let parent = assume_with_retry(assume, &delegation.role_arn, timing, progress).await?;
+    let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
+    match parent
+        .ns_record(&parent_zone_id, &delegation.subzone)
+        .await?
+    {
+        Some((ttl, values)) if normalize(&values) == ours => {
+            let change = parent
+                .change_ns(
+                    &parent_zone_id,
+                    &delegation.subzone,
+                    NsChange::Delete,
+                    ttl,
+                    &values,
+                )
+                .await?;
+            wait_in_sync(&parent, &change, timing).await?;
+            progress.report(ProgressEvent::Delegation {
+                message: format!(
+                    "NS record of {} removed from {}",
+                    delegation.subzone, delegation.parent_zone
+                ),
+            });
+            Ok(true)
+        }
+        Some(_) => {
+            progress.report(ProgressEvent::Delegation {
+                message: format!(
+                    "the NS record of {} in {} points elsewhere now: left alone",
+                    delegation.subzone, delegation.parent_zone
+                ),
+            });
+            Ok(false)
+        }
+        None => Ok(false),
+    }
+}
+
+async fn parent_zone_id(parent: &impl Dns, name: &str) -> Result<String> {
+    let zones = parent.public_zones_named(name).await?;
+    match zones.as_slice() {
+        [zone] => Ok(zone.clone()),
+        [] => Err(anyhow!("the parent DNS account has no public hosted zone {name}; check dns.parent_zone and dns.parent_account")),
+        _ => Err(anyhow!(
+            "the parent DNS account has {} public hosted zones named {name} ({}); hubctl will not guess which one delegates",
+            zones.len(),
+            zones.join(", ")
+        )),
+    }
+}
+
+async fn wait_in_sync(parent: &impl Dns, change: &str, timing: DelegationTiming) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timing.insync_timeout;
+    while !parent.change_in_sync(change).await? {
+        if tokio::time::Instant::now() >= deadline {
+            bail!("Route 53 change {change} is not INSYNC after {:?}; it usually is within a minute: re-run to check", timing.insync_timeout);
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! Scripted stand-ins for the AWS traits, for what `moto_server` cannot show: per-resource
+//! event streams, failures, rollbacks, retries that already went through, slow changes.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+use anyhow::{anyhow, Result};
+
+use super::api::{
+    AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, LiveStack, NsChange, StackEvent,
+};
+
+/// A CloudFormation whose answers follow a script.
+#[derive(Default)]
+pub struct FakeCfn {
+    /// Every call made, in order (`CreateChangeSet stack`, ...).
+    pub calls: Mutex<Vec<String>>,
+    /// What DescribeStacks answers, one entry per call (the last one repeats).
+    pub stacks: Mutex<VecDeque<Option<LiveStack>>>,
+    /// The deployed template body.
+    pub template: Mutex<String>,
+    /// Events; they become visible `events_per_poll` at a time, newest first when listed.
+    pub events: Mutex<Vec<StackEvent>>,
+    /// How many events each DescribeStackEvents call reveals.
+    pub events_per_poll: usize,
+    /// What DescribeChangeSet answers, one per call (the last one repeats).
+    pub change_set: Mutex<VecDeque<ChangeSetState>>,
+    /// ExecuteChangeSet fails with this error (its first attempt went through).
+    pub execute_error: Option<String>,
+    /// How many events have been revealed so far.
+    pub revealed: Mutex<usize>,
+}
+
+fn next<T: Clone>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
+    let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+    if queue.len() > 1 {
+        queue.pop_front()
+    } else {
+        queue.front().cloned()
+    }
+}
+
+impl FakeCfn {
+    fn call(&self, what: String) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(what);
+    }
+
+    /// The calls that change something.
+    pub fn mutating_calls(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|c| {
+                ["Create", "Execute", "Delete", "Update"]
+                    .iter()
+                    .any(|verb| c.starts_with(verb))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// A stack in `status` with these outputs.
+pub fn stack(status: &str, outputs: &[(&str, &str)]) -> Option<LiveStack> {
+    Some(LiveStack {
+        status: status.to_string(),
+        outputs: outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..LiveStack::default()
+    })
+}
+
+/// An event.
+pub fn event(id: &str, logical_id: &str, status: &str, reason: Option<&str>) -> StackEvent {
+    StackEvent {
+        id: id.to_string(),
+        logical_id: logical_id.to_string(),
+        resource_type: "AWS::EC2::VPC".to_string(),
+        status: status.to_string(),
+        reason: reason.map(str::to_string),
+        timestamp: String::new(),
+    }
+}
+
+impl Cfn for FakeCfn {
+    async fn describe_stack(&self, name: &str) -> Result<Option<LiveStack>> {
+        self.call(format!("DescribeStacks {name}"));
+        Ok(next(&self.stacks).flatten())
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String> {
+        self.call(format!("GetTemplate {name}"));
+        Ok(self
+            .template
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone())
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<()> {
+        self.call(format!(
+            "CreateChangeSet {} create={}",
+            request.stack_name, request.create
+        ));
+        Ok(())
+    }
+
+    async fn describe_change_set(&self, stack: &str, _change_set: &str) -> Result<ChangeSetState> {
+        self.call(format!("DescribeChangeSet {stack}"));
+        next(&self.change_set).ok_or_else(|| anyhow!("no change set scripted"))
+    }
+
+    async fn execute_change_set(&self, stack: &str, _change_set: &str) -> Result<()> {
+        self.call(format!("ExecuteChangeSet {stack}"));
+        match &self.execute_error {
+            Some(error) => Err(anyhow!(error.clone())),
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_change_set(&self, stack: &str, _change_set: &str) -> Result<()> {
+        self.call(format!("DeleteChangeSet {stack}"));
+        Ok(())
+    }
+
+    async fn stack_events(&self, name: &str, limit: usize) -> Result<Vec<StackEvent>> {
+        self.call(format!("DescribeStackEvents {name}"));
+        // Like CloudFormation: the operation's events appear once it runs.
+        if !self
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|c| c.starts_with("ExecuteChangeSet") || c.starts_with("DeleteStack"))
+        {
+            return Ok(Vec::new());
+        }
+        let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut revealed = self.revealed.lock().unwrap_or_else(|p| p.into_inner());
+        *revealed = (*revealed + self.events_per_poll.max(1)).min(events.len());
+        Ok(events[..*revealed]
+            .iter()
+            .rev()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<()> {
+        self.call(format!("DeleteStack {name}"));
+        Ok(())
+    }
+}
+
+/// An NS record: TTL and values.
+pub type NsRecord = (i64, Vec<String>);
+
+/// A Route 53 with zones and NS records in memory.
+#[derive(Default)]
+pub struct FakeDns {
+    /// Name servers by zone id.
+    pub zones: BTreeMap<String, Vec<String>>,
+    /// Public zone ids by name.
+    pub zones_by_name: BTreeMap<String, Vec<String>>,
+    /// NS records: (zone id, name) → (ttl, values).
+    pub records: Mutex<BTreeMap<(String, String), NsRecord>>,
+    /// How many GetChange calls answer PENDING before INSYNC.
+    pub pending_polls: Mutex<usize>,
+    /// Every change made.
+    pub changes: Mutex<Vec<String>>,
+}
+
+impl Dns for FakeDns {
+    async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>> {
+        self.zones
+            .get(zone_id)
+            .cloned()
+            .ok_or_else(|| anyhow!("NoSuchHostedZone {zone_id}"))
+    }
+
+    async fn public_zones_named(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self.zones_by_name.get(name).cloned().unwrap_or_default())
+    }
+
+    async fn ns_record(&self, zone_id: &str, name: &str) -> Result<Option<(i64, Vec<String>)>> {
+        Ok(self
+            .records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(zone_id.to_string(), name.to_string()))
+            .cloned())
+    }
+
+    async fn change_ns(
+        &self,
+        zone_id: &str,
+        name: &str,
+        change: NsChange,
+        ttl: i64,
+        values: &[String],
+    ) -> Result<String> {
+        let key = (zone_id.to_string(), name.to_string());
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        match change {
+            NsChange::Upsert => {
+                records.insert(key, (ttl, values.to_vec()));
+            }
+            NsChange::Delete => {
+                records.remove(&key);
+            }
+        }
+        self.changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(format!("{change:?} {name}"));
+        Ok("C1".to_string())
+    }
+
+    async fn change_in_sync(&self, _change_id: &str) -> Result<bool> {
+        let mut pending = self.pending_polls.lock().unwrap_or_else(|p| p.into_inner());
+        if *pending == 0 {
+            return Ok(true);
+        }
+        *pending -= 1;
+        Ok(false)
+    }
+}
+
+/// Assumes a role into a [`FakeDns`] after `denials` AccessDenied answers.
+pub struct FakeAssume {
+    /// AccessDenied answers left.
+    pub denials: Mutex<usize>,
+    /// The parent account's DNS handed out on success.
+    pub parent: std::sync::Arc<FakeDns>,
+}
+
+impl AssumeRole for FakeAssume {
+    type ParentDns = SharedDns;
+
+    async fn assume(&self, role_arn: &str) -> Result<SharedDns> {
+        let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
+        if *denials > 0 {
+            *denials -= 1;
+            return Err(anyhow!(
+                "AccessDenied: not authorized to perform sts:AssumeRole on {role_arn}"
+            ));
+        }
+        Ok(SharedDns(self.parent.clone()))
+    }
+}
+
+/// A [`FakeDns`] shared between the test and the engine.
+#[derive(Clone)]
+pub struct SharedDns(pub std::sync::Arc<FakeDns>);
+
+impl Dns for SharedDns {
+    async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>> {
+        self.0.name_servers(zone_id).await
+    }
+    async fn public_zones_named(&self, name: &str) -> Result<Vec<String>> {
+        self.0.public_zones_named(name).await
+    }
+    async fn ns_record(&self, zone_id: &str, name: &str) -> Result<Option<(i64, Vec<String>)>> {
+        self.0.ns_record(zone_id, name).await
+    }
+    async fn change_ns(
+        &self,
+        zone_id: &str,
+        name: &str,
+        change: NsChange,
+        ttl: i64,
+        values: &[String],
+    ) -> Result<String> {
+        self.0.change_ns(zone_id, name, change, ttl, values).await
+    }
+    async fn change_in_sync(&self, change_id: &str) -> Result<bool> {
+        self.0.change_in_sync(change_id).await
+    }
+}

@@ -1,0 +1,212 @@
+//! Progress is data: the engine reports [`ProgressEvent`]s; this module draws them — a live
+//! spinner per stack on a terminal, plain timestamped lines otherwise (CI) — and tests
+//! collect them in a `Vec`.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// Something that happened during deploy or destroy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProgressEvent {
+    /// Work on a stack begins.
+    StackStarted {
+        /// Stack name.
+        stack: String,
+    },
+    /// The live stack already matches: nothing to do.
+    StackUnchanged {
+        /// Stack name.
+        stack: String,
+    },
+    /// A change set is ready to run.
+    ChangeSetReady {
+        /// Stack name.
+        stack: String,
+        /// Resource changes in it.
+        n_changes: usize,
+    },
+    /// A resource (or the stack itself) changed status.
+    Resource {
+        /// Stack name.
+        stack: String,
+        /// Logical id.
+        logical_id: String,
+        /// Resource type.
+        resource_type: String,
+        /// New status.
+        status: String,
+        /// CloudFormation's reason.
+        reason: Option<String>,
+    },
+    /// A stack reached a final status.
+    StackFinished {
+        /// Stack name.
+        stack: String,
+        /// Its status.
+        status: String,
+        /// True when the operation succeeded.
+        ok: bool,
+    },
+    /// A step of the subzone delegation.
+    Delegation {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl ProgressEvent {
+    fn stack(&self) -> Option<&str> {
+        match self {
+            ProgressEvent::StackStarted { stack }
+            | ProgressEvent::StackUnchanged { stack }
+            | ProgressEvent::ChangeSetReady { stack, .. }
+            | ProgressEvent::Resource { stack, .. }
+            | ProgressEvent::StackFinished { stack, .. } => Some(stack),
+            ProgressEvent::Delegation { .. } => None,
+        }
+    }
+
+    /// One line describing the event.
+    pub fn line(&self) -> String {
+        match self {
+            ProgressEvent::StackStarted { stack } => format!("{stack}: started"),
+            ProgressEvent::StackUnchanged { stack } => format!("{stack}: no changes"),
+            ProgressEvent::ChangeSetReady { stack, n_changes } => {
+                format!("{stack}: change set with {n_changes} resource change(s)")
+            }
+            ProgressEvent::Resource {
+                stack,
+                logical_id,
+                resource_type,
+                status,
+                reason,
+            } => match reason {
+                Some(reason) => {
+                    format!("{stack}: {logical_id} ({resource_type}) {status}: {reason}")
+                }
+                None => format!("{stack}: {logical_id} ({resource_type}) {status}"),
+            },
+            ProgressEvent::StackFinished { stack, status, .. } => format!("{stack}: {status}"),
+            ProgressEvent::Delegation { message } => format!("delegation: {message}"),
+        }
+    }
+}
+
+/// Receives progress events; shared by concurrently deployed stacks.
+pub trait Progress: Sync {
+    /// Records one event.
+    fn report(&self, event: ProgressEvent);
+}
+
+/// Collects events (tests).
+#[derive(Debug, Default)]
+pub struct Collect(pub Mutex<Vec<ProgressEvent>>);
+
+impl Progress for Collect {
+    fn report(&self, event: ProgressEvent) {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(event);
+    }
+}
+
+impl Collect {
+    /// The events so far.
+    pub fn events(&self) -> Vec<ProgressEvent> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+/// Draws events for a person: spinners on a terminal, timestamped lines elsewhere.
+pub struct Display {
+    started: Instant,
+    live: Option<Live>,
+}
+
+struct Live {
+    bars: MultiProgress,
+    by_stack: Mutex<Vec<(String, ProgressBar)>>,
+}
+
+impl Display {
+    /// Live spinners when stderr is a terminal, plain lines otherwise.
+    pub fn new() -> Display {
+        let live = std::io::stderr().is_terminal().then(|| Live {
+            bars: MultiProgress::new(),
+            by_stack: Mutex::new(Vec::new()),
+        });
+        Display {
+            started: Instant::now(),
+            live,
+        }
+    }
+
+    fn bar(live: &Live, stack: &str) -> ProgressBar {
+        let mut bars = live
+            .by_stack
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, bar)) = bars.iter().find(|(name, _)| name == stack) {
+            return bar.clone();
+        }
+        let bar = live.bars.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(stack.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bars.push((stack.to_string(), bar.clone()));
+        bar
+    }
+}
+
+impl Default for Display {
+    fn default() -> Display {
+        Display::new()
+    }
+}
+
+impl Progress for Display {
+    fn report(&self, event: ProgressEvent) {
+        match (&self.live, event.stack()) {
+            (Some(live), Some(stack)) => {
+                let bar = Display::bar(live, stack);
+                match &event {
+                    ProgressEvent::StackFinished { status, ok, .. } => {
+                        bar.finish_with_message(format!(
+                            "{} {status}",
+                            if *ok { "done:" } else { "FAILED:" }
+                        ));
+                    }
+                    ProgressEvent::StackUnchanged { .. } => bar.finish_with_message("no changes"),
+                    other => {
+                        let line = other.line();
+                        bar.set_message(
+                            line.split_once(": ")
+                                .map_or(line.clone(), |(_, rest)| rest.to_string()),
+                        );
+                        if matches!(other, ProgressEvent::Resource { status, .. } if status.ends_with("FAILED"))
+                        {
+                            let _ = live.bars.println(line);
+                        }
+                    }
+                }
+            }
+            (Some(live), None) => {
+                let _ = live.bars.println(event.line());
+            }
+            (None, _) => {
+                let elapsed = self.started.elapsed().as_secs_f64();
+                eprintln!("[{elapsed:7.1}s] {}", event.line());
+            }
+        }
+    }
+}

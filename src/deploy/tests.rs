@@ -1,0 +1,505 @@
+//! The engine's sequencing against scripted AWS answers: progress from event streams, the
+//! failure summary, rollbacks, no-op detection, retried calls, slow and stuck changes.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::api::ChangeSetState;
+use super::changeset::{deploy_stack, StackFailed, StackOutcome, Timing};
+use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
+use super::fakes::{event, stack, FakeAssume, FakeCfn, FakeDns};
+use super::progress::{Collect, ProgressEvent};
+
+const TEMPLATE: &str = "{\n  \"Resources\": {\"Vpc\": {\"Type\": \"AWS::EC2::VPC\"}}\n}\n";
+
+fn timing() -> Timing {
+    Timing {
+        poll: Duration::from_millis(1),
+        timeout: Duration::from_millis(300),
+    }
+}
+
+fn change_set(status: &str, reason: Option<&str>) -> ChangeSetState {
+    ChangeSetState {
+        status: status.to_string(),
+        status_reason: reason.map(str::to_string),
+        execution_status: String::new(),
+        n_changes: 1,
+    }
+}
+
+fn no_params() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+#[tokio::test]
+async fn a_new_stack_reports_every_event_and_returns_its_outputs() {
+    let cfn = FakeCfn {
+        events_per_poll: 1,
+        ..FakeCfn::default()
+    };
+    *cfn.stacks.lock().unwrap() = [
+        None,
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_COMPLETE", &[("VpcId", "vpc-1")]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [
+        change_set("CREATE_PENDING", None),
+        change_set("CREATE_COMPLETE", None),
+    ]
+    .into();
+    *cfn.events.lock().unwrap() = vec![
+        event(
+            "e1",
+            "app-frame",
+            "CREATE_IN_PROGRESS",
+            Some("User Initiated"),
+        ),
+        event("e2", "Vpc", "CREATE_IN_PROGRESS", None),
+        event("e3", "Vpc", "CREATE_COMPLETE", None),
+    ];
+    let progress = Collect::default();
+    let (outcome, outputs) = deploy_stack(
+        &cfn,
+        &progress,
+        timing(),
+        "app-frame",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Changed);
+    assert_eq!(outputs["VpcId"], "vpc-1");
+    let statuses: Vec<String> = progress
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Resource {
+                logical_id, status, ..
+            } => Some(format!("{logical_id} {status}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "app-frame CREATE_IN_PROGRESS",
+            "Vpc CREATE_IN_PROGRESS",
+            "Vpc CREATE_COMPLETE"
+        ]
+    );
+    assert!(matches!(
+        progress.events().last(),
+        Some(ProgressEvent::StackFinished { ok: true, .. })
+    ));
+    assert!(cfn
+        .calls
+        .lock()
+        .unwrap()
+        .contains(&"CreateChangeSet app-frame create=true".to_string()));
+}
+
+#[tokio::test]
+async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status() {
+    let cfn = FakeCfn {
+        events_per_poll: 10,
+        ..FakeCfn::default()
+    };
+    let mut rolled_back = stack("ROLLBACK_COMPLETE", &[]).unwrap();
+    rolled_back.status_reason =
+        Some("The following resource(s) failed to create: [Vpc].".to_string());
+    *cfn.stacks.lock().unwrap() =
+        [None, stack("ROLLBACK_IN_PROGRESS", &[]), Some(rolled_back)].into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    *cfn.events.lock().unwrap() = vec![
+        event("e1", "Vpc", "CREATE_IN_PROGRESS", None),
+        event(
+            "e2",
+            "Vpc",
+            "CREATE_FAILED",
+            Some("The CIDR '10.0.0.0/8' is invalid."),
+        ),
+        event("e3", "app-frame", "ROLLBACK_IN_PROGRESS", None),
+        event("e4", "Vpc", "DELETE_COMPLETE", None),
+        event("e5", "app-frame", "ROLLBACK_COMPLETE", None),
+    ];
+    let progress = Collect::default();
+    let err = deploy_stack(
+        &cfn,
+        &progress,
+        timing(),
+        "app-frame",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap_err();
+    let failed = err.downcast_ref::<StackFailed>().expect("a StackFailed");
+    assert_eq!(failed.status, "ROLLBACK_COMPLETE");
+    assert_eq!(
+        failed.reason.as_deref(),
+        Some("The following resource(s) failed to create: [Vpc].")
+    );
+    assert_eq!(failed.failed.len(), 1);
+    assert_eq!(failed.failed[0].logical_id, "Vpc");
+    assert_eq!(failed.failed[0].reason, "The CIDR '10.0.0.0/8' is invalid.");
+    assert!(matches!(
+        progress.events().last(),
+        Some(ProgressEvent::StackFinished { ok: false, .. })
+    ));
+}
+
+#[tokio::test]
+async fn an_update_rollback_is_a_failure_too() {
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [
+        stack("CREATE_COMPLETE", &[]),
+        stack("UPDATE_ROLLBACK_COMPLETE", &[]),
+    ]
+    .into();
+    *cfn.template.lock().unwrap() = "{}".to_string();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    let err = deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<StackFailed>().map(|f| f.status.as_str()),
+        Some("UPDATE_ROLLBACK_COMPLETE")
+    );
+}
+
+#[tokio::test]
+async fn an_identical_stack_gets_no_mutating_call() {
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [stack("UPDATE_COMPLETE", &[("A", "1")])].into();
+    // Same JSON, different whitespace: what GetTemplate returns for a compact upload.
+    *cfn.template.lock().unwrap() = serde_json::from_str::<serde_json::Value>(TEMPLATE)
+        .unwrap()
+        .to_string();
+    let (outcome, outputs) = deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Unchanged);
+    assert_eq!(outputs["A"], "1");
+    assert!(
+        cfn.mutating_calls().is_empty(),
+        "{:?}",
+        cfn.mutating_calls()
+    );
+}
+
+#[tokio::test]
+async fn an_empty_change_set_is_deleted_and_nothing_runs() {
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [stack("CREATE_COMPLETE", &[])].into();
+    *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
+    *cfn.change_set.lock().unwrap() =
+        [change_set("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set."))].into();
+    let (outcome, _) = deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Unchanged);
+    assert_eq!(
+        cfn.mutating_calls(),
+        ["CreateChangeSet s create=false", "DeleteChangeSet s"]
+    );
+}
+
+#[tokio::test]
+async fn a_stack_whose_creation_failed_is_deleted_then_created() {
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [
+        stack("ROLLBACK_COMPLETE", &[]),
+        None,
+        stack("CREATE_COMPLETE", &[]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        cfn.mutating_calls(),
+        [
+            "DeleteStack s",
+            "CreateChangeSet s create=true",
+            "ExecuteChangeSet s"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_execute_whose_answer_was_lost_is_not_an_error() {
+    let cfn = FakeCfn {
+        execute_error: Some("connection closed before message completed".to_string()),
+        ..FakeCfn::default()
+    };
+    *cfn.stacks.lock().unwrap() = [None, stack("CREATE_COMPLETE", &[])].into();
+    let running = ChangeSetState {
+        execution_status: "EXECUTE_IN_PROGRESS".to_string(),
+        ..change_set("CREATE_COMPLETE", None)
+    };
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None), running].into();
+    deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        cfn.mutating_calls()
+            .iter()
+            .filter(|c| c.starts_with("ExecuteChangeSet"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_stuck_stack_times_out_with_advice() {
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [stack("UPDATE_IN_PROGRESS", &[])].into();
+    let err = deploy_stack(
+        &cfn,
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err}").contains("stayed in UPDATE_IN_PROGRESS"),
+        "{err}"
+    );
+    assert!(cfn.mutating_calls().is_empty());
+}
+
+fn delegation_timing() -> DelegationTiming {
+    DelegationTiming {
+        poll: Duration::from_millis(1),
+        insync_timeout: Duration::from_millis(200),
+        access_denied_window: Duration::from_secs(5),
+    }
+}
+
+fn world(
+    existing: Option<Vec<&str>>,
+    denials: usize,
+    pending_polls: usize,
+) -> (FakeDns, FakeAssume, Delegation) {
+    let workload = FakeDns {
+        zones: [(
+            "ZSUB".to_string(),
+            vec![
+                "ns-1.awsdns.com.".to_string(),
+                "ns-2.awsdns.net.".to_string(),
+            ],
+        )]
+        .into(),
+        ..FakeDns::default()
+    };
+    let parent = FakeDns {
+        zones_by_name: [("example.com".to_string(), vec!["ZPARENT".to_string()])].into(),
+        pending_polls: Mutex::new(pending_polls),
+        ..FakeDns::default()
+    };
+    if let Some(values) = existing {
+        parent.records.lock().unwrap().insert(
+            ("ZPARENT".to_string(), "dev.example.com".to_string()),
+            (300, values.into_iter().map(str::to_string).collect()),
+        );
+    }
+    let assume = FakeAssume {
+        denials: Mutex::new(denials),
+        parent: Arc::new(parent),
+    };
+    let delegation = Delegation {
+        subzone: "dev.example.com".to_string(),
+        zone_id: "ZSUB".to_string(),
+        parent_zone: "example.com".to_string(),
+        role_arn: "arn:aws:iam::111111111111:role/DomainOperatorRole".to_string(),
+        force: false,
+    };
+    (workload, assume, delegation)
+}
+
+#[tokio::test]
+async fn the_ns_record_is_created_after_iam_propagation_and_a_slow_insync() {
+    let (workload, assume, delegation) = world(None, 2, 3);
+    let progress = Collect::default();
+    let outcome = delegate(
+        &workload,
+        &assume,
+        &progress,
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, DelegationOutcome::Created);
+    let records = assume.parent.records.lock().unwrap().clone();
+    assert_eq!(
+        records[&("ZPARENT".to_string(), "dev.example.com".to_string())].1,
+        ["ns-1.awsdns.com.", "ns-2.awsdns.net."]
+    );
+    let retries = progress
+        .events()
+        .iter()
+        .filter(
+            |e| matches!(e, ProgressEvent::Delegation { message } if message.contains("denied")),
+        )
+        .count();
+    assert_eq!(retries, 2);
+}
+
+#[tokio::test]
+async fn the_same_ns_record_means_no_change() {
+    let (workload, assume, delegation) =
+        world(Some(vec!["NS-2.awsdns.net", "ns-1.awsdns.com."]), 0, 0);
+    let outcome = delegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, DelegationOutcome::Unchanged);
+    assert!(assume.parent.changes.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_foreign_ns_record_is_refused_unless_forced() {
+    let (workload, assume, mut delegation) = world(Some(vec!["ns.elsewhere.org."]), 0, 0);
+    let err = delegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err}").contains("pointing elsewhere")
+            && format!("{err}").contains("--force-delegation"),
+        "{err}"
+    );
+    assert!(assume.parent.changes.lock().unwrap().is_empty());
+    delegation.force = true;
+    let outcome = delegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, DelegationOutcome::Replaced);
+}
+
+#[tokio::test]
+async fn a_change_that_never_syncs_times_out() {
+    let (workload, assume, delegation) = world(None, 0, usize::MAX);
+    let err = delegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{err}").contains("not INSYNC"), "{err}");
+}
+
+#[tokio::test]
+async fn a_denial_that_persists_names_the_fix() {
+    let (workload, assume, delegation) = world(None, usize::MAX, 0);
+    let timing = DelegationTiming {
+        access_denied_window: Duration::from_millis(50),
+        ..delegation_timing()
+    };
+    let err = delegate(&workload, &assume, &Collect::default(), timing, &delegation)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("delegation-role.template.json"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn undelegation_removes_only_a_record_that_still_points_here() {
+    let (workload, assume, delegation) = world(Some(vec!["ns.elsewhere.org."]), 0, 0);
+    assert!(!undelegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation
+    )
+    .await
+    .unwrap());
+    assert_eq!(assume.parent.records.lock().unwrap().len(), 1);
+    let (workload, assume, delegation) =
+        world(Some(vec!["ns-1.awsdns.com.", "ns-2.awsdns.net."]), 0, 0);
+    assert!(undelegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation
+    )
+    .await
+    .unwrap());
+    assert!(assume.parent.records.lock().unwrap().is_empty());
+}
