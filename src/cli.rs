@@ -143,19 +143,22 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
-/// the wait for local endpoints (tests against moto).
+/// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
 fn options(force_delegation: bool, concurrency: usize) -> deploy::Options {
     let poll = std::env::var("HUBCTL_POLL_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::from_secs(5), Duration::from_millis);
+    // One stack operation may take long on AWS (a database, a certificate waiting for DNS);
+    // `HUBCTL_TIMEOUT_S` bounds it for local endpoints.
+    let timeout = std::env::var("HUBCTL_TIMEOUT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(3 * 3600), Duration::from_secs);
     deploy::Options {
         force_delegation,
         concurrency,
-        timing: deploy::changeset::Timing {
-            poll,
-            timeout: Duration::from_secs(3 * 3600),
-        },
+        timing: deploy::changeset::Timing { poll, timeout },
         delegation_timing: deploy::delegation::DelegationTiming {
             poll,
             insync_timeout: Duration::from_secs(600),
@@ -214,7 +217,7 @@ fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
     } else {
         eprintln!("FAILED: {err:#}");
     }
-    eprintln!("fix the cause and re-run: deploy picks up where it stopped");
+    eprintln!("fix the cause and re-run: deploy and destroy pick up where they stopped");
     Ok(ExitCode::from(1))
 }
 

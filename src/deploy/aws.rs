@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Context, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudformation::error::DisplayErrorContext;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
@@ -33,8 +33,14 @@ pub async fn sdk_config(region: &str) -> SdkConfig {
         .await
 }
 
-fn sdk_error<E: std::error::Error>(what: &str, err: E) -> anyhow::Error {
-    anyhow!("{what}: {}", DisplayErrorContext(err))
+/// `what: Code: message` for an error AWS answered; the whole chain for anything else
+/// (connection failures, timeouts), which is where the cause hides.
+fn sdk_error<E: std::error::Error + ProvideErrorMetadata>(what: &str, err: E) -> anyhow::Error {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => anyhow!("{what}: {code}: {message}"),
+        (Some(code), None) => anyhow!("{what}: {code}"),
+        _ => anyhow!("{what}: {}", DisplayErrorContext(err)),
+    }
 }
 
 /// CloudFormation in the workload account.
@@ -52,11 +58,13 @@ impl Cfn for CloudFormation {
         let response = match self.0.describe_stacks().stack_name(name).send().await {
             Ok(response) => response,
             Err(err) => {
-                let text = format!("{}", DisplayErrorContext(&err));
-                if text.contains("does not exist") {
+                if err
+                    .message()
+                    .is_some_and(|message| message.contains("does not exist"))
+                {
                     return Ok(None);
                 }
-                return Err(anyhow!("DescribeStacks {name}: {text}"));
+                return Err(sdk_error(&format!("DescribeStacks {name}"), err));
             }
         };
         let Some(stack) = response.stacks().first() else {

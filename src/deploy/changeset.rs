@@ -177,7 +177,9 @@ pub async fn deploy_stack(
         .collect();
     let request = ChangeSetRequest {
         stack_name: name.to_string(),
-        change_set_name: format!("hubctl-{}", unix_seconds()),
+        // Unique per stack and run: change set names are looked up per stack on AWS, but a
+        // name shared by two stacks is one mistake away from running the wrong one.
+        change_set_name: format!("hubctl-{name}-{}", unix_seconds()),
         create,
         template_body: body,
         parameters: parameters.clone(),

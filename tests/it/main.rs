@@ -3,6 +3,7 @@
 mod bad_input;
 mod checkov;
 mod cli;
+mod deploy;
 mod golden;
 mod hub_image;
 mod lint;

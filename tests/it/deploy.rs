@@ -1,0 +1,324 @@
+//! `hubctl deploy` and `destroy` end to end: the real binary, the real AWS SDK, and a real
+//! HTTP endpoint — `moto_server` (pinned in tests/tools/moto.txt, started by
+//! tests/deploy/moto_launcher.py on a free loopback port) behind a recording proxy
+//! (tests/deploy/proxy.py) that counts the calls and can inject faults.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::{hubctl, python_tool, root};
+
+/// A child process killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `script` with `args` and waits for its `ready <port>` line.
+fn start(script: &str, args: &[String]) -> (Server, u16) {
+    let python = python_tool("moto", "python");
+    let mut child = Command::new(python)
+        .arg(root().join("tests/deploy").join(script))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {script}: {err}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the ready line");
+    let port = line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{script} said {line:?}"));
+    (Server(child), port)
+}
+
+/// moto, and the proxy in front of it, for one test.
+struct Aws {
+    _moto: Server,
+    _proxy: Server,
+    endpoint: String,
+    moto_endpoint: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Aws {
+    fn start(faults: &[&str]) -> Aws {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let (moto, moto_port) = start(
+            "moto_launcher.py",
+            &["--port".into(), "0".into(), "--quiet".into()],
+        );
+        let log = dir.path().join("requests.jsonl");
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            "0".into(),
+            "--target".into(),
+            format!("http://127.0.0.1:{moto_port}"),
+            "--log".into(),
+            log.display().to_string(),
+        ];
+        args.extend(faults.iter().map(|s| s.to_string()));
+        let (proxy, proxy_port) = start("proxy.py", &args);
+        Aws {
+            _moto: moto,
+            _proxy: proxy,
+            endpoint: format!("http://127.0.0.1:{proxy_port}"),
+            moto_endpoint: format!("http://127.0.0.1:{moto_port}"),
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The parent account's side, straight to moto (not counted).
+    fn parent(&self, args: &[&str]) -> String {
+        let output = Command::new(python_tool("moto", "python"))
+            .arg(root().join("tests/deploy/parent_zone.py"))
+            .arg(&self.moto_endpoint)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "parent_zone.py {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    fn hubctl(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut command = hubctl();
+        command
+            .current_dir(root())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("HUBCTL_POLL_MS", "20")
+            .env("HUBCTL_TIMEOUT_S", "60")
+            .args(["--config", "tests/deploy/moto.yaml"])
+            .args(args);
+        command
+    }
+
+    /// The requests the proxy saw: (service, action, fault).
+    fn requests(&self) -> Vec<(String, String, Option<String>)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+                (
+                    entry["service"].as_str().unwrap_or_default().to_string(),
+                    entry["action"].as_str().unwrap_or_default().to_string(),
+                    entry["fault"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    }
+
+    fn mutating(&self) -> Vec<String> {
+        const READS: &[&str] = &["Describe", "Get", "List"];
+        self.requests()
+            .into_iter()
+            .filter(|(_, action, fault)| {
+                fault.is_none()
+                    && !READS.iter().any(|read| {
+                        action.starts_with(read) || action.starts_with(&format!("GET "))
+                    })
+            })
+            .filter(|(_, action, _)| action != "AssumeRole")
+            .map(|(service, action, _)| format!("{service} {action}"))
+            .collect()
+    }
+}
+
+fn outputs(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the outputs file"))
+        .expect("JSON outputs")
+}
+
+#[test]
+fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    let dir = tempfile::tempdir().unwrap();
+    let outputs_file = dir.path().join("outputs.json");
+
+    let first = aws
+        .hubctl(&["deploy", "--env", "dev", "--outputs-file"])
+        .arg(&outputs_file)
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "first deploy: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let written = outputs(&outputs_file);
+    let zone_id = written["dns"]["HostedZoneId"]
+        .as_str()
+        .expect("the dns stack's zone id")
+        .to_string();
+    assert!(
+        written["frame"]["VpcId"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("vpc-")),
+        "{written}"
+    );
+    let delegated = aws.parent(&["ns", "example.com", "dev.example.com"]);
+    assert_ne!(delegated, "null", "the parent zone holds the NS record");
+    let first_mutations = aws.mutating();
+    assert!(
+        first_mutations.iter().any(|m| m.contains("rrset")),
+        "{first_mutations:?}"
+    );
+    let n_first = aws.requests().len();
+
+    // Same config again: reads only.
+    let second = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    assert!(
+        second.status.success(),
+        "second deploy: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let again: Vec<String> = aws
+        .mutating()
+        .into_iter()
+        .skip(first_mutations.len())
+        .collect();
+    assert!(again.is_empty(), "a re-run made mutating calls: {again:?}");
+    assert!(aws.requests().len() > n_first, "the second run asked AWS");
+    assert!(String::from_utf8_lossy(&second.stderr).contains("no changes"));
+    assert_eq!(
+        aws.parent(&["ns", "example.com", "dev.example.com"]),
+        delegated
+    );
+
+    let destroyed = aws
+        .hubctl(&["destroy", "--env", "dev", "--yes"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&destroyed.stderr);
+    assert_eq!(
+        aws.parent(&["ns", "example.com", "dev.example.com"]),
+        "null",
+        "the NS record is gone"
+    );
+    assert!(
+        stderr.contains("NS record of dev.example.com removed from example.com"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("e2e-dev-dns: DELETE_COMPLETE"), "{stderr}");
+    // moto 5.2 deletes a stack's resources in an order that leaves the VPC with dependants
+    // (DependencyViolation); AWS deletes in reverse dependency order. Either the frame stack
+    // is gone, or it failed for exactly that reason, reported with exit code 1.
+    if !destroyed.status.success() {
+        assert_eq!(destroyed.status.code(), Some(1));
+        assert!(
+            stderr.contains("DeleteStack e2e-dev-frame: DependencyViolation"),
+            "{stderr}"
+        );
+    }
+    let _ = zone_id;
+}
+
+#[test]
+fn the_wrong_account_is_refused_before_any_change() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    let output = aws.hubctl(&["deploy", "--env", "wrong"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("999999999999") && stderr.contains("123456789012"),
+        "{stderr}"
+    );
+    assert!(aws.mutating().is_empty(), "{:?}", aws.mutating());
+    assert_eq!(
+        aws.requests()
+            .iter()
+            .map(|(_, action, _)| action.as_str())
+            .collect::<Vec<_>>(),
+        ["GetCallerIdentity"]
+    );
+}
+
+#[test]
+fn a_foreign_ns_record_is_refused_and_left_alone() {
+    let aws = Aws::start(&[]);
+    aws.parent(&[
+        "create",
+        "example.com",
+        "dev.example.com",
+        "ns1.elsewhere.org.,ns2.elsewhere.org.",
+    ]);
+    let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pointing elsewhere") && stderr.contains("--force-delegation"),
+        "{stderr}"
+    );
+    assert_eq!(
+        aws.parent(&["ns", "example.com", "dev.example.com"]),
+        r#"["ns1.elsewhere.org.", "ns2.elsewhere.org."]"#
+    );
+}
+
+#[test]
+fn deploy_converges_through_throttling_errors_and_dropped_connections() {
+    let aws = Aws::start(&[
+        "--seed",
+        "7",
+        "--fault-rate",
+        "0.15",
+        "--faults",
+        "throttle,5xx,drop-before,drop-after",
+    ]);
+    aws.parent(&["create", "example.com"]);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+        if output.status.success() {
+            break;
+        }
+        assert!(
+            runs < 4,
+            "no convergence after {runs} runs: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let faults = aws
+        .requests()
+        .iter()
+        .filter(|(_, _, fault)| fault.is_some())
+        .count();
+    assert!(faults >= 3, "only {faults} faults were injected");
+    // Nothing was created twice: one VPC-bearing frame stack, one subzone.
+    let stacks = aws
+        .mutating()
+        .iter()
+        .filter(|m| m.contains("ExecuteChangeSet"))
+        .count();
+    assert_eq!(stacks, 2, "{:?}", aws.mutating());
+    assert_ne!(
+        aws.parent(&["ns", "example.com", "dev.example.com"]),
+        "null"
+    );
+}
