@@ -137,9 +137,9 @@ impl Aws {
             .into_iter()
             .filter(|(_, action, fault)| {
                 fault.is_none()
-                    && !READS.iter().any(|read| {
-                        action.starts_with(read) || action.starts_with(&format!("GET "))
-                    })
+                    && !READS
+                        .iter()
+                        .any(|read| action.starts_with(read) || action.starts_with("GET "))
             })
             .filter(|(_, action, _)| action != "AssumeRole")
             .map(|(service, action, _)| format!("{service} {action}"))
