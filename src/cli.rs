@@ -183,6 +183,7 @@ async fn clients(
     deploy::aws::Sts,
     deploy::aws::Route53,
     deploy::aws::Sts,
+    deploy::aws::S3,
 > {
     let config = deploy::aws::sdk_config(region).await;
     deploy::Clients {
@@ -190,6 +191,7 @@ async fn clients(
         identity: deploy::aws::Sts::new(&config),
         dns: deploy::aws::Route53::new(&config),
         assume: deploy::aws::Sts::new(&config),
+        artifacts: deploy::aws::S3::new(&config),
     }
 }
 

@@ -411,12 +411,16 @@ pub struct BucketEncryption {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ServerSideEncryptionRule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_key_enabled: Option<bool>,
     pub server_side_encryption_by_default: ServerSideEncryptionByDefault,
 }
 
 /// S3 default encryption.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServerSideEncryptionByDefault {
+    #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<Expr>,
     #[serde(rename = "SSEAlgorithm")]
     pub sse_algorithm: String,
 }

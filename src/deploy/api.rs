@@ -33,12 +33,21 @@ pub struct ChangeSetRequest {
     pub change_set_name: String,
     /// `true` for a new stack.
     pub create: bool,
-    /// The template body (compact JSON).
-    pub template_body: String,
+    /// The template.
+    pub template: TemplateSource,
     /// Parameter values.
     pub parameters: BTreeMap<String, String>,
     /// Stack tags.
     pub tags: BTreeMap<String, String>,
+}
+
+/// Where CloudFormation reads a template from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// Sent inline (compact JSON, at most 51,200 bytes).
+    Body(String),
+    /// Staged in S3 (up to 1 MB).
+    Url(String),
 }
 
 /// A change set's state.
@@ -158,4 +167,14 @@ pub trait AssumeRole: Sync {
     type ParentDns: Dns + Send;
     /// Assumes `role_arn`.
     fn assume(&self, role_arn: &str) -> impl Future<Output = Result<Self::ParentDns>> + Send;
+}
+
+/// S3, as template staging uses it: a private bucket of the frame stack.
+pub trait Artifacts: Sync {
+    /// Stores `body` as `key`.
+    fn put(&self, bucket: &str, key: &str, body: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Removes `key` (absent is fine).
+    fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Every key in the bucket.
+    fn keys(&self, bucket: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
 }

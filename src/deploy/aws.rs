@@ -17,8 +17,8 @@ use aws_sdk_route53::types::{
 };
 
 use super::api::{
-    AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, Identity, LiveStack, NsChange,
-    StackEvent,
+    Artifacts, AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, Identity, LiveStack,
+    NsChange, StackEvent, TemplateSource,
 };
 
 /// Attempts per call, first included: enough to ride out throttling and brief outages.
@@ -146,7 +146,14 @@ impl Cfn for CloudFormation {
             } else {
                 ChangeSetType::Update
             })
-            .template_body(&request.template_body)
+            .set_template_body(match &request.template {
+                TemplateSource::Body(body) => Some(body.clone()),
+                TemplateSource::Url(_) => None,
+            })
+            .set_template_url(match &request.template {
+                TemplateSource::Url(url) => Some(url.clone()),
+                TemplateSource::Body(_) => None,
+            })
             .set_parameters(Some(parameters))
             .set_tags(Some(tags))
             .capabilities(Capability::CapabilityIam)
@@ -448,3 +455,64 @@ impl Dns for Route53 {
 
 /// Outputs keyed by stack id, as written to `--outputs-file`.
 pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
+
+/// S3 in the workload account (the frame stack's template bucket).
+pub struct S3(aws_sdk_s3::Client);
+
+impl S3 {
+    /// A client for `config`. With a custom endpoint (`AWS_ENDPOINT_URL`, a local test
+    /// server) buckets are addressed by path, since `<bucket>.127.0.0.1` does not resolve.
+    pub fn new(config: &SdkConfig) -> S3 {
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        S3(aws_sdk_s3::Client::from_conf(s3_config))
+    }
+}
+
+impl Artifacts for S3 {
+    async fn put(&self, bucket: &str, key: &str, body: &str) -> Result<()> {
+        self.0
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                body.as_bytes().to_vec(),
+            ))
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("PutObject s3://{bucket}/{key}"), err))?;
+        Ok(())
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        self.0
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DeleteObject s3://{bucket}/{key}"), err))?;
+        Ok(())
+    }
+
+    async fn keys(&self, bucket: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .0
+            .list_objects_v2()
+            .bucket(bucket)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| sdk_error(&format!("ListObjectsV2 {bucket}"), err))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|object| object.key().map(str::to_string)),
+            );
+        }
+        Ok(keys)
+    }
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use super::api::{Cfn, ChangeSetRequest, LiveStack, StackEvent};
+use super::api::{
+    Artifacts, Cfn, ChangeSetRequest, ChangeSetState, LiveStack, StackEvent, TemplateSource,
+};
 use super::progress::{Progress, ProgressEvent};
 
 /// How long to wait between status checks, and for how long at most.
@@ -21,6 +23,43 @@ pub struct Timing {
 
 /// CloudFormation accepts a template body of at most this many bytes inline.
 pub const MAX_INLINE_TEMPLATE: usize = 51_200;
+
+/// CloudFormation accepts a template of at most this many bytes from S3.
+pub const MAX_STAGED_TEMPLATE: usize = 1_000_000;
+
+/// Where templates over the inline limit go: the frame stack's template bucket.
+pub struct Staging<'a, S> {
+    /// S3.
+    pub store: &'a S,
+    /// The bucket, once the frame stack exists (`None` while deploying the frame itself).
+    pub bucket: Option<String>,
+    /// The environment's region, for the object's URL.
+    pub region: String,
+}
+
+impl<S: Artifacts> Staging<'_, S> {
+    /// The URL CloudFormation reads `key` from.
+    pub fn url(&self, bucket: &str, key: &str) -> String {
+        let domain = if self.region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("https://{bucket}.s3.{}.{domain}/{key}", self.region)
+    }
+}
+
+/// Refuses a template CloudFormation cannot take: over 1 MB, or over the inline limit with
+/// no bucket to stage it in.
+pub fn check_size(name: &str, bytes: usize, can_stage: bool) -> Result<()> {
+    if bytes > MAX_STAGED_TEMPLATE {
+        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_STAGED_TEMPLATE} CloudFormation accepts; list fewer users or profiles in this environment");
+    }
+    if bytes > MAX_INLINE_TEMPLATE && !can_stage {
+        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline, and this stack deploys before the template bucket exists; use fewer availability zones");
+    }
+    Ok(())
+}
 
 /// What one stack deployment did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,8 +146,10 @@ async fn wait_until_stable(
 }
 
 /// Deploys one stack and returns its outputs.
+#[allow(clippy::too_many_arguments)]
 pub async fn deploy_stack(
     cfn: &impl Cfn,
+    staging: &Staging<'_, impl Artifacts>,
     progress: &impl Progress,
     timing: Timing,
     name: &str,
@@ -120,12 +161,7 @@ pub async fn deploy_stack(
         stack: name.to_string(),
     });
     let body = compact(template_json)?;
-    if body.len() > MAX_INLINE_TEMPLATE {
-        bail!(
-            "stack {name}: the template is {} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline; list fewer users or profiles (uploading templates to S3 is not supported yet)",
-            body.len()
-        );
-    }
+    check_size(name, body.len(), staging.bucket.is_some())?;
     let mut live = wait_until_stable(cfn, name, timing).await?;
 
     // A stack whose creation failed can only be deleted; a stack left by an aborted change
@@ -175,33 +211,46 @@ pub async fn deploy_stack(
         .into_iter()
         .map(|e| e.id)
         .collect();
+    // Unique per stack and run: change set names are looked up per stack on AWS, but a name
+    // shared by two stacks is one mistake away from running the wrong one.
+    let change_set = format!("hubctl-{name}-{}", unix_seconds());
+    let staged = match staging.bucket.as_deref() {
+        Some(bucket) if body.len() > MAX_INLINE_TEMPLATE => {
+            let key = format!("{change_set}.template.json");
+            staging.store.put(bucket, &key, &body).await?;
+            progress.report(ProgressEvent::Note {
+                stack: name.to_string(),
+                message: format!(
+                    "template of {} bytes staged as s3://{bucket}/{key}",
+                    body.len()
+                ),
+            });
+            Some((bucket, key))
+        }
+        _ => None,
+    };
     let request = ChangeSetRequest {
         stack_name: name.to_string(),
-        // Unique per stack and run: change set names are looked up per stack on AWS, but a
-        // name shared by two stacks is one mistake away from running the wrong one.
-        change_set_name: format!("hubctl-{name}-{}", unix_seconds()),
+        change_set_name: change_set.clone(),
         create,
-        template_body: body,
+        template: match &staged {
+            Some((bucket, key)) => TemplateSource::Url(staging.url(bucket, key)),
+            None => TemplateSource::Body(body),
+        },
         parameters: parameters.clone(),
         tags: tags.clone(),
     };
-    let change_set = request.change_set_name.clone();
-    cfn.create_change_set(&request).await?;
-    let deadline = tokio::time::Instant::now() + timing.timeout;
-    let state = loop {
-        let state = cfn.describe_change_set(name, &change_set).await?;
-        if state.status == "CREATE_COMPLETE" || state.status == "FAILED" {
-            break state;
+    let created = create_change_set(cfn, timing, &request).await;
+    // CloudFormation keeps its own copy once the change set exists (or has failed).
+    if let Some((bucket, key)) = &staged {
+        if let Err(err) = staging.store.delete(bucket, key).await {
+            progress.report(ProgressEvent::Note {
+                stack: name.to_string(),
+                message: format!("could not delete the staged template s3://{bucket}/{key} (it expires within a day): {err:#}"),
+            });
         }
-        if tokio::time::Instant::now() >= deadline {
-            bail!(
-                "stack {name}: change set stayed {} for {:?}",
-                state.status,
-                timing.timeout
-            );
-        }
-        tokio::time::sleep(timing.poll).await;
-    };
+    }
+    let state = created?;
     if state.status == "FAILED" {
         let reason = state.status_reason.unwrap_or_default();
         if reason.contains("didn't contain changes")
@@ -245,6 +294,31 @@ pub async fn deploy_stack(
         StackOutcome::Changed,
         stack.map(|s| s.outputs).unwrap_or_default(),
     ))
+}
+
+/// Creates the change set and waits until CloudFormation has computed it.
+async fn create_change_set(
+    cfn: &impl Cfn,
+    timing: Timing,
+    request: &ChangeSetRequest,
+) -> Result<ChangeSetState> {
+    let (name, change_set) = (&request.stack_name, &request.change_set_name);
+    cfn.create_change_set(request).await?;
+    let deadline = tokio::time::Instant::now() + timing.timeout;
+    loop {
+        let state = cfn.describe_change_set(name, change_set).await?;
+        if state.status == "CREATE_COMPLETE" || state.status == "FAILED" {
+            return Ok(state);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "stack {name}: change set stayed {} for {:?}",
+                state.status,
+                timing.timeout
+            );
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
 }
 
 /// The operation being followed, for its success status.

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Result};
 
 use super::api::{
-    AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, LiveStack, NsChange, StackEvent,
+    Artifacts, AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, LiveStack, NsChange,
+    StackEvent,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -29,6 +30,10 @@ pub struct FakeCfn {
     pub execute_error: Option<String>,
     /// How many events have been revealed so far.
     pub revealed: Mutex<usize>,
+    /// Every change set request, in order.
+    pub requests: Mutex<Vec<ChangeSetRequest>>,
+    /// CreateChangeSet fails with this error.
+    pub create_error: Option<String>,
 }
 
 fn next<T: Clone>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
@@ -108,7 +113,14 @@ impl Cfn for FakeCfn {
             "CreateChangeSet {} create={}",
             request.stack_name, request.create
         ));
-        Ok(())
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(request.clone());
+        match &self.create_error {
+            Some(error) => Err(anyhow!(error.clone())),
+            None => Ok(()),
+        }
     }
 
     async fn describe_change_set(&self, stack: &str, _change_set: &str) -> Result<ChangeSetState> {
@@ -281,5 +293,51 @@ impl Dns for SharedDns {
     }
     async fn change_in_sync(&self, change_id: &str) -> Result<bool> {
         self.0.change_in_sync(change_id).await
+    }
+}
+
+/// An S3 bucket in memory.
+#[derive(Default)]
+pub struct FakeStore {
+    /// Every call made, in order (`PutObject bucket/key`, ...).
+    pub calls: Mutex<Vec<String>>,
+    /// The objects by (bucket, key).
+    pub objects: Mutex<BTreeMap<(String, String), String>>,
+}
+
+impl Artifacts for FakeStore {
+    async fn put(&self, bucket: &str, key: &str, body: &str) -> Result<()> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(format!("PutObject {bucket}/{key}"));
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((bucket.to_string(), key.to_string()), body.to_string());
+        Ok(())
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(format!("DeleteObject {bucket}/{key}"));
+        self.objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(bucket.to_string(), key.to_string()));
+        Ok(())
+    }
+
+    async fn keys(&self, bucket: &str) -> Result<Vec<String>> {
+        Ok(self
+            .objects
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|(b, _)| b == bucket)
+            .map(|(_, key)| key.clone())
+            .collect())
     }
 }

@@ -16,15 +16,15 @@ use anyhow::{anyhow, Result};
 use futures_util::future::join_all;
 
 use crate::model::{Database, Deployment};
-use crate::stacks::{self, dns, Stack, StackId};
+use crate::stacks::{self, dns, frame, Stack, StackId};
 use crate::synth;
-use api::{AssumeRole, Cfn, Dns, Identity};
-use changeset::{Operation, StackFailed, StackOutcome, Timing};
+use api::{Artifacts, AssumeRole, Cfn, Dns, Identity};
+use changeset::{Operation, StackFailed, StackOutcome, Staging, Timing};
 use delegation::{Delegation, DelegationOutcome, DelegationTiming};
 use progress::{Progress, ProgressEvent};
 
 /// The AWS clients deploy and destroy use.
-pub struct Clients<C, I, D, A> {
+pub struct Clients<C, I, D, A, S> {
     /// CloudFormation in the workload account.
     pub cfn: C,
     /// STS (caller identity).
@@ -33,6 +33,8 @@ pub struct Clients<C, I, D, A> {
     pub dns: D,
     /// Assumes the parent account's delegation role.
     pub assume: A,
+    /// S3, for templates over the inline limit.
+    pub artifacts: S,
 }
 
 /// Settings of one deploy.
@@ -110,6 +112,27 @@ fn parameters_of(
         .collect()
 }
 
+/// Refuses, before any call, a template CloudFormation would not take: stacks deployed
+/// with or before the frame cannot use its template bucket.
+fn check_sizes(deployment: &Deployment, stacks: &[Stack], waves: &[Vec<String>]) -> Result<()> {
+    let mut bucket_exists = false;
+    for wave in waves {
+        for stack in stacks
+            .iter()
+            .filter(|s| wave.iter().any(|step| step == s.id.suffix()))
+        {
+            let bytes = changeset::compact(&stack.template.to_json())?.len();
+            changeset::check_size(
+                &deployment.stack_name(stack.id.suffix()),
+                bytes,
+                bucket_exists,
+            )?;
+        }
+        bucket_exists |= wave.iter().any(|step| step == StackId::Frame.suffix());
+    }
+    Ok(())
+}
+
 fn delegation_of(deployment: &Deployment, zone_id: String, force: bool) -> Delegation {
     Delegation {
         subzone: deployment.dns.subzone.to_string(),
@@ -121,17 +144,28 @@ fn delegation_of(deployment: &Deployment, zone_id: String, force: bool) -> Deleg
 }
 
 /// Deploys every stack of `deployment` and the delegation, in the manifest's order.
-pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole>(
+pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A>,
+    clients: &Clients<C, I, D, A, S>,
     progress: &impl Progress,
     options: Options,
 ) -> Result<Report> {
-    check_account(&clients.identity, deployment).await?;
     let stacks = stacks::build(deployment);
+    let waves = synth::deploy_order(&stacks);
+    check_sizes(deployment, &stacks, &waves)?;
+    check_account(&clients.identity, deployment).await?;
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
-    for wave in synth::deploy_order(&stacks) {
+    for wave in waves {
+        let staging = Staging {
+            store: &clients.artifacts,
+            bucket: report
+                .outputs
+                .get(StackId::Frame.suffix())
+                .and_then(|outputs| outputs.get(frame::outputs::TEMPLATE_BUCKET))
+                .cloned(),
+            region: deployment.region.to_string(),
+        };
         let mut runs = Vec::new();
         for step in &wave {
             if step == synth::DELEGATION_STEP {
@@ -145,9 +179,11 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole>(
             let name = deployment.stack_name(stack.id.suffix());
             let template = stack.template.to_json();
             let tags = &tags;
+            let staging = &staging;
             runs.push(async move {
                 let result = changeset::deploy_stack(
                     &clients.cfn,
+                    staging,
                     progress,
                     options.timing,
                     &name,
@@ -214,9 +250,9 @@ pub struct DestroyReport {
 }
 
 /// Deletes the environment's stacks in reverse order and its delegation record.
-pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole>(
+pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A>,
+    clients: &Clients<C, I, D, A, S>,
     progress: &impl Progress,
     options: Options,
 ) -> Result<DestroyReport> {
@@ -264,6 +300,23 @@ pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole>(
             &delegation,
         )
         .await?;
+    }
+    // The template bucket goes with the frame stack, and CloudFormation deletes only empty
+    // buckets: remove what an interrupted deploy may have left.
+    let frame_name = deployment.stack_name(StackId::Frame.suffix());
+    if let Some(bucket) = clients
+        .cfn
+        .describe_stack(&frame_name)
+        .await?
+        .and_then(|s| s.outputs.get(frame::outputs::TEMPLATE_BUCKET).cloned())
+    {
+        for key in clients.artifacts.keys(&bucket).await? {
+            clients.artifacts.delete(&bucket, &key).await?;
+            progress.report(ProgressEvent::Note {
+                stack: frame_name.clone(),
+                message: format!("deleted the staged template s3://{bucket}/{key}"),
+            });
+        }
     }
     let (dns_result, frame_result) = tokio::join!(delete(StackId::Dns), delete(StackId::Frame));
     report.deleted.extend(dns_result?);

@@ -50,6 +50,13 @@ pub enum ProgressEvent {
         /// True when the operation succeeded.
         ok: bool,
     },
+    /// Something about a stack worth a line of its own (template staging, a warning).
+    Note {
+        /// Stack name.
+        stack: String,
+        /// What happened.
+        message: String,
+    },
     /// A step of the subzone delegation.
     Delegation {
         /// What happened.
@@ -64,7 +71,8 @@ impl ProgressEvent {
             | ProgressEvent::StackUnchanged { stack }
             | ProgressEvent::ChangeSetReady { stack, .. }
             | ProgressEvent::Resource { stack, .. }
-            | ProgressEvent::StackFinished { stack, .. } => Some(stack),
+            | ProgressEvent::StackFinished { stack, .. }
+            | ProgressEvent::Note { stack, .. } => Some(stack),
             ProgressEvent::Delegation { .. } => None,
         }
     }
@@ -90,6 +98,7 @@ impl ProgressEvent {
                 None => format!("{stack}: {logical_id} ({resource_type}) {status}"),
             },
             ProgressEvent::StackFinished { stack, status, .. } => format!("{stack}: {status}"),
+            ProgressEvent::Note { stack, message } => format!("{stack}: {message}"),
             ProgressEvent::Delegation { message } => format!("delegation: {message}"),
         }
     }
@@ -194,6 +203,7 @@ impl Progress for Display {
                                 .map_or(line.clone(), |(_, rest)| rest.to_string()),
                         );
                         if matches!(other, ProgressEvent::Resource { status, .. } if status.ends_with("FAILED"))
+                            || matches!(other, ProgressEvent::Note { .. })
                         {
                             let _ = live.bars.println(line);
                         }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::api::ChangeSetState;
-use super::changeset::{deploy_stack, StackFailed, StackOutcome, Timing};
+use super::api::{ChangeSetState, TemplateSource};
+use super::changeset::{deploy_stack, StackFailed, StackOutcome, Staging, Timing};
 use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
-use super::fakes::{event, stack, FakeAssume, FakeCfn, FakeDns};
+use super::fakes::{event, stack, FakeAssume, FakeCfn, FakeDns, FakeStore};
 use super::progress::{Collect, ProgressEvent};
 
 const TEMPLATE: &str = "{\n  \"Resources\": {\"Vpc\": {\"Type\": \"AWS::EC2::VPC\"}}\n}\n";
@@ -29,12 +29,22 @@ fn change_set(status: &str, reason: Option<&str>) -> ChangeSetState {
     }
 }
 
+/// No template bucket yet: every template goes inline.
+fn inline(store: &FakeStore) -> Staging<'_, FakeStore> {
+    Staging {
+        store,
+        bucket: None,
+        region: "eu-west-1".to_string(),
+    }
+}
+
 fn no_params() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
 
 #[tokio::test]
 async fn a_new_stack_reports_every_event_and_returns_its_outputs() {
+    let store = FakeStore::default();
     let cfn = FakeCfn {
         events_per_poll: 1,
         ..FakeCfn::default()
@@ -64,6 +74,7 @@ async fn a_new_stack_reports_every_event_and_returns_its_outputs() {
     let progress = Collect::default();
     let (outcome, outputs) = deploy_stack(
         &cfn,
+        &inline(&store),
         &progress,
         timing(),
         "app-frame",
@@ -106,6 +117,7 @@ async fn a_new_stack_reports_every_event_and_returns_its_outputs() {
 
 #[tokio::test]
 async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status() {
+    let store = FakeStore::default();
     let cfn = FakeCfn {
         events_per_poll: 10,
         ..FakeCfn::default()
@@ -131,6 +143,7 @@ async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status()
     let progress = Collect::default();
     let err = deploy_stack(
         &cfn,
+        &inline(&store),
         &progress,
         timing(),
         "app-frame",
@@ -157,6 +170,7 @@ async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status()
 
 #[tokio::test]
 async fn an_update_rollback_is_a_failure_too() {
+    let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [
         stack("CREATE_COMPLETE", &[]),
@@ -167,6 +181,7 @@ async fn an_update_rollback_is_a_failure_too() {
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
     let err = deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -184,6 +199,7 @@ async fn an_update_rollback_is_a_failure_too() {
 
 #[tokio::test]
 async fn an_identical_stack_gets_no_mutating_call() {
+    let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [stack("UPDATE_COMPLETE", &[("A", "1")])].into();
     // Same JSON, different whitespace: what GetTemplate returns for a compact upload.
@@ -192,6 +208,7 @@ async fn an_identical_stack_gets_no_mutating_call() {
         .to_string();
     let (outcome, outputs) = deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -212,6 +229,7 @@ async fn an_identical_stack_gets_no_mutating_call() {
 
 #[tokio::test]
 async fn an_empty_change_set_is_deleted_and_nothing_runs() {
+    let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [stack("CREATE_COMPLETE", &[])].into();
     *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
@@ -219,6 +237,7 @@ async fn an_empty_change_set_is_deleted_and_nothing_runs() {
         [change_set("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set."))].into();
     let (outcome, _) = deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -237,6 +256,7 @@ async fn an_empty_change_set_is_deleted_and_nothing_runs() {
 
 #[tokio::test]
 async fn a_stack_whose_creation_failed_is_deleted_then_created() {
+    let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [
         stack("ROLLBACK_COMPLETE", &[]),
@@ -247,6 +267,7 @@ async fn a_stack_whose_creation_failed_is_deleted_then_created() {
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
     deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -268,6 +289,7 @@ async fn a_stack_whose_creation_failed_is_deleted_then_created() {
 
 #[tokio::test]
 async fn an_execute_whose_answer_was_lost_is_not_an_error() {
+    let store = FakeStore::default();
     let cfn = FakeCfn {
         execute_error: Some("connection closed before message completed".to_string()),
         ..FakeCfn::default()
@@ -280,6 +302,7 @@ async fn an_execute_whose_answer_was_lost_is_not_an_error() {
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None), running].into();
     deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -300,10 +323,12 @@ async fn an_execute_whose_answer_was_lost_is_not_an_error() {
 
 #[tokio::test]
 async fn a_stuck_stack_times_out_with_advice() {
+    let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [stack("UPDATE_IN_PROGRESS", &[])].into();
     let err = deploy_stack(
         &cfn,
+        &inline(&store),
         &Collect::default(),
         timing(),
         "s",
@@ -318,6 +343,166 @@ async fn a_stuck_stack_times_out_with_advice() {
         "{err}"
     );
     assert!(cfn.mutating_calls().is_empty());
+}
+
+/// A template of about `bytes` bytes (compact).
+fn template_of(bytes: usize) -> String {
+    serde_json::json!({
+        "Metadata": {"Padding": "x".repeat(bytes)},
+        "Resources": {"Vpc": {"Type": "AWS::EC2::VPC"}}
+    })
+    .to_string()
+}
+
+fn new_stack_script(cfn: &FakeCfn) {
+    *cfn.stacks.lock().unwrap() = [None, stack("CREATE_COMPLETE", &[])].into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+}
+
+#[tokio::test]
+async fn a_template_over_the_inline_limit_is_staged_sent_by_url_and_removed() {
+    let store = FakeStore::default();
+    let cfn = FakeCfn::default();
+    new_stack_script(&cfn);
+    let progress = Collect::default();
+    let staging = Staging {
+        store: &store,
+        bucket: Some("tb".to_string()),
+        region: "eu-west-1".to_string(),
+    };
+    let template = template_of(60_000);
+    deploy_stack(
+        &cfn,
+        &staging,
+        &progress,
+        timing(),
+        "app-hub",
+        &template,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    let requests = cfn.requests.lock().unwrap().clone();
+    let TemplateSource::Url(url) = &requests[0].template else {
+        panic!("sent inline: {:?}", requests[0].template);
+    };
+    let key = format!("{}.template.json", requests[0].change_set_name);
+    assert_eq!(url, &format!("https://tb.s3.eu-west-1.amazonaws.com/{key}"));
+    assert_eq!(
+        *store.calls.lock().unwrap(),
+        [
+            format!("PutObject tb/{key}"),
+            format!("DeleteObject tb/{key}")
+        ]
+    );
+    assert!(store.objects.lock().unwrap().is_empty());
+    assert!(progress
+        .events()
+        .iter()
+        .any(|e| e.line().contains(&format!("staged as s3://tb/{key}"))));
+}
+
+#[tokio::test]
+async fn a_staged_template_is_removed_when_the_change_set_is_refused() {
+    let store = FakeStore::default();
+    let cfn = FakeCfn {
+        create_error: Some("ValidationError: Template format error".to_string()),
+        ..FakeCfn::default()
+    };
+    new_stack_script(&cfn);
+    let staging = Staging {
+        store: &store,
+        bucket: Some("tb".to_string()),
+        region: "eu-west-1".to_string(),
+    };
+    let err = deploy_stack(
+        &cfn,
+        &staging,
+        &Collect::default(),
+        timing(),
+        "app-hub",
+        &template_of(60_000),
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{err}").contains("Template format error"), "{err}");
+    assert_eq!(store.calls.lock().unwrap().len(), 2);
+    assert!(store.objects.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_small_template_goes_inline_even_with_a_bucket() {
+    let store = FakeStore::default();
+    let cfn = FakeCfn::default();
+    new_stack_script(&cfn);
+    let staging = Staging {
+        store: &store,
+        bucket: Some("tb".to_string()),
+        region: "eu-west-1".to_string(),
+    };
+    deploy_stack(
+        &cfn,
+        &staging,
+        &Collect::default(),
+        timing(),
+        "app-hub",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    let requests = cfn.requests.lock().unwrap().clone();
+    assert!(matches!(&requests[0].template, TemplateSource::Body(body) if body.len() < 100));
+    assert!(store.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
+    for (bucket, bytes, expected) in [
+        (None, 60_000, "accepts inline"),
+        (Some("tb"), 1_100_000, "1000000 CloudFormation accepts"),
+    ] {
+        let store = FakeStore::default();
+        let cfn = FakeCfn::default();
+        let staging = Staging {
+            store: &store,
+            bucket: bucket.map(str::to_string),
+            region: "eu-west-1".to_string(),
+        };
+        let err = deploy_stack(
+            &cfn,
+            &staging,
+            &Collect::default(),
+            timing(),
+            "app-frame",
+            &template_of(bytes),
+            &no_params(),
+            &no_params(),
+        )
+        .await
+        .unwrap_err();
+        assert!(format!("{err}").contains(expected), "{err}");
+        assert!(cfn.calls.lock().unwrap().is_empty());
+        assert!(store.calls.lock().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn china_regions_have_their_own_s3_domain() {
+    let store = FakeStore::default();
+    let staging = Staging {
+        store: &store,
+        bucket: None,
+        region: "cn-north-1".to_string(),
+    };
+    assert_eq!(
+        staging.url("b", "k.json"),
+        "https://b.s3.cn-north-1.amazonaws.com.cn/k.json"
+    );
 }
 
 fn delegation_timing() -> DelegationTiming {

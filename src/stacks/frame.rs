@@ -7,10 +7,12 @@
 
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
-    BackupPolicy, Eip, FileSystem, FileSystemTag, FlowLog, InlinePolicy, InternetGateway, KmsAlias,
-    KmsKey, LifecyclePolicy, LogGroup, MountTarget, NatGateway, Role, Route, RouteTable,
-    SecurityGroup, SecurityGroupRule, Subnet, SubnetRouteTableAssociation, Tag, Vpc,
-    VpcGatewayAttachment,
+    BackupPolicy, Bucket, BucketEncryption, BucketPolicy, Eip, FileSystem, FileSystemTag, FlowLog,
+    InlinePolicy, InternetGateway, KmsAlias, KmsKey, LifecycleConfiguration, LifecyclePolicy,
+    LifecycleRule, LogGroup, MountTarget, NatGateway, NoncurrentVersionExpiration,
+    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, Role, Route,
+    RouteTable, SecurityGroup, SecurityGroupRule, ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule, Subnet, SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
 };
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{AvailabilityZones, Deployment};
@@ -39,7 +41,12 @@ pub mod outputs {
     pub const FILE_SYSTEM_SECURITY_GROUP_ID: &str = "FileSystemSecurityGroupId";
     /// The ARN of the environment's KMS key.
     pub const KMS_KEY_ARN: &str = "KmsKeyArn";
+    /// The bucket deploy stages templates in that are too large to send inline.
+    pub const TEMPLATE_BUCKET: &str = "TemplateBucket";
 }
+
+/// Days a staged template may outlive a deploy that died before removing it.
+const STAGED_TEMPLATE_DAYS: u32 = 1;
 
 fn zone(deployment: &Deployment, index: usize) -> Expr {
     match &deployment.network.availability_zones {
@@ -64,6 +71,7 @@ pub fn template(deployment: &Deployment) -> Template {
     add_network(&mut template, deployment, &prefix);
     add_flow_logs(&mut template);
     add_file_system(&mut template, deployment, &prefix);
+    add_template_bucket(&mut template);
 
     let ids = |kind: &str| {
         Expr::join(
@@ -103,6 +111,11 @@ pub fn template(deployment: &Deployment) -> Template {
         outputs::KMS_KEY_ARN,
         "KMS key for logs, EFS and secrets",
         Expr::get_att("Key", "Arn"),
+    );
+    template.output(
+        outputs::TEMPLATE_BUCKET,
+        "Bucket hubctl deploy stages large templates in",
+        Expr::reference("TemplateBucket"),
     );
     template
 }
@@ -417,6 +430,75 @@ fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &st
             }),
         );
     }
+}
+
+/// A private bucket for templates over CloudFormation's inline limit (the hub stack of a
+/// larger team): deploy uploads one, creates the change set from its URL and deletes it as
+/// soon as CloudFormation has read it; a day's expiry catches what an interrupted deploy
+/// left behind. Deployed with the frame, so no separate bootstrap step exists.
+fn add_template_bucket(template: &mut Template) {
+    template
+        .add(
+            "TemplateBucket",
+            Resource::new(Bucket {
+                bucket_encryption: Some(BucketEncryption {
+                    server_side_encryption_configuration: vec![ServerSideEncryptionRule {
+                        bucket_key_enabled: Some(true),
+                        server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                            kms_master_key_id: Some(Expr::get_att("Key", "Arn")),
+                            sse_algorithm: "aws:kms".to_string(),
+                        },
+                    }],
+                }),
+                lifecycle_configuration: Some(LifecycleConfiguration {
+                    rules: vec![LifecycleRule {
+                        id: "ExpireStagedTemplates".to_string(),
+                        status: "Enabled".to_string(),
+                        expiration_in_days: STAGED_TEMPLATE_DAYS,
+                        noncurrent_version_expiration: NoncurrentVersionExpiration {
+                            noncurrent_days: STAGED_TEMPLATE_DAYS,
+                        },
+                    }],
+                }),
+                ownership_controls: Some(OwnershipControls {
+                    rules: vec![OwnershipControlsRule {
+                        object_ownership: "BucketOwnerEnforced".to_string(),
+                    }],
+                }),
+                public_access_block_configuration: Some(PublicAccessBlockConfiguration {
+                    block_public_acls: true,
+                    block_public_policy: true,
+                    ignore_public_acls: true,
+                    restrict_public_buckets: true,
+                }),
+                versioning_configuration: None,
+                tags: Vec::new(),
+            }),
+        )
+        .skip_checkov(
+            "CKV_AWS_18",
+            "holds only transient copies of synthesized templates, each deleted once CloudFormation has read it; the API calls are in CloudTrail",
+        )
+        .skip_checkov(
+            "CKV_AWS_21",
+            "no versions to keep: every object is a copy of a template reproducible from the config, deleted within seconds, so that the frame stack can be deleted with the bucket",
+        );
+    template.add(
+        "TemplateBucketPolicy",
+        Resource::new(BucketPolicy {
+            bucket: Expr::reference("TemplateBucket"),
+            policy_document: Some(PolicyDocument::new(vec![Statement::deny(
+                "DenyUnencryptedTransport",
+                &["s3:*"],
+                vec![
+                    Expr::get_att("TemplateBucket", "Arn"),
+                    Expr::sub("${TemplateBucket.Arn}/*"),
+                ],
+            )
+            .principal(Principal::aws(vec!["*".into()]))
+            .when("Bool", "aws:SecureTransport", "false".into())])),
+        }),
+    );
 }
 
 #[cfg(test)]

@@ -555,7 +555,9 @@ fn add_load_balancer(template: &mut Template, deployment: &Deployment) {
             Resource::new(Bucket {
                 bucket_encryption: Some(BucketEncryption {
                     server_side_encryption_configuration: vec![ServerSideEncryptionRule {
+                        bucket_key_enabled: None,
                         server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                            kms_master_key_id: None,
                             sse_algorithm: "AES256".to_string(),
                         },
                     }],
