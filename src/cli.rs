@@ -158,7 +158,12 @@ fn options(force_delegation: bool, concurrency: usize) -> deploy::Options {
     deploy::Options {
         force_delegation,
         concurrency,
-        timing: deploy::changeset::Timing { poll, timeout },
+        timing: deploy::changeset::Timing {
+            poll,
+            timeout,
+            // ACM usually validates within minutes once the record resolves.
+            certificate_hint: Duration::from_secs(600),
+        },
         delegation_timing: deploy::delegation::DelegationTiming {
             poll,
             insync_timeout: Duration::from_secs(600),
@@ -184,6 +189,7 @@ async fn clients(
     deploy::aws::Route53,
     deploy::aws::Sts,
     deploy::aws::S3,
+    deploy::aws::Acm,
 > {
     let config = deploy::aws::sdk_config(region).await;
     deploy::Clients {
@@ -192,6 +198,7 @@ async fn clients(
         dns: deploy::aws::Route53::new(&config),
         assume: deploy::aws::Sts::new(&config),
         artifacts: deploy::aws::S3::new(&config),
+        certificates: deploy::aws::Acm::new(&config),
     }
 }
 

@@ -72,6 +72,8 @@ pub struct StackEvent {
     pub logical_id: String,
     /// Resource type.
     pub resource_type: String,
+    /// The resource's physical id, once it has one (a certificate's ARN, ...).
+    pub physical_id: Option<String>,
     /// `CREATE_IN_PROGRESS`, `CREATE_FAILED`, ...
     pub status: String,
     /// Why, when CloudFormation says.
@@ -177,4 +179,32 @@ pub trait Artifacts: Sync {
     fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
     /// Every key in the bucket.
     fn keys(&self, bucket: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+}
+
+/// An ACM certificate's validation, as ACM reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateState {
+    /// `PENDING_VALIDATION`, `ISSUED`, `FAILED`, ...
+    pub status: String,
+    /// Why, when `FAILED`.
+    pub failure_reason: Option<String>,
+    /// One per name on the certificate.
+    pub validations: Vec<DomainValidation>,
+}
+
+/// The DNS validation of one name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DomainValidation {
+    /// The name on the certificate.
+    pub domain: String,
+    /// `PENDING_VALIDATION`, `SUCCESS`, `FAILED`.
+    pub status: String,
+    /// The CNAME ACM looks up: (name, value), once ACM has made it.
+    pub record: Option<(String, String)>,
+}
+
+/// ACM, to explain a certificate that keeps a stack waiting.
+pub trait Certificates: Sync {
+    /// The certificate's validation state.
+    fn validation(&self, arn: &str) -> impl Future<Output = Result<CertificateState>> + Send;
 }

@@ -17,8 +17,8 @@ use aws_sdk_route53::types::{
 };
 
 use super::api::{
-    Artifacts, AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, Identity, LiveStack,
-    NsChange, StackEvent, TemplateSource,
+    Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
+    Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
 };
 
 /// Attempts per call, first included: enough to ride out throttling and brief outages.
@@ -234,6 +234,10 @@ impl Cfn for CloudFormation {
                 id: event.event_id().unwrap_or_default().to_string(),
                 logical_id: event.logical_resource_id().unwrap_or_default().to_string(),
                 resource_type: event.resource_type().unwrap_or_default().to_string(),
+                physical_id: event
+                    .physical_resource_id()
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string),
                 status: event
                     .resource_status()
                     .map(|s| s.as_str().to_string())
@@ -514,5 +518,51 @@ impl Artifacts for S3 {
             );
         }
         Ok(keys)
+    }
+}
+
+/// ACM in the workload account.
+pub struct Acm(aws_sdk_acm::Client);
+
+impl Acm {
+    /// A client for `config`.
+    pub fn new(config: &SdkConfig) -> Acm {
+        Acm(aws_sdk_acm::Client::new(config))
+    }
+}
+
+impl Certificates for Acm {
+    async fn validation(&self, arn: &str) -> Result<CertificateState> {
+        let response = self
+            .0
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DescribeCertificate {arn}"), err))?;
+        let certificate = response
+            .certificate()
+            .ok_or_else(|| anyhow!("DescribeCertificate {arn}: no certificate in the answer"))?;
+        Ok(CertificateState {
+            status: certificate
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            failure_reason: certificate.failure_reason().map(|r| r.as_str().to_string()),
+            validations: certificate
+                .domain_validation_options()
+                .iter()
+                .map(|option| DomainValidation {
+                    domain: option.domain_name().to_string(),
+                    status: option
+                        .validation_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    record: option
+                        .resource_record()
+                        .map(|r| (r.name().to_string(), r.value().to_string())),
+                })
+                .collect(),
+        })
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::api::{
-    Artifacts, Cfn, ChangeSetRequest, ChangeSetState, LiveStack, StackEvent, TemplateSource,
+    Artifacts, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState, LiveStack,
+    StackEvent, TemplateSource,
 };
 use super::progress::{Progress, ProgressEvent};
 
@@ -19,6 +20,8 @@ pub struct Timing {
     pub poll: Duration,
     /// Give up on one stack operation after this long.
     pub timeout: Duration,
+    /// Explain a certificate still waiting for validation after this long.
+    pub certificate_hint: Duration,
 }
 
 /// CloudFormation accepts a template body of at most this many bytes inline.
@@ -27,17 +30,20 @@ pub const MAX_INLINE_TEMPLATE: usize = 51_200;
 /// CloudFormation accepts a template of at most this many bytes from S3.
 pub const MAX_STAGED_TEMPLATE: usize = 1_000_000;
 
-/// Where templates over the inline limit go: the frame stack's template bucket.
-pub struct Staging<'a, S> {
+/// What a stack deployment uses besides CloudFormation: S3 for templates over the inline
+/// limit (the frame stack's template bucket), ACM to explain a certificate that waits.
+pub struct Support<'a, S, M> {
     /// S3.
     pub store: &'a S,
     /// The bucket, once the frame stack exists (`None` while deploying the frame itself).
     pub bucket: Option<String>,
     /// The environment's region, for the object's URL.
     pub region: String,
+    /// ACM.
+    pub certificates: &'a M,
 }
 
-impl<S: Artifacts> Staging<'_, S> {
+impl<S: Artifacts, M: Certificates> Support<'_, S, M> {
     /// The URL CloudFormation reads `key` from.
     pub fn url(&self, bucket: &str, key: &str) -> String {
         let domain = if self.region.starts_with("cn-") {
@@ -149,7 +155,7 @@ async fn wait_until_stable(
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_stack(
     cfn: &impl Cfn,
-    staging: &Staging<'_, impl Artifacts>,
+    support: &Support<'_, impl Artifacts, impl Certificates>,
     progress: &impl Progress,
     timing: Timing,
     name: &str,
@@ -161,7 +167,7 @@ pub async fn deploy_stack(
         stack: name.to_string(),
     });
     let body = compact(template_json)?;
-    check_size(name, body.len(), staging.bucket.is_some())?;
+    check_size(name, body.len(), support.bucket.is_some())?;
     let mut live = wait_until_stable(cfn, name, timing).await?;
 
     // A stack whose creation failed can only be deleted; a stack left by an aborted change
@@ -178,6 +184,7 @@ pub async fn deploy_stack(
             cfn.delete_stack(name).await?;
             follow(
                 cfn,
+                support.certificates,
                 progress,
                 timing,
                 name,
@@ -214,10 +221,10 @@ pub async fn deploy_stack(
     // Unique per stack and run: change set names are looked up per stack on AWS, but a name
     // shared by two stacks is one mistake away from running the wrong one.
     let change_set = format!("hubctl-{name}-{}", unix_seconds());
-    let staged = match staging.bucket.as_deref() {
+    let staged = match support.bucket.as_deref() {
         Some(bucket) if body.len() > MAX_INLINE_TEMPLATE => {
             let key = format!("{change_set}.template.json");
-            staging.store.put(bucket, &key, &body).await?;
+            support.store.put(bucket, &key, &body).await?;
             progress.report(ProgressEvent::Note {
                 stack: name.to_string(),
                 message: format!(
@@ -234,7 +241,7 @@ pub async fn deploy_stack(
         change_set_name: change_set.clone(),
         create,
         template: match &staged {
-            Some((bucket, key)) => TemplateSource::Url(staging.url(bucket, key)),
+            Some((bucket, key)) => TemplateSource::Url(support.url(bucket, key)),
             None => TemplateSource::Body(body),
         },
         parameters: parameters.clone(),
@@ -243,7 +250,7 @@ pub async fn deploy_stack(
     let created = create_change_set(cfn, timing, &request).await;
     // CloudFormation keeps its own copy once the change set exists (or has failed).
     if let Some((bucket, key)) = &staged {
-        if let Err(err) = staging.store.delete(bucket, key).await {
+        if let Err(err) = support.store.delete(bucket, key).await {
             progress.report(ProgressEvent::Note {
                 stack: name.to_string(),
                 message: format!("could not delete the staged template s3://{bucket}/{key} (it expires within a day): {err:#}"),
@@ -289,7 +296,16 @@ pub async fn deploy_stack(
     } else {
         Operation::Update
     };
-    let stack = follow(cfn, progress, timing, name, &seen, operation).await?;
+    let stack = follow(
+        cfn,
+        support.certificates,
+        progress,
+        timing,
+        name,
+        &seen,
+        operation,
+    )
+    .await?;
     Ok((
         StackOutcome::Changed,
         stack.map(|s| s.outputs).unwrap_or_default(),
@@ -343,6 +359,74 @@ impl Operation {
     }
 }
 
+/// Certificates CloudFormation is waiting on, by logical id: (ARN, since, explained).
+#[derive(Default)]
+struct WaitingCertificates(BTreeMap<String, (String, tokio::time::Instant, bool)>);
+
+impl WaitingCertificates {
+    fn see(&mut self, event: &StackEvent) {
+        if event.resource_type != "AWS::CertificateManager::Certificate" {
+            return;
+        }
+        let arn = event
+            .physical_id
+            .as_ref()
+            .filter(|id| id.starts_with("arn:"));
+        match arn {
+            Some(arn) if is_in_progress(&event.status) => {
+                self.0
+                    .entry(event.logical_id.clone())
+                    .or_insert_with(|| (arn.clone(), tokio::time::Instant::now(), false));
+            }
+            _ if !is_in_progress(&event.status) => {
+                self.0.remove(&event.logical_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Those waiting longer than `after` and not yet explained, marked explained.
+    fn due(&mut self, after: Duration) -> Vec<(String, String)> {
+        self.0
+            .iter_mut()
+            .filter(|(_, (_, since, explained))| !*explained && since.elapsed() >= after)
+            .map(|(logical_id, (arn, _, explained))| {
+                *explained = true;
+                (logical_id.clone(), arn.clone())
+            })
+            .collect()
+    }
+}
+
+/// What to tell someone watching a stack wait for its certificate.
+pub(super) fn explain_certificate(
+    logical_id: &str,
+    state: &CertificateState,
+    waited: Duration,
+) -> String {
+    let minutes = waited.as_secs().div_ceil(60);
+    if state.status == "FAILED" {
+        return format!(
+            "{logical_id}: ACM failed the certificate ({}); fix the cause, then re-run deploy",
+            state.failure_reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    let pending: Vec<String> = state
+        .validations
+        .iter()
+        .filter(|v| v.status != "SUCCESS")
+        .map(|v| match &v.record {
+            Some((record, value)) => format!("{} (CNAME {record} -> {value})", v.domain),
+            None => format!("{} (no validation record yet)", v.domain),
+        })
+        .collect();
+    format!(
+        "{logical_id}: certificate still {} after {minutes} min for {}. CloudFormation wrote the record into the subzone; ACM sees it once public DNS reaches the subzone: check that the parent zone's NS record for it lists the subzone's name servers and that the parent zone is the one its registrar serves. The stack keeps waiting",
+        state.status,
+        if pending.is_empty() { "its names".to_string() } else { pending.join(", ") }
+    )
+}
+
 fn unix_seconds() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -354,6 +438,7 @@ fn unix_seconds() -> u64 {
 /// (`None` once deleted) or a [`StackFailed`] with the failed resources.
 pub async fn follow(
     cfn: &impl Cfn,
+    certificates: &impl Certificates,
     progress: &impl Progress,
     timing: Timing,
     name: &str,
@@ -362,6 +447,7 @@ pub async fn follow(
 ) -> Result<Option<LiveStack>> {
     let mut seen = already_seen.clone();
     let mut failed: Vec<FailedResource> = Vec::new();
+    let mut waiting = WaitingCertificates::default();
     let deadline = tokio::time::Instant::now() + timing.timeout;
     loop {
         let live = cfn.describe_stack(name).await?;
@@ -371,6 +457,7 @@ pub async fn follow(
             if !seen.insert(event.id.clone()) {
                 continue;
             }
+            waiting.see(&event);
             if event.status.ends_with("_FAILED") {
                 failed.push(FailedResource {
                     stack: name.to_string(),
@@ -410,6 +497,18 @@ pub async fn follow(
                 failed,
             }
             .into());
+        }
+        for (logical_id, arn) in waiting.due(timing.certificate_hint) {
+            let message = match certificates.validation(&arn).await {
+                Ok(state) => explain_certificate(&logical_id, &state, timing.certificate_hint),
+                Err(err) => {
+                    format!("{logical_id}: cannot ask ACM why the certificate waits: {err:#}")
+                }
+            };
+            progress.report(ProgressEvent::Note {
+                stack: name.to_string(),
+                message,
+            });
         }
         if tokio::time::Instant::now() >= deadline {
             bail!("stack {name} is still {status} after {:?}; it goes on in CloudFormation: watch it in the console and re-run when it ends", timing.timeout);

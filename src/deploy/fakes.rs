@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Result};
 
 use super::api::{
-    Artifacts, AssumeRole, Cfn, ChangeSetRequest, ChangeSetState, Dns, LiveStack, NsChange,
-    StackEvent,
+    Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
+    Dns, LiveStack, NsChange, StackEvent,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -87,6 +87,7 @@ pub fn event(id: &str, logical_id: &str, status: &str, reason: Option<&str>) -> 
         id: id.to_string(),
         logical_id: logical_id.to_string(),
         resource_type: "AWS::EC2::VPC".to_string(),
+        physical_id: None,
         status: status.to_string(),
         reason: reason.map(str::to_string),
         timestamp: String::new(),
@@ -339,5 +340,24 @@ impl Artifacts for FakeStore {
             .filter(|(b, _)| b == bucket)
             .map(|(_, key)| key.clone())
             .collect())
+    }
+}
+
+/// An ACM that answers with a fixed state and counts the questions.
+#[derive(Default)]
+pub struct FakeAcm {
+    /// What DescribeCertificate answers.
+    pub state: CertificateState,
+    /// The ARNs asked about, in order.
+    pub asked: Mutex<Vec<String>>,
+}
+
+impl Certificates for FakeAcm {
+    async fn validation(&self, arn: &str) -> Result<CertificateState> {
+        self.asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(arn.to_string());
+        Ok(self.state.clone())
     }
 }

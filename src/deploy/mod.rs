@@ -18,13 +18,13 @@ use futures_util::future::join_all;
 use crate::model::{Database, Deployment};
 use crate::stacks::{self, dns, frame, Stack, StackId};
 use crate::synth;
-use api::{Artifacts, AssumeRole, Cfn, Dns, Identity};
-use changeset::{Operation, StackFailed, StackOutcome, Staging, Timing};
+use api::{Artifacts, AssumeRole, Certificates, Cfn, Dns, Identity};
+use changeset::{Operation, StackFailed, StackOutcome, Support, Timing};
 use delegation::{Delegation, DelegationOutcome, DelegationTiming};
 use progress::{Progress, ProgressEvent};
 
 /// The AWS clients deploy and destroy use.
-pub struct Clients<C, I, D, A, S> {
+pub struct Clients<C, I, D, A, S, M> {
     /// CloudFormation in the workload account.
     pub cfn: C,
     /// STS (caller identity).
@@ -35,6 +35,8 @@ pub struct Clients<C, I, D, A, S> {
     pub assume: A,
     /// S3, for templates over the inline limit.
     pub artifacts: S,
+    /// ACM, to explain a certificate that keeps the hub stack waiting.
+    pub certificates: M,
 }
 
 /// Settings of one deploy.
@@ -144,9 +146,9 @@ fn delegation_of(deployment: &Deployment, zone_id: String, force: bool) -> Deleg
 }
 
 /// Deploys every stack of `deployment` and the delegation, in the manifest's order.
-pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
+pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M: Certificates>(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A, S>,
+    clients: &Clients<C, I, D, A, S, M>,
     progress: &impl Progress,
     options: Options,
 ) -> Result<Report> {
@@ -157,7 +159,7 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
     for wave in waves {
-        let staging = Staging {
+        let support = Support {
             store: &clients.artifacts,
             bucket: report
                 .outputs
@@ -165,6 +167,7 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
                 .and_then(|outputs| outputs.get(frame::outputs::TEMPLATE_BUCKET))
                 .cloned(),
             region: deployment.region.to_string(),
+            certificates: &clients.certificates,
         };
         let mut runs = Vec::new();
         for step in &wave {
@@ -179,11 +182,11 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
             let name = deployment.stack_name(stack.id.suffix());
             let template = stack.template.to_json();
             let tags = &tags;
-            let staging = &staging;
+            let support = &support;
             runs.push(async move {
                 let result = changeset::deploy_stack(
                     &clients.cfn,
-                    staging,
+                    support,
                     progress,
                     options.timing,
                     &name,
@@ -250,9 +253,9 @@ pub struct DestroyReport {
 }
 
 /// Deletes the environment's stacks in reverse order and its delegation record.
-pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
+pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M: Certificates>(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A, S>,
+    clients: &Clients<C, I, D, A, S, M>,
     progress: &impl Progress,
     options: Options,
 ) -> Result<DestroyReport> {
@@ -271,6 +274,7 @@ pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts>(
             clients.cfn.delete_stack(&name).await?;
             changeset::follow(
                 &clients.cfn,
+                &clients.certificates,
                 progress,
                 options.timing,
                 &name,

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::api::{ChangeSetState, TemplateSource};
-use super::changeset::{deploy_stack, StackFailed, StackOutcome, Staging, Timing};
+use super::api::{CertificateState, ChangeSetState, DomainValidation, TemplateSource};
+use super::changeset::{deploy_stack, StackFailed, StackOutcome, Support, Timing};
 use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
-use super::fakes::{event, stack, FakeAssume, FakeCfn, FakeDns, FakeStore};
+use super::fakes::{event, stack, FakeAcm, FakeAssume, FakeCfn, FakeDns, FakeStore};
 use super::progress::{Collect, ProgressEvent};
 
 const TEMPLATE: &str = "{\n  \"Resources\": {\"Vpc\": {\"Type\": \"AWS::EC2::VPC\"}}\n}\n";
@@ -17,8 +17,19 @@ fn timing() -> Timing {
     Timing {
         poll: Duration::from_millis(1),
         timeout: Duration::from_millis(300),
+        certificate_hint: Duration::from_secs(3600),
     }
 }
+
+/// An ACM no test without a certificate asks.
+static NO_ACM: FakeAcm = FakeAcm {
+    state: CertificateState {
+        status: String::new(),
+        failure_reason: None,
+        validations: Vec::new(),
+    },
+    asked: Mutex::new(Vec::new()),
+};
 
 fn change_set(status: &str, reason: Option<&str>) -> ChangeSetState {
     ChangeSetState {
@@ -30,11 +41,12 @@ fn change_set(status: &str, reason: Option<&str>) -> ChangeSetState {
 }
 
 /// No template bucket yet: every template goes inline.
-fn inline(store: &FakeStore) -> Staging<'_, FakeStore> {
-    Staging {
+fn inline(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
+    Support {
         store,
         bucket: None,
         region: "eu-west-1".to_string(),
+        certificates: &NO_ACM,
     }
 }
 
@@ -365,10 +377,11 @@ async fn a_template_over_the_inline_limit_is_staged_sent_by_url_and_removed() {
     let cfn = FakeCfn::default();
     new_stack_script(&cfn);
     let progress = Collect::default();
-    let staging = Staging {
+    let staging = Support {
         store: &store,
         bucket: Some("tb".to_string()),
         region: "eu-west-1".to_string(),
+        certificates: &NO_ACM,
     };
     let template = template_of(60_000);
     deploy_stack(
@@ -411,10 +424,11 @@ async fn a_staged_template_is_removed_when_the_change_set_is_refused() {
         ..FakeCfn::default()
     };
     new_stack_script(&cfn);
-    let staging = Staging {
+    let staging = Support {
         store: &store,
         bucket: Some("tb".to_string()),
         region: "eu-west-1".to_string(),
+        certificates: &NO_ACM,
     };
     let err = deploy_stack(
         &cfn,
@@ -438,10 +452,11 @@ async fn a_small_template_goes_inline_even_with_a_bucket() {
     let store = FakeStore::default();
     let cfn = FakeCfn::default();
     new_stack_script(&cfn);
-    let staging = Staging {
+    let staging = Support {
         store: &store,
         bucket: Some("tb".to_string()),
         region: "eu-west-1".to_string(),
+        certificates: &NO_ACM,
     };
     deploy_stack(
         &cfn,
@@ -468,10 +483,11 @@ async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
     ] {
         let store = FakeStore::default();
         let cfn = FakeCfn::default();
-        let staging = Staging {
+        let staging = Support {
             store: &store,
             bucket: bucket.map(str::to_string),
             region: "eu-west-1".to_string(),
+            certificates: &NO_ACM,
         };
         let err = deploy_stack(
             &cfn,
@@ -494,14 +510,159 @@ async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
 #[test]
 fn china_regions_have_their_own_s3_domain() {
     let store = FakeStore::default();
-    let staging = Staging {
+    let staging = Support {
         store: &store,
         bucket: None,
         region: "cn-north-1".to_string(),
+        certificates: &NO_ACM,
     };
     assert_eq!(
         staging.url("b", "k.json"),
         "https://b.s3.cn-north-1.amazonaws.com.cn/k.json"
+    );
+}
+
+fn certificate_event(id: &str, status: &str, arn: Option<&str>) -> super::api::StackEvent {
+    super::api::StackEvent {
+        resource_type: "AWS::CertificateManager::Certificate".to_string(),
+        physical_id: arn.map(str::to_string),
+        ..event(id, "Certificate", status, None)
+    }
+}
+
+const CERTIFICATE_ARN: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/abc";
+
+/// A hub stack whose certificate waits three polls, then validates.
+fn waiting_certificate_script(cfn: &FakeCfn) {
+    *cfn.stacks.lock().unwrap() = [
+        None,
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_COMPLETE", &[]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    *cfn.events.lock().unwrap() = vec![
+        certificate_event("e1", "CREATE_IN_PROGRESS", None),
+        certificate_event("e2", "CREATE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
+        event("e3", "Vpc", "CREATE_IN_PROGRESS", None),
+        event("e4", "Vpc", "CREATE_COMPLETE", None),
+        certificate_event("e5", "CREATE_COMPLETE", Some(CERTIFICATE_ARN)),
+    ];
+}
+
+fn pending_certificate() -> FakeAcm {
+    FakeAcm {
+        state: CertificateState {
+            status: "PENDING_VALIDATION".to_string(),
+            failure_reason: None,
+            validations: vec![DomainValidation {
+                domain: "hub.dev.example.com".to_string(),
+                status: "PENDING_VALIDATION".to_string(),
+                record: Some((
+                    "_x1.hub.dev.example.com.".to_string(),
+                    "_y2.acm-validations.aws.".to_string(),
+                )),
+            }],
+        },
+        ..FakeAcm::default()
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
+    let store = FakeStore::default();
+    let acm = pending_certificate();
+    let cfn = FakeCfn {
+        events_per_poll: 1,
+        ..FakeCfn::default()
+    };
+    waiting_certificate_script(&cfn);
+    let support = Support {
+        certificates: &acm,
+        ..inline(&store)
+    };
+    let progress = Collect::default();
+    let impatient = Timing {
+        certificate_hint: Duration::ZERO,
+        ..timing()
+    };
+    deploy_stack(
+        &cfn,
+        &support,
+        &progress,
+        impatient,
+        "app-hub",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(*acm.asked.lock().unwrap(), [CERTIFICATE_ARN]);
+    let notes: Vec<String> = progress
+        .events()
+        .iter()
+        .filter(|e| matches!(e, ProgressEvent::Note { .. }))
+        .map(ProgressEvent::line)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    for expected in [
+        "app-hub: Certificate: certificate still PENDING_VALIDATION",
+        "hub.dev.example.com (CNAME _x1.hub.dev.example.com. -> _y2.acm-validations.aws.)",
+        "parent zone's NS record",
+    ] {
+        assert!(notes[0].contains(expected), "{expected:?} in {}", notes[0]);
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_validated_in_time_costs_no_acm_call() {
+    let store = FakeStore::default();
+    let acm = pending_certificate();
+    let cfn = FakeCfn {
+        events_per_poll: 1,
+        ..FakeCfn::default()
+    };
+    waiting_certificate_script(&cfn);
+    let support = Support {
+        certificates: &acm,
+        ..inline(&store)
+    };
+    let progress = Collect::default();
+    deploy_stack(
+        &cfn,
+        &support,
+        &progress,
+        timing(),
+        "app-hub",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert!(acm.asked.lock().unwrap().is_empty());
+    assert!(!progress
+        .events()
+        .iter()
+        .any(|e| matches!(e, ProgressEvent::Note { .. })));
+}
+
+#[test]
+fn a_failed_certificate_says_why() {
+    let state = CertificateState {
+        status: "FAILED".to_string(),
+        failure_reason: Some("CAA_ERROR".to_string()),
+        validations: Vec::new(),
+    };
+    let message =
+        super::changeset::explain_certificate("Certificate", &state, Duration::from_secs(600));
+    assert!(
+        message.contains("ACM failed the certificate (CAA_ERROR)"),
+        "{message}"
     );
 }
 

@@ -346,8 +346,9 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 #[tokio::test]
 async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_url() {
     use hubctl::deploy::api::{Artifacts, Cfn};
+    use hubctl::deploy::aws::Acm;
     use hubctl::deploy::aws::{CloudFormation, S3};
-    use hubctl::deploy::changeset::{deploy_stack, StackOutcome, Staging, Timing};
+    use hubctl::deploy::changeset::{deploy_stack, StackOutcome, Support, Timing};
     use hubctl::deploy::progress::Collect;
 
     let aws = Aws::start(&[]);
@@ -377,21 +378,24 @@ async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_
     })
     .to_string();
     let (cfn, s3) = (CloudFormation::new(&config), S3::new(&config));
-    let staging = Staging {
+    let acm = Acm::new(&config);
+    let support = Support {
         store: &s3,
         bucket: Some(bucket.to_string()),
         region: "eu-west-1".to_string(),
+        certificates: &acm,
     };
     let timing = Timing {
         poll: std::time::Duration::from_millis(20),
         timeout: std::time::Duration::from_secs(60),
+        certificate_hint: std::time::Duration::from_secs(600),
     };
     let tags = [("hubctl:env".to_string(), "dev".to_string())].into();
     let no_parameters = std::collections::BTreeMap::new();
     let deploy = |progress| {
         deploy_stack(
             &cfn,
-            &staging,
+            &support,
             progress,
             timing,
             "e2e-dev-big",
@@ -431,4 +435,42 @@ async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_
     let (outcome, _) = deploy(&Collect::default()).await.expect("the re-run");
     assert_eq!(outcome, StackOutcome::Unchanged);
     assert_eq!(aws.mutating().len(), n, "{:?}", aws.mutating());
+}
+
+/// moto ignores certificates inside templates, so the ACM client that explains a waiting
+/// certificate is checked on one requested directly, as CloudFormation would.
+#[tokio::test]
+async fn acm_reports_a_requested_certificate_and_its_validation_record() {
+    use hubctl::deploy::api::Certificates;
+    use hubctl::deploy::aws::Acm;
+
+    let aws = Aws::start(&[]);
+    let config = sdk_config(&aws.endpoint).await;
+    let arn = aws_sdk_acm::Client::new(&config)
+        .request_certificate()
+        .domain_name("hub.dev.example.com")
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .expect("RequestCertificate")
+        .certificate_arn()
+        .expect("an ARN")
+        .to_string();
+    let state = Acm::new(&config).validation(&arn).await.expect("the state");
+    assert_eq!(state.status, "PENDING_VALIDATION", "{state:?}");
+    assert_eq!(state.validations.len(), 1, "{state:?}");
+    let validation = &state.validations[0];
+    assert_eq!(validation.domain, "hub.dev.example.com");
+    let (name, value) = validation.record.clone().expect("a validation record");
+    assert!(name.ends_with("hub.dev.example.com."), "{name}");
+    assert!(!value.is_empty());
+
+    let missing = Acm::new(&config)
+        .validation("arn:aws:acm:eu-west-1:123456789012:certificate/none")
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{missing:#}").contains("DescribeCertificate"),
+        "{missing:#}"
+    );
 }
