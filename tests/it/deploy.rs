@@ -340,9 +340,10 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// The hub stack of a larger team outgrows CloudFormation's 51,200-byte inline limit; moto
-/// cannot run the ECS hub stack, so a template of the same size made of a resource moto
-/// supports goes through the same engine and the real S3 and CloudFormation clients.
+/// The hub stack of a larger team outgrows CloudFormation's 51,200-byte inline limit. moto
+/// cannot execute the ECS hub stack reliably (README, testing), so a template of that size
+/// made of a resource moto supports goes through the same engine and the real S3 and
+/// CloudFormation clients.
 #[tokio::test]
 async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_url() {
     use hubctl::deploy::api::{Artifacts, Cfn};
