@@ -258,6 +258,7 @@ fn deploy(
         )
         .await
     });
+    progress.finish();
     let report = match result {
         Ok(report) => report,
         Err(err) => return report_failure(err),
@@ -313,6 +314,7 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
         let clients = clients(&deployment.region).await;
         deploy::destroy(deployment, &clients, &progress, options(false, 4)).await
     });
+    progress.finish();
     let report = match result {
         Ok(report) => report,
         Err(err) => return report_failure(err),

@@ -157,6 +157,21 @@ impl Display {
         }
     }
 
+    /// Ends the live display: the cursor leaves the last spinner's line, so what is printed
+    /// next starts on a line of its own.
+    pub fn finish(&self) {
+        if let Some(live) = &self.live {
+            let drawn = !live
+                .by_stack
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .is_empty();
+            if drawn {
+                eprintln!();
+            }
+        }
+    }
+
     fn bar(live: &Live, stack: &str) -> ProgressBar {
         let mut bars = live
             .by_stack

@@ -115,6 +115,43 @@ impl Aws {
         command
     }
 
+    /// Runs `hubctl <args>` under `script(1)`, so stdin and stderr are a terminal, typing
+    /// `input`; returns the exit code and everything the terminal showed.
+    fn on_a_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
+        use std::io::Write;
+        let binary = assert_cmd::cargo::cargo_bin("hubctl");
+        let command = format!(
+            "{} --config tests/deploy/moto.yaml {args}",
+            binary.display()
+        );
+        let template = self.hubctl(&[]);
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .current_dir(root())
+            .envs(
+                template
+                    .get_envs()
+                    .filter_map(|(key, value)| value.map(|value| (key, value))),
+            )
+            .env("TERM", "xterm")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+
     /// The requests the proxy saw: (service, action, fault).
     fn requests(&self) -> Vec<(String, String, Option<String>)> {
         std::fs::read_to_string(&self.log)
@@ -239,6 +276,43 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         );
     }
     let _ = zone_id;
+}
+
+#[test]
+fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+
+    let (code, screen) = aws.on_a_terminal("deploy --env dev", "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("deploy dev to account 123456789012 (eu-west-1)? [y/N]")
+            && screen.contains("nothing changed"),
+        "{screen}"
+    );
+    assert!(aws.requests().is_empty(), "declined, yet AWS was asked");
+
+    let (code, screen) = aws.on_a_terminal("deploy --env dev", "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    // Spinners (ANSI cursor control), each ending with its final status, not CI lines.
+    assert!(screen.contains("\u{1b}[2K"), "no live display: {screen}");
+    assert!(screen.contains("done: CREATE_COMPLETE"), "{screen}");
+    assert!(!screen.contains("s] e2e-dev-frame: started"), "{screen}");
+    // The summary starts on a line of its own, after the last spinner.
+    assert!(
+        screen.contains("\ndeployed dev (2 changed, 0 unchanged)"),
+        "{screen}"
+    );
+
+    let before = aws.requests().len();
+    let (code, screen) = aws.on_a_terminal("destroy --env dev", "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("delete every stack of dev in account 123456789012? [y/N]")
+            && screen.contains("nothing deleted"),
+        "{screen}"
+    );
+    assert_eq!(aws.requests().len(), before, "declined, yet AWS was asked");
 }
 
 #[test]
