@@ -9,7 +9,8 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-One moto behaviour is patched, nothing else:
+Three moto behaviours are patched, nothing else (each where moto differs from AWS in a
+way the deploy depends on):
 
 ExecuteChangeSet recomputes the stack's Outputs.
     In moto 5.2 ``CloudFormationBackend.execute_change_set`` applies the change
