@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::expr::Expr;
-use super::iam::PolicyDocument;
+use super::iam::{PolicyDocument, Principal, Statement};
 use super::template::Properties;
 
 /// A resource tag.
@@ -495,6 +495,56 @@ resource! {
         pub versioning_configuration: Option<VersioningConfiguration>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub tags: Vec<Tag>,
+    }
+}
+
+impl Bucket {
+    /// A bucket no one outside the account reaches: public access blocked, ACLs disabled
+    /// (owner enforced), default encryption by `encryption`, objects expiring by `expiry`.
+    pub fn private(
+        encryption: ServerSideEncryptionRule,
+        expiry: LifecycleRule,
+        versioned: bool,
+    ) -> Bucket {
+        Bucket {
+            bucket_encryption: Some(BucketEncryption {
+                server_side_encryption_configuration: vec![encryption],
+            }),
+            lifecycle_configuration: Some(LifecycleConfiguration {
+                rules: vec![expiry],
+            }),
+            ownership_controls: Some(OwnershipControls {
+                rules: vec![OwnershipControlsRule {
+                    object_ownership: "BucketOwnerEnforced".to_string(),
+                }],
+            }),
+            public_access_block_configuration: Some(PublicAccessBlockConfiguration {
+                block_public_acls: true,
+                block_public_policy: true,
+                ignore_public_acls: true,
+                restrict_public_buckets: true,
+            }),
+            versioning_configuration: versioned.then(|| VersioningConfiguration {
+                status: "Enabled".to_string(),
+            }),
+            tags: Vec::new(),
+        }
+    }
+}
+
+impl BucketPolicy {
+    /// The statement denying every request to bucket `logical_id` made without TLS.
+    pub fn deny_insecure_transport(logical_id: &str) -> Statement {
+        Statement::deny(
+            "DenyUnencryptedTransport",
+            &["s3:*"],
+            vec![
+                Expr::get_att(logical_id, "Arn"),
+                Expr::sub(format!("${{{logical_id}.Arn}}/*")),
+            ],
+        )
+        .principal(Principal::aws(vec!["*".into()]))
+        .when("Bool", "aws:SecureTransport", "false".into())
     }
 }
 

@@ -7,12 +7,11 @@
 
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
-    BackupPolicy, Bucket, BucketEncryption, BucketPolicy, Eip, FileSystem, FileSystemTag, FlowLog,
-    InlinePolicy, InternetGateway, KmsAlias, KmsKey, LifecycleConfiguration, LifecyclePolicy,
-    LifecycleRule, LogGroup, MountTarget, NatGateway, NoncurrentVersionExpiration,
-    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, Role, Route,
-    RouteTable, SecurityGroup, SecurityGroupRule, ServerSideEncryptionByDefault,
-    ServerSideEncryptionRule, Subnet, SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
+    BackupPolicy, Bucket, BucketPolicy, Eip, FileSystem, FileSystemTag, FlowLog, InlinePolicy,
+    InternetGateway, KmsAlias, KmsKey, LifecyclePolicy, LifecycleRule, LogGroup, MountTarget,
+    NatGateway, NoncurrentVersionExpiration, Role, Route, RouteTable, SecurityGroup,
+    SecurityGroupRule, ServerSideEncryptionByDefault, ServerSideEncryptionRule, Subnet,
+    SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
 };
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{AvailabilityZones, Deployment};
@@ -440,40 +439,24 @@ fn add_template_bucket(template: &mut Template) {
     template
         .add(
             "TemplateBucket",
-            Resource::new(Bucket {
-                bucket_encryption: Some(BucketEncryption {
-                    server_side_encryption_configuration: vec![ServerSideEncryptionRule {
-                        bucket_key_enabled: Some(true),
-                        server_side_encryption_by_default: ServerSideEncryptionByDefault {
-                            kms_master_key_id: Some(Expr::get_att("Key", "Arn")),
-                            sse_algorithm: "aws:kms".to_string(),
-                        },
-                    }],
-                }),
-                lifecycle_configuration: Some(LifecycleConfiguration {
-                    rules: vec![LifecycleRule {
-                        id: "ExpireStagedTemplates".to_string(),
-                        status: "Enabled".to_string(),
-                        expiration_in_days: STAGED_TEMPLATE_DAYS,
-                        noncurrent_version_expiration: NoncurrentVersionExpiration {
-                            noncurrent_days: STAGED_TEMPLATE_DAYS,
-                        },
-                    }],
-                }),
-                ownership_controls: Some(OwnershipControls {
-                    rules: vec![OwnershipControlsRule {
-                        object_ownership: "BucketOwnerEnforced".to_string(),
-                    }],
-                }),
-                public_access_block_configuration: Some(PublicAccessBlockConfiguration {
-                    block_public_acls: true,
-                    block_public_policy: true,
-                    ignore_public_acls: true,
-                    restrict_public_buckets: true,
-                }),
-                versioning_configuration: None,
-                tags: Vec::new(),
-            }),
+            Resource::new(Bucket::private(
+                ServerSideEncryptionRule {
+                    bucket_key_enabled: Some(true),
+                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                        kms_master_key_id: Some(Expr::get_att("Key", "Arn")),
+                        sse_algorithm: "aws:kms".to_string(),
+                    },
+                },
+                LifecycleRule {
+                    id: "ExpireStagedTemplates".to_string(),
+                    status: "Enabled".to_string(),
+                    expiration_in_days: STAGED_TEMPLATE_DAYS,
+                    noncurrent_version_expiration: NoncurrentVersionExpiration {
+                        noncurrent_days: STAGED_TEMPLATE_DAYS,
+                    },
+                },
+                false,
+            )),
         )
         .skip_checkov(
             "CKV_AWS_18",
@@ -487,16 +470,9 @@ fn add_template_bucket(template: &mut Template) {
         "TemplateBucketPolicy",
         Resource::new(BucketPolicy {
             bucket: Expr::reference("TemplateBucket"),
-            policy_document: Some(PolicyDocument::new(vec![Statement::deny(
-                "DenyUnencryptedTransport",
-                &["s3:*"],
-                vec![
-                    Expr::get_att("TemplateBucket", "Arn"),
-                    Expr::sub("${TemplateBucket.Arn}/*"),
-                ],
-            )
-            .principal(Principal::aws(vec!["*".into()]))
-            .when("Bool", "aws:SecureTransport", "false".into())])),
+            policy_document: Some(PolicyDocument::new(vec![
+                BucketPolicy::deny_insecure_transport("TemplateBucket"),
+            ])),
         }),
     );
 }

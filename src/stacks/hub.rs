@@ -15,20 +15,18 @@ use std::collections::BTreeMap;
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
     AccessPoint, AccessPointTag, Action, AdminCreateUserConfig, AliasTarget, Attribute,
-    AwsVpcConfiguration, Bucket, BucketEncryption, BucketPolicy, Certificate, Cluster,
-    ClusterSetting, ContainerDefinition, ContainerSecret, CreationInfo, DbInstance, DbSubnetGroup,
+    AwsVpcConfiguration, Bucket, BucketPolicy, Certificate, Cluster, ClusterSetting,
+    ContainerDefinition, ContainerSecret, CreationInfo, DbInstance, DbSubnetGroup,
     DeploymentCircuitBreaker, DeploymentConfiguration, DiscoveryService, DnsConfig, DnsRecord,
     DomainValidationOption, EfsAuthorizationConfig, EfsVolumeConfiguration, GenerateSecretString,
-    HealthCheckCustomConfig, InlinePolicy, KernelCapabilities, KeyValuePair,
-    LifecycleConfiguration, LifecycleRule, LinuxParameters, Listener, ListenerCertificate,
-    LoadBalancer, LogConfiguration, LogGroup, Matcher, MountPoint, NetworkConfiguration,
-    NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule, PasswordPolicy,
-    PortMapping, PosixUser, PrivateDnsNamespace, PublicAccessBlockConfiguration, RecordSet,
-    RedirectConfig, Role, RootDirectory, RuntimePlatform, Secret, SecretTargetAttachment,
-    SecurityGroup, SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule,
-    ServerSideEncryptionByDefault, ServerSideEncryptionRule, Service, ServiceLoadBalancer,
-    ServiceRegistry, TargetGroup, TaskDefinition, UserPool, UserPoolClient, UserPoolDomain,
-    UserPoolPolicies, VersioningConfiguration, Volume,
+    HealthCheckCustomConfig, InlinePolicy, KernelCapabilities, KeyValuePair, LifecycleRule,
+    LinuxParameters, Listener, ListenerCertificate, LoadBalancer, LogConfiguration, LogGroup,
+    Matcher, MountPoint, NetworkConfiguration, NoncurrentVersionExpiration, PasswordPolicy,
+    PortMapping, PosixUser, PrivateDnsNamespace, RecordSet, RedirectConfig, Role, RootDirectory,
+    RuntimePlatform, Secret, SecretTargetAttachment, SecurityGroup, SecurityGroupEgress,
+    SecurityGroupIngress, SecurityGroupRule, ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule, Service, ServiceLoadBalancer, ServiceRegistry, TargetGroup,
+    TaskDefinition, UserPool, UserPoolClient, UserPoolDomain, UserPoolPolicies, Volume,
 };
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::model::{Auth, Database, Deployment, Image, Profile, User};
@@ -552,42 +550,24 @@ fn add_load_balancer(template: &mut Template, deployment: &Deployment) {
     template
         .add(
             "AccessLogBucket",
-            Resource::new(Bucket {
-                bucket_encryption: Some(BucketEncryption {
-                    server_side_encryption_configuration: vec![ServerSideEncryptionRule {
-                        bucket_key_enabled: None,
-                        server_side_encryption_by_default: ServerSideEncryptionByDefault {
-                            kms_master_key_id: None,
-                            sse_algorithm: "AES256".to_string(),
-                        },
-                    }],
-                }),
-                lifecycle_configuration: Some(LifecycleConfiguration {
-                    rules: vec![LifecycleRule {
-                        id: "ExpireAccessLogs".to_string(),
-                        status: "Enabled".to_string(),
-                        expiration_in_days: LOG_RETENTION_DAYS,
-                        noncurrent_version_expiration: NoncurrentVersionExpiration {
-                            noncurrent_days: 30,
-                        },
-                    }],
-                }),
-                ownership_controls: Some(OwnershipControls {
-                    rules: vec![OwnershipControlsRule {
-                        object_ownership: "BucketOwnerEnforced".to_string(),
-                    }],
-                }),
-                public_access_block_configuration: Some(PublicAccessBlockConfiguration {
-                    block_public_acls: true,
-                    block_public_policy: true,
-                    ignore_public_acls: true,
-                    restrict_public_buckets: true,
-                }),
-                versioning_configuration: Some(VersioningConfiguration {
+            Resource::new(Bucket::private(
+                ServerSideEncryptionRule {
+                    bucket_key_enabled: None,
+                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                        kms_master_key_id: None,
+                        sse_algorithm: "AES256".to_string(),
+                    },
+                },
+                LifecycleRule {
+                    id: "ExpireAccessLogs".to_string(),
                     status: "Enabled".to_string(),
-                }),
-                tags: Vec::new(),
-            }),
+                    expiration_in_days: LOG_RETENTION_DAYS,
+                    noncurrent_version_expiration: NoncurrentVersionExpiration {
+                        noncurrent_days: 30,
+                    },
+                },
+                true,
+            )),
         )
         .keep_on_delete(true)
         .skip_checkov(
@@ -613,16 +593,7 @@ fn add_load_balancer(template: &mut Template, deployment: &Deployment) {
                     )],
                 )
                 .principal(log_writer),
-                Statement::deny(
-                    "DenyUnencryptedTransport",
-                    &["s3:*"],
-                    vec![
-                        Expr::get_att("AccessLogBucket", "Arn"),
-                        Expr::sub("${AccessLogBucket.Arn}/*"),
-                    ],
-                )
-                .principal(Principal::aws(vec!["*".into()]))
-                .when("Bool", "aws:SecureTransport", "false".into()),
+                BucketPolicy::deny_insecure_transport("AccessLogBucket"),
             ])),
         }),
     );
