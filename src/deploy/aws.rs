@@ -510,7 +510,12 @@ impl Artifacts for S3 {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| sdk_error(&format!("ListObjectsV2 {bucket}"), err))?;
+            let page = match page {
+                Ok(page) => page,
+                // Gone already (a destroy re-run after CloudFormation removed it): empty.
+                Err(err) if err.code() == Some("NoSuchBucket") => return Ok(Vec::new()),
+                Err(err) => return Err(sdk_error(&format!("ListObjectsV2 {bucket}"), err)),
+            };
             keys.extend(
                 page.contents()
                     .iter()

@@ -62,7 +62,7 @@ pub fn check_size(name: &str, bytes: usize, can_stage: bool) -> Result<()> {
         bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_STAGED_TEMPLATE} CloudFormation accepts; list fewer users or profiles in this environment");
     }
     if bytes > MAX_INLINE_TEMPLATE && !can_stage {
-        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline, and this stack deploys before the template bucket exists; use fewer availability zones");
+        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline, and there is no template bucket to stage it in (the frame stack's {} output; stacks deployed with the frame cannot use it)", crate::stacks::frame::outputs::TEMPLATE_BUCKET);
     }
     Ok(())
 }
@@ -253,7 +253,7 @@ pub async fn deploy_stack(
         if let Err(err) = support.store.delete(bucket, key).await {
             progress.report(ProgressEvent::Note {
                 stack: name.to_string(),
-                message: format!("could not delete the staged template s3://{bucket}/{key} (it expires within a day): {err:#}"),
+                message: format!("could not delete the staged template s3://{bucket}/{key} (the bucket's one-day lifecycle rule removes it): {err:#}"),
             });
         }
     }
@@ -372,13 +372,25 @@ impl WaitingCertificates {
             .physical_id
             .as_ref()
             .filter(|id| id.starts_with("arn:"));
+        let waiting = matches!(
+            event.status.as_str(),
+            "CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS"
+        );
         match arn {
-            Some(arn) if is_in_progress(&event.status) => {
-                self.0
-                    .entry(event.logical_id.clone())
-                    .or_insert_with(|| (arn.clone(), tokio::time::Instant::now(), false));
+            // A replacement certificate has a new ARN: its own wait starts then.
+            Some(arn)
+                if waiting
+                    && self
+                        .0
+                        .get(&event.logical_id)
+                        .is_none_or(|(known, ..)| known != arn) =>
+            {
+                self.0.insert(
+                    event.logical_id.clone(),
+                    (arn.clone(), tokio::time::Instant::now(), false),
+                );
             }
-            _ if !is_in_progress(&event.status) => {
+            _ if !waiting => {
                 self.0.remove(&event.logical_id);
             }
             _ => {}
@@ -398,18 +410,22 @@ impl WaitingCertificates {
     }
 }
 
-/// What to tell someone watching a stack wait for its certificate.
+/// What to tell someone watching a stack wait for its certificate; nothing once ACM has
+/// issued it (CloudFormation notices within minutes).
 pub(super) fn explain_certificate(
     logical_id: &str,
     state: &CertificateState,
     waited: Duration,
-) -> String {
+) -> Option<String> {
     let minutes = waited.as_secs().div_ceil(60);
+    if state.status == "ISSUED" {
+        return None;
+    }
     if state.status == "FAILED" {
-        return format!(
+        return Some(format!(
             "{logical_id}: ACM failed the certificate ({}); fix the cause, then re-run deploy",
             state.failure_reason.as_deref().unwrap_or("no reason given")
-        );
+        ));
     }
     let pending: Vec<String> = state
         .validations
@@ -420,11 +436,11 @@ pub(super) fn explain_certificate(
             None => format!("{} (no validation record yet)", v.domain),
         })
         .collect();
-    format!(
+    Some(format!(
         "{logical_id}: certificate still {} after {minutes} min for {}. CloudFormation wrote the record into the subzone; ACM sees it once public DNS reaches the subzone: check that the parent zone's NS record for it lists the subzone's name servers and that the parent zone is the one its registrar serves. The stack keeps waiting",
         state.status,
         if pending.is_empty() { "its names".to_string() } else { pending.join(", ") }
-    )
+    ))
 }
 
 fn unix_seconds() -> u64 {
@@ -501,10 +517,11 @@ pub async fn follow(
         for (logical_id, arn) in waiting.due(timing.certificate_hint) {
             let message = match certificates.validation(&arn).await {
                 Ok(state) => explain_certificate(&logical_id, &state, timing.certificate_hint),
-                Err(err) => {
-                    format!("{logical_id}: cannot ask ACM why the certificate waits: {err:#}")
-                }
+                Err(err) => Some(format!(
+                    "{logical_id}: cannot ask ACM why the certificate waits: {err:#}"
+                )),
             };
+            let Some(message) = message else { continue };
             progress.report(ProgressEvent::Note {
                 stack: name.to_string(),
                 message,

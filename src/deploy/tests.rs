@@ -651,6 +651,92 @@ async fn a_certificate_validated_in_time_costs_no_acm_call() {
         .any(|e| matches!(e, ProgressEvent::Note { .. })));
 }
 
+#[tokio::test]
+async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() {
+    const NEW_ARN: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/new";
+    let store = FakeStore::default();
+    let acm = pending_certificate();
+    // Two events per poll: the first poll shows the old and the new certificate together.
+    let cfn = FakeCfn {
+        events_per_poll: 2,
+        ..FakeCfn::default()
+    };
+    *cfn.stacks.lock().unwrap() = [
+        stack("UPDATE_COMPLETE", &[]),
+        stack("UPDATE_IN_PROGRESS", &[]),
+        stack("UPDATE_IN_PROGRESS", &[]),
+        stack("UPDATE_IN_PROGRESS", &[]),
+        stack("UPDATE_COMPLETE", &[]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    *cfn.events.lock().unwrap() = vec![
+        // CloudFormation reports the old certificate first, then its replacement.
+        certificate_event("e1", "UPDATE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
+        certificate_event("e2", "UPDATE_IN_PROGRESS", Some(NEW_ARN)),
+        certificate_event("e3", "UPDATE_COMPLETE", Some(NEW_ARN)),
+        certificate_event("e4", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
+        certificate_event("e5", "DELETE_COMPLETE", Some(CERTIFICATE_ARN)),
+    ];
+    let support = Support {
+        certificates: &acm,
+        ..inline(&store)
+    };
+    let impatient = Timing {
+        certificate_hint: Duration::ZERO,
+        ..timing()
+    };
+    deploy_stack(
+        &cfn,
+        &support,
+        &Collect::default(),
+        impatient,
+        "app-hub",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(*acm.asked.lock().unwrap(), [NEW_ARN]);
+
+    // A certificate being deleted (cleanup, rollback, destroy) is never explained.
+    let deleting = FakeCfn {
+        events_per_poll: 1,
+        ..FakeCfn::default()
+    };
+    *deleting.stacks.lock().unwrap() = [
+        None,
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_COMPLETE", &[]),
+    ]
+    .into();
+    *deleting.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    *deleting.events.lock().unwrap() = vec![
+        certificate_event("d1", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
+        certificate_event("d2", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
+    ];
+    let acm = pending_certificate();
+    let support = Support {
+        certificates: &acm,
+        ..inline(&store)
+    };
+    deploy_stack(
+        &deleting,
+        &support,
+        &Collect::default(),
+        impatient,
+        "app-hub",
+        TEMPLATE,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+    .unwrap();
+    assert!(acm.asked.lock().unwrap().is_empty());
+}
+
 #[test]
 fn a_failed_certificate_says_why() {
     let state = CertificateState {
@@ -659,10 +745,20 @@ fn a_failed_certificate_says_why() {
         validations: Vec::new(),
     };
     let message =
-        super::changeset::explain_certificate("Certificate", &state, Duration::from_secs(600));
+        super::changeset::explain_certificate("Certificate", &state, Duration::from_secs(600))
+            .expect("a failed certificate is explained");
     assert!(
         message.contains("ACM failed the certificate (CAA_ERROR)"),
         "{message}"
+    );
+    let issued = CertificateState {
+        status: "ISSUED".to_string(),
+        ..state
+    };
+    assert_eq!(
+        super::changeset::explain_certificate("Certificate", &issued, Duration::from_secs(600)),
+        None,
+        "an issued certificate needs no advice"
     );
 }
 
@@ -848,4 +944,37 @@ async fn undelegation_removes_only_a_record_that_still_points_here() {
     .await
     .unwrap());
     assert!(assume.parent.records.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_hub_over_the_inline_limit_passes_the_size_check_only_after_the_frame() {
+    let users: Vec<String> = (1..=14).map(|n| format!("user{n}")).collect();
+    let config = crate::config::parse(
+        "t.yaml",
+        &format!(
+            "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: d.example.com, hub_host: hub.d.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_users: [{}], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n",
+            users.join(", ")
+        ),
+    )
+    .expect("valid config");
+    let deployment = &config.deployments[0];
+    let stacks = crate::stacks::build(deployment);
+    let hub = stacks
+        .iter()
+        .find(|s| s.id == crate::stacks::StackId::Hub)
+        .expect("a hub stack");
+    let bytes = super::changeset::compact(&hub.template.to_json())
+        .unwrap()
+        .len();
+    assert!(bytes > super::changeset::MAX_INLINE_TEMPLATE, "{bytes}");
+
+    let waves = crate::synth::deploy_order(&stacks);
+    super::check_sizes(deployment, &stacks, &waves).expect("the hub deploys after the frame");
+
+    let one_wave = vec![waves.concat()];
+    let err = super::check_sizes(deployment, &stacks, &one_wave).unwrap_err();
+    assert!(
+        format!("{err}").contains("p-dev-hub") && format!("{err}").contains("no template bucket"),
+        "{err}"
+    );
 }

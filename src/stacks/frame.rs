@@ -433,8 +433,8 @@ fn add_file_system(template: &mut Template, deployment: &Deployment, prefix: &st
 
 /// A private bucket for templates over CloudFormation's inline limit (the hub stack of a
 /// larger team): deploy uploads one, creates the change set from its URL and deletes it as
-/// soon as CloudFormation has read it; a day's expiry catches what an interrupted deploy
-/// left behind. Deployed with the frame, so no separate bootstrap step exists.
+/// soon as CloudFormation has read it; a one-day lifecycle rule removes what an interrupted
+/// deploy left behind. Deployed with the frame, so no separate bootstrap step exists.
 fn add_template_bucket(template: &mut Template) {
     template
         .add(

@@ -139,13 +139,12 @@ impl Aws {
             .stderr(Stdio::piped())
             .spawn()
             .expect("script(1) from util-linux");
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.as_bytes())
-            .unwrap();
+        // Typed, then held open until hubctl is done: some script(1) versions end the
+        // session when their input ends.
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(input.as_bytes()).unwrap();
         let output = child.wait_with_output().unwrap();
+        drop(stdin);
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
