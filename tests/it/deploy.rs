@@ -249,6 +249,28 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         delegated
     );
 
+    // What an interrupted deploy leaves in the template bucket; destroy empties it first.
+    let bucket = written["frame"]["TemplateBucket"]
+        .as_str()
+        .expect("the template bucket")
+        .to_string();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            let config = sdk_config(&aws.moto_endpoint).await;
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            )
+            .put_object()
+            .bucket(&bucket)
+            .key("hubctl-e2e-dev-hub-1.template.json")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+            .send()
+            .await
+        })
+        .expect("PutObject");
     let destroyed = aws
         .hubctl(&["destroy", "--env", "dev", "--yes"])
         .output()
@@ -264,6 +286,12 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         "{stderr}"
     );
     assert!(stderr.contains("e2e-dev-dns: DELETE_COMPLETE"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "deleted the staged template s3://{bucket}/hubctl-e2e-dev-hub-1.template.json"
+        )),
+        "{stderr}"
+    );
     // moto 5.2 deletes a stack's resources in an order that leaves the VPC with dependants
     // (DependencyViolation); AWS deletes in reverse dependency order. Either the frame stack
     // is gone, or it failed for exactly that reason, reported with exit code 1.
