@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Dns, LiveStack, NsChange, StackEvent,
+    Dns, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -359,5 +359,196 @@ impl Certificates for FakeAcm {
             .unwrap_or_else(|p| p.into_inner())
             .push(arn.to_string());
         Ok(self.state.clone())
+    }
+}
+
+impl<T: Artifacts + Send> Artifacts for std::sync::Arc<T> {
+    async fn put(&self, bucket: &str, key: &str, body: &str) -> Result<()> {
+        self.as_ref().put(bucket, key, body).await
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        self.as_ref().delete(bucket, key).await
+    }
+
+    async fn keys(&self, bucket: &str) -> Result<Vec<String>> {
+        self.as_ref().keys(bucket).await
+    }
+}
+
+/// Credentials of one account.
+pub struct FakeIdentity(pub &'static str);
+
+impl Identity for FakeIdentity {
+    async fn account(&self) -> Result<String> {
+        Ok(self.0.to_string())
+    }
+}
+
+/// A CloudFormation of several stacks that completes each change set at once: executing
+/// one stores its template, parameters and tags, and gives the stack the outputs set up for
+/// it (or `ROLLBACK_COMPLETE` for a stack listed in `fail`). For the orchestration: waves,
+/// wiring, staging, re-runs.
+#[derive(Default)]
+pub struct FakeCloud {
+    /// Every call made, in order (`ExecuteChangeSet stack`, ...).
+    pub calls: Mutex<Vec<String>>,
+    /// Every change set request, in order.
+    pub requests: Mutex<Vec<ChangeSetRequest>>,
+    /// The outputs each stack gets when it is created.
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Stacks whose creation fails.
+    pub fail: Vec<String>,
+    /// Where staged templates are read from.
+    pub store: std::sync::Arc<FakeStore>,
+    /// Live stacks and their templates.
+    pub live: Mutex<BTreeMap<String, (LiveStack, String)>>,
+}
+
+impl FakeCloud {
+    fn call(&self, what: String) {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(what);
+    }
+
+    /// The calls that change something.
+    pub fn mutating_calls(&self) -> Vec<String> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|c| {
+                ["Create", "Execute", "Delete"]
+                    .iter()
+                    .any(|v| c.starts_with(v))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn body(&self, template: &TemplateSource) -> Result<String> {
+        match template {
+            TemplateSource::Body(body) => Ok(body.clone()),
+            TemplateSource::Url(url) => {
+                let rest = url
+                    .strip_prefix("https://")
+                    .ok_or_else(|| anyhow!("not an S3 URL: {url}"))?;
+                let (host, key) = rest
+                    .split_once('/')
+                    .ok_or_else(|| anyhow!("no key in {url}"))?;
+                let bucket = host.split('.').next().unwrap_or_default();
+                self.store
+                    .objects
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&(bucket.to_string(), key.to_string()))
+                    .cloned()
+                    .ok_or_else(|| anyhow!("S3 error: no object at {url}"))
+            }
+        }
+    }
+}
+
+impl Cfn for FakeCloud {
+    async fn describe_stack(&self, name: &str) -> Result<Option<LiveStack>> {
+        self.call(format!("DescribeStacks {name}"));
+        Ok(self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(|(stack, _)| stack.clone()))
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String> {
+        self.call(format!("GetTemplate {name}"));
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(|(_, template)| template.clone())
+            .ok_or_else(|| anyhow!("ValidationError: Stack with id {name} does not exist"))
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<()> {
+        self.call(format!("CreateChangeSet {}", request.stack_name));
+        // CloudFormation reads the template when the change set is created.
+        let body = self.body(&request.template)?;
+        let mut request = request.clone();
+        request.template = TemplateSource::Body(body);
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(request);
+        Ok(())
+    }
+
+    async fn describe_change_set(&self, stack: &str, _change_set: &str) -> Result<ChangeSetState> {
+        self.call(format!("DescribeChangeSet {stack}"));
+        Ok(ChangeSetState {
+            status: "CREATE_COMPLETE".to_string(),
+            status_reason: None,
+            execution_status: "AVAILABLE".to_string(),
+            n_changes: 1,
+        })
+    }
+
+    async fn execute_change_set(&self, stack: &str, _change_set: &str) -> Result<()> {
+        self.call(format!("ExecuteChangeSet {stack}"));
+        let request = self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .rev()
+            .find(|r| r.stack_name == stack)
+            .cloned()
+            .ok_or_else(|| anyhow!("no change set for {stack}"))?;
+        let TemplateSource::Body(body) = request.template else {
+            return Err(anyhow!("requests are stored with their body"));
+        };
+        let failed = self.fail.iter().any(|f| f == stack);
+        let live = LiveStack {
+            status: if failed {
+                "ROLLBACK_COMPLETE"
+            } else {
+                "CREATE_COMPLETE"
+            }
+            .to_string(),
+            status_reason: failed.then(|| "The following resource(s) failed to create".to_string()),
+            parameters: request.parameters,
+            outputs: if failed {
+                BTreeMap::new()
+            } else {
+                self.outputs.get(stack).cloned().unwrap_or_default()
+            },
+            tags: request.tags,
+        };
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(stack.to_string(), (live, body));
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, stack: &str, _change_set: &str) -> Result<()> {
+        self.call(format!("DeleteChangeSet {stack}"));
+        Ok(())
+    }
+
+    async fn stack_events(&self, name: &str, _limit: usize) -> Result<Vec<StackEvent>> {
+        self.call(format!("DescribeStackEvents {name}"));
+        Ok(Vec::new())
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<()> {
+        self.call(format!("DeleteStack {name}"));
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        Ok(())
     }
 }

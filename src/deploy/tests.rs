@@ -8,7 +8,9 @@ use std::time::Duration;
 use super::api::{CertificateState, ChangeSetState, DomainValidation, TemplateSource};
 use super::changeset::{deploy_stack, StackFailed, StackOutcome, Support, Timing};
 use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
-use super::fakes::{event, stack, FakeAcm, FakeAssume, FakeCfn, FakeDns, FakeStore};
+use super::fakes::{
+    event, stack, FakeAcm, FakeAssume, FakeCfn, FakeCloud, FakeDns, FakeIdentity, FakeStore,
+};
 use super::progress::{Collect, ProgressEvent};
 
 const TEMPLATE: &str = "{\n  \"Resources\": {\"Vpc\": {\"Type\": \"AWS::EC2::VPC\"}}\n}\n";
@@ -946,18 +948,23 @@ async fn undelegation_removes_only_a_record_that_still_points_here() {
     assert!(assume.parent.records.lock().unwrap().is_empty());
 }
 
-#[test]
-fn a_hub_over_the_inline_limit_passes_the_size_check_only_after_the_frame() {
-    let users: Vec<String> = (1..=14).map(|n| format!("user{n}")).collect();
+/// An ECS environment `p-dev` with `n_users` users besides the admin.
+fn ecs_deployment(n_users: usize) -> crate::model::Deployment {
+    let users: Vec<String> = (1..=n_users).map(|n| format!("user{n}")).collect();
     let config = crate::config::parse(
         "t.yaml",
         &format!(
-            "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: d.example.com, hub_host: hub.d.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_users: [{}], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n",
+            "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: dev.example.com, hub_host: hub.dev.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_users: [{}], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n",
             users.join(", ")
         ),
     )
     .expect("valid config");
-    let deployment = &config.deployments[0];
+    config.deployments[0].clone()
+}
+
+#[test]
+fn a_hub_over_the_inline_limit_passes_the_size_check_only_after_the_frame() {
+    let deployment = &ecs_deployment(14);
     let stacks = crate::stacks::build(deployment);
     let hub = stacks
         .iter()
@@ -977,4 +984,179 @@ fn a_hub_over_the_inline_limit_passes_the_size_check_only_after_the_frame() {
         format!("{err}").contains("p-dev-hub") && format!("{err}").contains("no template bucket"),
         "{err}"
     );
+}
+
+fn options() -> super::Options {
+    super::Options {
+        force_delegation: false,
+        concurrency: 4,
+        timing: timing(),
+        delegation_timing: delegation_timing(),
+    }
+}
+
+fn outputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A cloud whose stacks answer with plausible outputs.
+fn cloud(fail: &[&str]) -> FakeCloud {
+    FakeCloud {
+        outputs: [
+            (
+                "p-dev-frame".to_string(),
+                outputs(&[
+                    ("VpcId", "vpc-1"),
+                    ("VpcCidr", "10.20.0.0/16"),
+                    ("PublicSubnetIds", "subnet-a,subnet-b"),
+                    ("PrivateSubnetIds", "subnet-c,subnet-d"),
+                    ("FileSystemId", "fs-12345678"),
+                    ("FileSystemSecurityGroupId", "sg-efs"),
+                    ("KmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:key/k"),
+                    ("TemplateBucket", "tb"),
+                ]),
+            ),
+            (
+                "p-dev-dns".to_string(),
+                outputs(&[("HostedZoneId", "ZSUB"), ("ZoneName", "dev.example.com")]),
+            ),
+            (
+                "p-dev-hub".to_string(),
+                outputs(&[("HubUrl", "https://hub.dev.example.com/")]),
+            ),
+        ]
+        .into(),
+        fail: fail.iter().map(|s| s.to_string()).collect(),
+        ..FakeCloud::default()
+    }
+}
+
+fn clients(
+    cfn: FakeCloud,
+    account: &'static str,
+) -> super::Clients<FakeCloud, FakeIdentity, FakeDns, FakeAssume, Arc<FakeStore>, FakeAcm> {
+    let (dns, assume, _) = world(None, 0, 0);
+    let artifacts = cfn.store.clone();
+    super::Clients {
+        cfn,
+        identity: FakeIdentity(account),
+        dns,
+        assume,
+        artifacts,
+        certificates: FakeAcm::default(),
+    }
+}
+
+#[tokio::test]
+async fn deploy_runs_the_waves_in_order_and_wires_outputs_into_the_hub() {
+    let deployment = ecs_deployment(14);
+    let clients = clients(cloud(&[]), "123456789012");
+    let progress = Collect::default();
+    let report = super::deploy(&deployment, &clients, &progress, options())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.outputs["hub"]["HubUrl"],
+        "https://hub.dev.example.com/"
+    );
+    assert_eq!(report.changed.len(), 3);
+
+    // frame and dns, then the delegation, then the hub.
+    let lines: Vec<String> = progress.events().iter().map(ProgressEvent::line).collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} in {lines:#?}"))
+    };
+    let delegated = at("delegation: dev.example.com delegated");
+    assert!(at("p-dev-frame: CREATE_COMPLETE") < delegated);
+    assert!(at("p-dev-dns: CREATE_COMPLETE") < delegated);
+    assert!(delegated < at("p-dev-hub: started"));
+    let parent = clients.assume.parent.records.lock().unwrap().clone();
+    assert_eq!(
+        parent[&("ZPARENT".to_string(), "dev.example.com".to_string())].1,
+        ["ns-1.awsdns.com.", "ns-2.awsdns.net."]
+    );
+
+    // Every hub parameter filled from the output the manifest names.
+    let requests = clients.cfn.requests.lock().unwrap().clone();
+    let hub = requests
+        .iter()
+        .find(|r| r.stack_name == "p-dev-hub")
+        .expect("a hub change set");
+    let expected = outputs(&[
+        ("FileSystemId", "fs-12345678"),
+        ("FileSystemSecurityGroupId", "sg-efs"),
+        ("HostedZoneId", "ZSUB"),
+        ("KmsKeyArn", "arn:aws:kms:eu-west-1:123456789012:key/k"),
+        ("PrivateSubnetIds", "subnet-c,subnet-d"),
+        ("PublicSubnetIds", "subnet-a,subnet-b"),
+        ("VpcCidr", "10.20.0.0/16"),
+        ("VpcId", "vpc-1"),
+    ]);
+    let declared: Vec<String> = crate::stacks::build(&deployment)
+        .into_iter()
+        .find(|s| s.id == crate::stacks::StackId::Hub)
+        .map(|s| s.inputs.keys().cloned().collect())
+        .unwrap_or_default();
+    let sent: Vec<String> = hub.parameters.keys().cloned().collect();
+    assert_eq!(sent, declared, "every declared parameter is sent");
+    for (parameter, value) in &hub.parameters {
+        assert_eq!(Some(value), expected.get(parameter), "{parameter}");
+    }
+    // The hub (15 users) went through the frame's bucket, which is empty again.
+    let staged = clients.cfn.store.calls.lock().unwrap().clone();
+    assert_eq!(staged.len(), 2, "{staged:?}");
+    assert!(
+        staged[0].starts_with("PutObject tb/hubctl-p-dev-hub-"),
+        "{staged:?}"
+    );
+    assert!(clients.cfn.store.objects.lock().unwrap().is_empty());
+
+    // Again, unchanged: reads only, nothing staged.
+    let before = clients.cfn.mutating_calls().len();
+    let again = super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged.len(), 3, "{again:?}");
+    assert_eq!(clients.cfn.mutating_calls().len(), before);
+    assert_eq!(clients.cfn.store.calls.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_frame_stops_the_deploy_before_the_delegation_and_the_hub() {
+    let deployment = ecs_deployment(1);
+    let clients = clients(cloud(&["p-dev-frame"]), "123456789012");
+    let err = super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap_err();
+    let failed = super::failure_summary(&err).expect("a stack failure");
+    assert_eq!(
+        (failed.stack.as_str(), failed.status.as_str()),
+        ("p-dev-frame", "ROLLBACK_COMPLETE")
+    );
+    let requests = clients.cfn.requests.lock().unwrap().clone();
+    assert!(requests.iter().all(|r| r.stack_name != "p-dev-hub"));
+    assert!(clients.assume.parent.records.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_wrong_account_is_refused_before_any_cloudformation_call() {
+    let deployment = ecs_deployment(1);
+    let clients = clients(cloud(&[]), "999999999999");
+    let err = super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap_err();
+    let wrong = err
+        .downcast_ref::<super::WrongAccount>()
+        .expect("WrongAccount");
+    assert_eq!(
+        (wrong.expected.as_str(), wrong.actual.as_str()),
+        ("123456789012", "999999999999")
+    );
+    assert!(clients.cfn.calls.lock().unwrap().is_empty());
 }
