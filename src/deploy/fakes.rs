@@ -55,18 +55,23 @@ impl FakeCfn {
 
     /// The calls that change something.
     pub fn mutating_calls(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|c| {
-                ["Create", "Execute", "Delete", "Update"]
-                    .iter()
-                    .any(|verb| c.starts_with(verb))
-            })
-            .cloned()
-            .collect()
+        mutating(&self.calls)
     }
+}
+
+/// The calls in `calls` that change something.
+fn mutating(calls: &Mutex<Vec<String>>) -> Vec<String> {
+    calls
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|c| {
+            ["Create", "Execute", "Delete", "Update"]
+                .iter()
+                .any(|verb| c.starts_with(verb))
+        })
+        .cloned()
+        .collect()
 }
 
 /// A stack in `status` with these outputs.

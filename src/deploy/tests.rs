@@ -52,6 +52,14 @@ fn inline(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
     }
 }
 
+/// The frame's template bucket `tb` exists.
+fn with_bucket(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
+    Support {
+        bucket: Some("tb".to_string()),
+        ..inline(store)
+    }
+}
+
 fn no_params() -> BTreeMap<String, String> {
     BTreeMap::new()
 }
@@ -379,12 +387,7 @@ async fn a_template_over_the_inline_limit_is_staged_sent_by_url_and_removed() {
     let cfn = FakeCfn::default();
     new_stack_script(&cfn);
     let progress = Collect::default();
-    let staging = Support {
-        store: &store,
-        bucket: Some("tb".to_string()),
-        region: "eu-west-1".to_string(),
-        certificates: &NO_ACM,
-    };
+    let staging = with_bucket(&store);
     let template = template_of(60_000);
     deploy_stack(
         &cfn,
@@ -426,12 +429,7 @@ async fn a_staged_template_is_removed_when_the_change_set_is_refused() {
         ..FakeCfn::default()
     };
     new_stack_script(&cfn);
-    let staging = Support {
-        store: &store,
-        bucket: Some("tb".to_string()),
-        region: "eu-west-1".to_string(),
-        certificates: &NO_ACM,
-    };
+    let staging = with_bucket(&store);
     let err = deploy_stack(
         &cfn,
         &staging,
@@ -454,12 +452,7 @@ async fn a_small_template_goes_inline_even_with_a_bucket() {
     let store = FakeStore::default();
     let cfn = FakeCfn::default();
     new_stack_script(&cfn);
-    let staging = Support {
-        store: &store,
-        bucket: Some("tb".to_string()),
-        region: "eu-west-1".to_string(),
-        certificates: &NO_ACM,
-    };
+    let staging = with_bucket(&store);
     deploy_stack(
         &cfn,
         &staging,
