@@ -52,6 +52,28 @@ fn inline(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
     }
 }
 
+/// Deploys `template` as stack `name`, without parameters or tags.
+async fn run(
+    cfn: &impl super::api::Cfn,
+    support: &Support<'_, FakeStore, FakeAcm>,
+    progress: &Collect,
+    timing: Timing,
+    name: &str,
+    template: &str,
+) -> anyhow::Result<(StackOutcome, BTreeMap<String, String>)> {
+    deploy_stack(
+        cfn,
+        support,
+        progress,
+        timing,
+        name,
+        template,
+        &no_params(),
+        &no_params(),
+    )
+    .await
+}
+
 /// The frame's template bucket `tb` exists.
 fn with_bucket(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
     Support {
@@ -94,15 +116,13 @@ async fn a_new_stack_reports_every_event_and_returns_its_outputs() {
         event("e3", "Vpc", "CREATE_COMPLETE", None),
     ];
     let progress = Collect::default();
-    let (outcome, outputs) = deploy_stack(
+    let (outcome, outputs) = run(
         &cfn,
         &inline(&store),
         &progress,
         timing(),
         "app-frame",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -163,15 +183,13 @@ async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status()
         event("e5", "app-frame", "ROLLBACK_COMPLETE", None),
     ];
     let progress = Collect::default();
-    let err = deploy_stack(
+    let err = run(
         &cfn,
         &inline(&store),
         &progress,
         timing(),
         "app-frame",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap_err();
@@ -201,15 +219,13 @@ async fn an_update_rollback_is_a_failure_too() {
     .into();
     *cfn.template.lock().unwrap() = "{}".to_string();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    let err = deploy_stack(
+    let err = run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap_err();
@@ -228,15 +244,13 @@ async fn an_identical_stack_gets_no_mutating_call() {
     *cfn.template.lock().unwrap() = serde_json::from_str::<serde_json::Value>(TEMPLATE)
         .unwrap()
         .to_string();
-    let (outcome, outputs) = deploy_stack(
+    let (outcome, outputs) = run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -257,15 +271,13 @@ async fn an_empty_change_set_is_deleted_and_nothing_runs() {
     *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
     *cfn.change_set.lock().unwrap() =
         [change_set("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set."))].into();
-    let (outcome, _) = deploy_stack(
+    let (outcome, _) = run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -287,15 +299,13 @@ async fn a_stack_whose_creation_failed_is_deleted_then_created() {
     ]
     .into();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    deploy_stack(
+    run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -322,15 +332,13 @@ async fn an_execute_whose_answer_was_lost_is_not_an_error() {
         ..change_set("CREATE_COMPLETE", None)
     };
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None), running].into();
-    deploy_stack(
+    run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -348,15 +356,13 @@ async fn a_stuck_stack_times_out_with_advice() {
     let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [stack("UPDATE_IN_PROGRESS", &[])].into();
-    let err = deploy_stack(
+    let err = run(
         &cfn,
         &inline(&store),
         &Collect::default(),
         timing(),
         "s",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap_err();
@@ -389,18 +395,9 @@ async fn a_template_over_the_inline_limit_is_staged_sent_by_url_and_removed() {
     let progress = Collect::default();
     let staging = with_bucket(&store);
     let template = template_of(60_000);
-    deploy_stack(
-        &cfn,
-        &staging,
-        &progress,
-        timing(),
-        "app-hub",
-        &template,
-        &no_params(),
-        &no_params(),
-    )
-    .await
-    .unwrap();
+    run(&cfn, &staging, &progress, timing(), "app-hub", &template)
+        .await
+        .unwrap();
     let requests = cfn.requests.lock().unwrap().clone();
     let TemplateSource::Url(url) = &requests[0].template else {
         panic!("sent inline: {:?}", requests[0].template);
@@ -430,15 +427,13 @@ async fn a_staged_template_is_removed_when_the_change_set_is_refused() {
     };
     new_stack_script(&cfn);
     let staging = with_bucket(&store);
-    let err = deploy_stack(
+    let err = run(
         &cfn,
         &staging,
         &Collect::default(),
         timing(),
         "app-hub",
         &template_of(60_000),
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap_err();
@@ -453,15 +448,13 @@ async fn a_small_template_goes_inline_even_with_a_bucket() {
     let cfn = FakeCfn::default();
     new_stack_script(&cfn);
     let staging = with_bucket(&store);
-    deploy_stack(
+    run(
         &cfn,
         &staging,
         &Collect::default(),
         timing(),
         "app-hub",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -484,15 +477,13 @@ async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
             region: "eu-west-1".to_string(),
             certificates: &NO_ACM,
         };
-        let err = deploy_stack(
+        let err = run(
             &cfn,
             &staging,
             &Collect::default(),
             timing(),
             "app-frame",
             &template_of(bytes),
-            &no_params(),
-            &no_params(),
         )
         .await
         .unwrap_err();
@@ -584,18 +575,9 @@ async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
         certificate_hint: Duration::ZERO,
         ..timing()
     };
-    deploy_stack(
-        &cfn,
-        &support,
-        &progress,
-        impatient,
-        "app-hub",
-        TEMPLATE,
-        &no_params(),
-        &no_params(),
-    )
-    .await
-    .unwrap();
+    run(&cfn, &support, &progress, impatient, "app-hub", TEMPLATE)
+        .await
+        .unwrap();
     assert_eq!(*acm.asked.lock().unwrap(), [CERTIFICATE_ARN]);
     let notes: Vec<String> = progress
         .events()
@@ -627,18 +609,9 @@ async fn a_certificate_validated_in_time_costs_no_acm_call() {
         ..inline(&store)
     };
     let progress = Collect::default();
-    deploy_stack(
-        &cfn,
-        &support,
-        &progress,
-        timing(),
-        "app-hub",
-        TEMPLATE,
-        &no_params(),
-        &no_params(),
-    )
-    .await
-    .unwrap();
+    run(&cfn, &support, &progress, timing(), "app-hub", TEMPLATE)
+        .await
+        .unwrap();
     assert!(acm.asked.lock().unwrap().is_empty());
     assert!(!progress
         .events()
@@ -681,15 +654,13 @@ async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() 
         certificate_hint: Duration::ZERO,
         ..timing()
     };
-    deploy_stack(
+    run(
         &cfn,
         &support,
         &Collect::default(),
         impatient,
         "app-hub",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
@@ -717,15 +688,13 @@ async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() 
         certificates: &acm,
         ..inline(&store)
     };
-    deploy_stack(
+    run(
         &deleting,
         &support,
         &Collect::default(),
         impatient,
         "app-hub",
         TEMPLATE,
-        &no_params(),
-        &no_params(),
     )
     .await
     .unwrap();
