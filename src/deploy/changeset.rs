@@ -169,6 +169,15 @@ pub async fn deploy_stack(
     let body = compact(template_json)?;
     check_size(name, body.len(), support.bucket.is_some())?;
     let mut live = wait_until_stable(cfn, name, timing).await?;
+    if let Some(advice) = live
+        .as_ref()
+        .and_then(|stack| stuck_advice(name, &stack.status))
+    {
+        bail!(
+            "stack {name} is {}: {advice}",
+            live.map(|s| s.status).unwrap_or_default()
+        );
+    }
 
     // A stack whose creation failed can only be deleted; a stack left by an aborted change
     // set (REVIEW_IN_PROGRESS) is created by the next change set.
@@ -310,6 +319,26 @@ pub async fn deploy_stack(
         StackOutcome::Changed,
         stack.map(|s| s.outputs).unwrap_or_default(),
     ))
+}
+
+/// What to do about a stack CloudFormation will not change until someone decides: a failed
+/// rollback or delete leaves resources in an unknown state, so deploy stops and says how out.
+fn stuck_advice(name: &str, status: &str) -> Option<String> {
+    Some(match status {
+        "UPDATE_ROLLBACK_FAILED" => format!(
+            "an update failed and so did its rollback; fix what the stack's events name, then run `aws cloudformation continue-update-rollback --stack-name {name}` (add `--resources-to-skip` for resources that cannot roll back) and re-run deploy"
+        ),
+        "ROLLBACK_FAILED" => format!(
+            "its creation failed and so did the cleanup; delete it (`aws cloudformation delete-stack --stack-name {name}`, with `--retain-resources` for what cannot be deleted) and re-run deploy"
+        ),
+        "DELETE_FAILED" => format!(
+            "a delete did not finish; remove what blocks it (the stack's events name it), finish with `hubctl destroy` or `aws cloudformation delete-stack --stack-name {name}`, then re-run deploy"
+        ),
+        "IMPORT_ROLLBACK_FAILED" => format!(
+            "a resource import failed and so did its rollback; resolve it in the CloudFormation console for {name}, then re-run deploy"
+        ),
+        _ => return None,
+    })
 }
 
 /// Creates the change set and waits until CloudFormation has computed it.

@@ -352,6 +352,42 @@ async fn an_execute_whose_answer_was_lost_is_not_an_error() {
 }
 
 #[tokio::test]
+async fn a_stack_whose_rollback_failed_is_left_alone_with_the_way_out() {
+    for (status, expected) in [
+        (
+            "UPDATE_ROLLBACK_FAILED",
+            "continue-update-rollback --stack-name s",
+        ),
+        ("ROLLBACK_FAILED", "delete-stack --stack-name s"),
+        ("DELETE_FAILED", "hubctl destroy"),
+    ] {
+        let store = FakeStore::default();
+        let cfn = FakeCfn::default();
+        *cfn.stacks.lock().unwrap() = [stack(status, &[])].into();
+        let err = run(
+            &cfn,
+            &inline(&store),
+            &Collect::default(),
+            timing(),
+            "s",
+            TEMPLATE,
+        )
+        .await
+        .unwrap_err();
+        let message = format!("{err}");
+        assert!(
+            message.contains(&format!("stack s is {status}")) && message.contains(expected),
+            "{message}"
+        );
+        assert!(
+            cfn.mutating_calls().is_empty(),
+            "{:?}",
+            cfn.mutating_calls()
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_stuck_stack_times_out_with_advice() {
     let store = FakeStore::default();
     let cfn = FakeCfn::default();
