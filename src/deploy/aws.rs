@@ -5,8 +5,6 @@
 //! honoured, which is how the tests reach `moto_server`. Transient errors (throttling, 5xx,
 //! dropped connections) are retried by the SDK's standard retry policy.
 
-use std::collections::BTreeMap;
-
 use anyhow::{anyhow, Context, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -136,6 +134,10 @@ impl Cfn for CloudFormation {
             .iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect();
+        let (body, url) = match &request.template {
+            TemplateSource::Body(body) => (Some(body.clone()), None),
+            TemplateSource::Url(url) => (None, Some(url.clone())),
+        };
         let result = self
             .0
             .create_change_set()
@@ -146,14 +148,8 @@ impl Cfn for CloudFormation {
             } else {
                 ChangeSetType::Update
             })
-            .set_template_body(match &request.template {
-                TemplateSource::Body(body) => Some(body.clone()),
-                TemplateSource::Url(_) => None,
-            })
-            .set_template_url(match &request.template {
-                TemplateSource::Url(url) => Some(url.clone()),
-                TemplateSource::Body(_) => None,
-            })
+            .set_template_body(body)
+            .set_template_url(url)
             .set_parameters(Some(parameters))
             .set_tags(Some(tags))
             .capabilities(Capability::CapabilityIam)
@@ -456,9 +452,6 @@ impl Dns for Route53 {
             .is_some_and(|info| info.status() == &ChangeStatus::Insync))
     }
 }
-
-/// Outputs keyed by stack id, as written to `--outputs-file`.
-pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 
 /// S3 in the workload account (the frame stack's template bucket).
 pub struct S3(aws_sdk_s3::Client);

@@ -43,7 +43,7 @@ pub struct Support<'a, S, M> {
     pub certificates: &'a M,
 }
 
-impl<S: Artifacts, M: Certificates> Support<'_, S, M> {
+impl<S, M> Support<'_, S, M> {
     /// The URL CloudFormation reads `key` from.
     pub fn url(&self, bucket: &str, key: &str) -> String {
         let domain = if self.region.starts_with("cn-") {
@@ -62,7 +62,7 @@ pub fn check_size(name: &str, bytes: usize, can_stage: bool) -> Result<()> {
         bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_STAGED_TEMPLATE} CloudFormation accepts; list fewer users or profiles in this environment");
     }
     if bytes > MAX_INLINE_TEMPLATE && !can_stage {
-        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline, and there is no template bucket to stage it in (the frame stack's {} output; stacks deployed with the frame cannot use it)", crate::stacks::frame::outputs::TEMPLATE_BUCKET);
+        bail!("stack {name}: the template is {bytes} bytes, more than the {MAX_INLINE_TEMPLATE} CloudFormation accepts inline, and there is no template bucket to stage it in: only stacks deployed after the frame stack can use its {} output; make this stack smaller, or re-run deploy so the frame stack is brought up to date first", crate::stacks::frame::outputs::TEMPLATE_BUCKET);
     }
     Ok(())
 }
@@ -169,19 +169,14 @@ pub async fn deploy_stack(
     let body = compact(template_json)?;
     check_size(name, body.len(), support.bucket.is_some())?;
     let mut live = wait_until_stable(cfn, name, timing).await?;
-    if let Some(advice) = live
-        .as_ref()
-        .and_then(|stack| stuck_advice(name, &stack.status))
-    {
-        bail!(
-            "stack {name} is {}: {advice}",
-            live.map(|s| s.status).unwrap_or_default()
-        );
-    }
 
-    // A stack whose creation failed can only be deleted; a stack left by an aborted change
-    // set (REVIEW_IN_PROGRESS) is created by the next change set.
+    // A failed rollback or delete waits for a person; a stack whose creation failed can only
+    // be deleted; a stack left by an aborted change set (REVIEW_IN_PROGRESS) is created by
+    // the next change set.
     if let Some(stack) = &live {
+        if let Some(advice) = stuck_advice(name, &stack.status) {
+            bail!("stack {name} is {}: {advice}", stack.status);
+        }
         if stack.status == "ROLLBACK_COMPLETE" {
             progress.report(ProgressEvent::Resource {
                 stack: name.to_string(),
@@ -388,9 +383,16 @@ impl Operation {
     }
 }
 
-/// Certificates CloudFormation is waiting on, by logical id: (ARN, since, explained).
+/// A certificate CloudFormation is waiting on.
+struct Waiting {
+    arn: String,
+    since: tokio::time::Instant,
+    explained: bool,
+}
+
+/// The certificates CloudFormation is waiting on, by logical id.
 #[derive(Default)]
-struct WaitingCertificates(BTreeMap<String, (String, tokio::time::Instant, bool)>);
+struct WaitingCertificates(BTreeMap<String, Waiting>);
 
 impl WaitingCertificates {
     fn see(&mut self, event: &StackEvent) {
@@ -412,11 +414,15 @@ impl WaitingCertificates {
                     && self
                         .0
                         .get(&event.logical_id)
-                        .is_none_or(|(known, ..)| known != arn) =>
+                        .is_none_or(|known| &known.arn != arn) =>
             {
                 self.0.insert(
                     event.logical_id.clone(),
-                    (arn.clone(), tokio::time::Instant::now(), false),
+                    Waiting {
+                        arn: arn.clone(),
+                        since: tokio::time::Instant::now(),
+                        explained: false,
+                    },
                 );
             }
             _ if !waiting => {
@@ -430,10 +436,10 @@ impl WaitingCertificates {
     fn due(&mut self, after: Duration) -> Vec<(String, String)> {
         self.0
             .iter_mut()
-            .filter(|(_, (_, since, explained))| !*explained && since.elapsed() >= after)
-            .map(|(logical_id, (arn, _, explained))| {
-                *explained = true;
-                (logical_id.clone(), arn.clone())
+            .filter(|(_, waiting)| !waiting.explained && waiting.since.elapsed() >= after)
+            .map(|(logical_id, waiting)| {
+                waiting.explained = true;
+                (logical_id.clone(), waiting.arn.clone())
             })
             .collect()
     }

@@ -64,11 +64,32 @@ pub struct WrongAccount {
     pub actual: String,
 }
 
+/// Outputs by stack id (`frame`, `dns`, `hub`), as written to `--outputs-file`.
+pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
+
+/// Output `key` of stack `id`, once this run has deployed it.
+fn output<'o>(outputs: &'o Outputs, id: StackId, key: &str) -> Option<&'o String> {
+    outputs.get(id.suffix())?.get(key)
+}
+
+/// Output `key` of the environment's live stack `id`; `None` without the stack or the output.
+async fn live_output(
+    cfn: &impl Cfn,
+    deployment: &Deployment,
+    id: StackId,
+    key: &str,
+) -> Result<Option<String>> {
+    Ok(cfn
+        .describe_stack(&deployment.stack_name(id.suffix()))
+        .await?
+        .and_then(|stack| stack.outputs.get(key).cloned()))
+}
+
 /// What a deploy did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Outputs by stack id (`frame`, `dns`, `hub`).
-    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Outputs by stack id.
+    pub outputs: Outputs,
     /// Stacks that changed.
     pub changed: Vec<String>,
     /// Stacks already up to date.
@@ -91,24 +112,18 @@ pub async fn check_account(identity: &impl Identity, deployment: &Deployment) ->
     Ok(())
 }
 
-fn parameters_of(
-    stack: &Stack,
-    outputs: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<BTreeMap<String, String>> {
+fn parameters_of(stack: &Stack, outputs: &Outputs) -> Result<BTreeMap<String, String>> {
     stack
         .inputs
         .iter()
         .map(|(parameter, input)| {
-            let value = outputs
-                .get(input.stack.suffix())
-                .and_then(|stack_outputs| stack_outputs.get(input.output))
-                .ok_or_else(|| {
-                    anyhow!(
-                        "stack {} has no output {}, which fills parameter {parameter}",
-                        input.stack.suffix(),
-                        input.output
-                    )
-                })?;
+            let value = output(outputs, input.stack, input.output).ok_or_else(|| {
+                anyhow!(
+                    "stack {} has no output {}, which fills parameter {parameter}",
+                    input.stack.suffix(),
+                    input.output
+                )
+            })?;
             Ok((parameter.clone(), value.clone()))
         })
         .collect()
@@ -161,11 +176,12 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M:
     for wave in waves {
         let support = Support {
             store: &clients.artifacts,
-            bucket: report
-                .outputs
-                .get(StackId::Frame.suffix())
-                .and_then(|outputs| outputs.get(frame::outputs::TEMPLATE_BUCKET))
-                .cloned(),
+            bucket: output(
+                &report.outputs,
+                StackId::Frame,
+                frame::outputs::TEMPLATE_BUCKET,
+            )
+            .cloned(),
             region: deployment.region.to_string(),
             certificates: &clients.certificates,
         };
@@ -219,10 +235,7 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M:
             return Err(first);
         }
         if wave.iter().any(|step| step == synth::DELEGATION_STEP) {
-            let zone_id = report
-                .outputs
-                .get(StackId::Dns.suffix())
-                .and_then(|outputs| outputs.get(dns::HOSTED_ZONE_ID))
+            let zone_id = output(&report.outputs, StackId::Dns, dns::HOSTED_ZONE_ID)
                 .cloned()
                 .ok_or_else(|| anyhow!("the dns stack has no output {}", dns::HOSTED_ZONE_ID))?;
             let delegation = delegation_of(deployment, zone_id, options.force_delegation);
@@ -288,12 +301,8 @@ pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M
     if stacks.iter().any(|s| s.id == StackId::Hub) {
         report.deleted.extend(delete(StackId::Hub).await?);
     }
-    let dns_name = deployment.stack_name(StackId::Dns.suffix());
-    if let Some(zone_id) = clients
-        .cfn
-        .describe_stack(&dns_name)
-        .await?
-        .and_then(|s| s.outputs.get(dns::HOSTED_ZONE_ID).cloned())
+    if let Some(zone_id) =
+        live_output(&clients.cfn, deployment, StackId::Dns, dns::HOSTED_ZONE_ID).await?
     {
         let delegation = delegation_of(deployment, zone_id, false);
         report.delegation_removed = delegation::undelegate(
@@ -308,11 +317,13 @@ pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M
     // The template bucket goes with the frame stack, and CloudFormation deletes only empty
     // buckets: remove what an interrupted deploy may have left.
     let frame_name = deployment.stack_name(StackId::Frame.suffix());
-    if let Some(bucket) = clients
-        .cfn
-        .describe_stack(&frame_name)
-        .await?
-        .and_then(|s| s.outputs.get(frame::outputs::TEMPLATE_BUCKET).cloned())
+    if let Some(bucket) = live_output(
+        &clients.cfn,
+        deployment,
+        StackId::Frame,
+        frame::outputs::TEMPLATE_BUCKET,
+    )
+    .await?
     {
         for key in clients.artifacts.keys(&bucket).await? {
             clients.artifacts.delete(&bucket, &key).await?;
