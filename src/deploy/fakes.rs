@@ -2,7 +2,7 @@
 //! event streams, failures, rollbacks, retries that already went through, slow changes.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{anyhow, Result};
 
@@ -36,8 +36,15 @@ pub struct FakeCfn {
     pub create_error: Option<String>,
 }
 
+/// The guarded value; a test that panicked while holding the lock does not hide it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn next<T: Clone>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
-    let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut queue = lock(queue);
     if queue.len() > 1 {
         queue.pop_front()
     } else {
@@ -47,10 +54,7 @@ fn next<T: Clone>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
 
 impl FakeCfn {
     fn call(&self, what: String) {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(what);
+        lock(&self.calls).push(what);
     }
 
     /// The calls that change something.
@@ -61,9 +65,7 @@ impl FakeCfn {
 
 /// The calls in `calls` that change something.
 fn mutating(calls: &Mutex<Vec<String>>) -> Vec<String> {
-    calls
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    lock(calls)
         .iter()
         .filter(|c| {
             ["Create", "Execute", "Delete", "Update"]
@@ -107,11 +109,7 @@ impl Cfn for FakeCfn {
 
     async fn get_template(&self, name: &str) -> Result<String> {
         self.call(format!("GetTemplate {name}"));
-        Ok(self
-            .template
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone())
+        Ok(lock(&self.template).clone())
     }
 
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<()> {
@@ -119,10 +117,7 @@ impl Cfn for FakeCfn {
             "CreateChangeSet {} create={}",
             request.stack_name, request.create
         ));
-        self.requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(request.clone());
+        lock(&self.requests).push(request.clone());
         match &self.create_error {
             Some(error) => Err(anyhow!(error.clone())),
             None => Ok(()),
@@ -150,17 +145,14 @@ impl Cfn for FakeCfn {
     async fn stack_events(&self, name: &str, limit: usize) -> Result<Vec<StackEvent>> {
         self.call(format!("DescribeStackEvents {name}"));
         // Like CloudFormation: the operation's events appear once it runs.
-        if !self
-            .calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        if !lock(&self.calls)
             .iter()
             .any(|c| c.starts_with("ExecuteChangeSet") || c.starts_with("DeleteStack"))
         {
             return Ok(Vec::new());
         }
-        let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        let mut revealed = self.revealed.lock().unwrap_or_else(|p| p.into_inner());
+        let events = lock(&self.events);
+        let mut revealed = lock(&self.revealed);
         *revealed = (*revealed + self.events_per_poll.max(1)).min(events.len());
         Ok(events[..*revealed]
             .iter()
@@ -207,10 +199,7 @@ impl Dns for FakeDns {
     }
 
     async fn ns_record(&self, zone_id: &str, name: &str) -> Result<Option<(i64, Vec<String>)>> {
-        Ok(self
-            .records
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        Ok(lock(&self.records)
             .get(&(zone_id.to_string(), name.to_string()))
             .cloned())
     }
@@ -224,7 +213,7 @@ impl Dns for FakeDns {
         values: &[String],
     ) -> Result<String> {
         let key = (zone_id.to_string(), name.to_string());
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut records = lock(&self.records);
         match change {
             NsChange::Upsert => {
                 records.insert(key, (ttl, values.to_vec()));
@@ -233,15 +222,12 @@ impl Dns for FakeDns {
                 records.remove(&key);
             }
         }
-        self.changes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(format!("{change:?} {name}"));
+        lock(&self.changes).push(format!("{change:?} {name}"));
         Ok("C1".to_string())
     }
 
     async fn change_in_sync(&self, _change_id: &str) -> Result<bool> {
-        let mut pending = self.pending_polls.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = lock(&self.pending_polls);
         if *pending == 0 {
             return Ok(true);
         }
@@ -262,7 +248,7 @@ impl AssumeRole for FakeAssume {
     type ParentDns = SharedDns;
 
     async fn assume(&self, role_arn: &str) -> Result<SharedDns> {
-        let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
+        let mut denials = lock(&self.denials);
         if *denials > 0 {
             *denials -= 1;
             return Err(anyhow!(
@@ -313,34 +299,19 @@ pub struct FakeStore {
 
 impl Artifacts for FakeStore {
     async fn put(&self, bucket: &str, key: &str, body: &str) -> Result<()> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(format!("PutObject {bucket}/{key}"));
-        self.objects
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((bucket.to_string(), key.to_string()), body.to_string());
+        lock(&self.calls).push(format!("PutObject {bucket}/{key}"));
+        lock(&self.objects).insert((bucket.to_string(), key.to_string()), body.to_string());
         Ok(())
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(format!("DeleteObject {bucket}/{key}"));
-        self.objects
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(bucket.to_string(), key.to_string()));
+        lock(&self.calls).push(format!("DeleteObject {bucket}/{key}"));
+        lock(&self.objects).remove(&(bucket.to_string(), key.to_string()));
         Ok(())
     }
 
     async fn keys(&self, bucket: &str) -> Result<Vec<String>> {
-        Ok(self
-            .objects
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        Ok(lock(&self.objects)
             .keys()
             .filter(|(b, _)| b == bucket)
             .map(|(_, key)| key.clone())
@@ -359,10 +330,7 @@ pub struct FakeAcm {
 
 impl Certificates for FakeAcm {
     async fn validation(&self, arn: &str) -> Result<CertificateState> {
-        self.asked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(arn.to_string());
+        lock(&self.asked).push(arn.to_string());
         Ok(self.state.clone())
     }
 }
@@ -412,25 +380,12 @@ pub struct FakeCloud {
 
 impl FakeCloud {
     fn call(&self, what: String) {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(what);
+        lock(&self.calls).push(what);
     }
 
     /// The calls that change something.
     pub fn mutating_calls(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|c| {
-                ["Create", "Execute", "Delete"]
-                    .iter()
-                    .any(|v| c.starts_with(v))
-            })
-            .cloned()
-            .collect()
+        mutating(&self.calls)
     }
 
     fn body(&self, template: &TemplateSource) -> Result<String> {
@@ -444,10 +399,7 @@ impl FakeCloud {
                     .split_once('/')
                     .ok_or_else(|| anyhow!("no key in {url}"))?;
                 let bucket = host.split('.').next().unwrap_or_default();
-                self.store
-                    .objects
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                lock(&self.store.objects)
                     .get(&(bucket.to_string(), key.to_string()))
                     .cloned()
                     .ok_or_else(|| anyhow!("S3 error: no object at {url}"))
@@ -459,19 +411,12 @@ impl FakeCloud {
 impl Cfn for FakeCloud {
     async fn describe_stack(&self, name: &str) -> Result<Option<LiveStack>> {
         self.call(format!("DescribeStacks {name}"));
-        Ok(self
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .map(|(stack, _)| stack.clone()))
+        Ok(lock(&self.live).get(name).map(|(stack, _)| stack.clone()))
     }
 
     async fn get_template(&self, name: &str) -> Result<String> {
         self.call(format!("GetTemplate {name}"));
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        lock(&self.live)
             .get(name)
             .map(|(_, template)| template.clone())
             .ok_or_else(|| anyhow!("ValidationError: Stack with id {name} does not exist"))
@@ -483,10 +428,7 @@ impl Cfn for FakeCloud {
         let body = self.body(&request.template)?;
         let mut request = request.clone();
         request.template = TemplateSource::Body(body);
-        self.requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(request);
+        lock(&self.requests).push(request);
         Ok(())
     }
 
@@ -502,10 +444,7 @@ impl Cfn for FakeCloud {
 
     async fn execute_change_set(&self, stack: &str, _change_set: &str) -> Result<()> {
         self.call(format!("ExecuteChangeSet {stack}"));
-        let request = self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let request = lock(&self.requests)
             .iter()
             .rev()
             .find(|r| r.stack_name == stack)
@@ -531,10 +470,7 @@ impl Cfn for FakeCloud {
             },
             tags: request.tags,
         };
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(stack.to_string(), (live, body));
+        lock(&self.live).insert(stack.to_string(), (live, body));
         Ok(())
     }
 
@@ -550,10 +486,7 @@ impl Cfn for FakeCloud {
 
     async fn delete_stack(&self, name: &str) -> Result<()> {
         self.call(format!("DeleteStack {name}"));
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        lock(&self.live).remove(name);
         Ok(())
     }
 }

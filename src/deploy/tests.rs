@@ -508,10 +508,8 @@ async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
         let store = FakeStore::default();
         let cfn = FakeCfn::default();
         let staging = Support {
-            store: &store,
             bucket: bucket.map(str::to_string),
-            region: "eu-west-1".to_string(),
-            certificates: &NO_ACM,
+            ..inline(&store)
         };
         let err = run(
             &cfn,
@@ -533,10 +531,8 @@ async fn a_template_that_cannot_be_sent_is_refused_before_any_call() {
 fn china_regions_have_their_own_s3_domain() {
     let store = FakeStore::default();
     let staging = Support {
-        store: &store,
-        bucket: None,
         region: "cn-north-1".to_string(),
-        certificates: &NO_ACM,
+        ..inline(&store)
     };
     assert_eq!(
         staging.url("b", "k.json"),
@@ -593,8 +589,9 @@ fn pending_certificate() -> FakeAcm {
     }
 }
 
-#[tokio::test]
-async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
+/// Runs the waiting-certificate script, explaining after `hint`: what ACM was asked, and the
+/// notes printed.
+async fn watch_waiting_certificate(hint: Duration) -> (Vec<String>, Vec<String>) {
     let store = FakeStore::default();
     let acm = pending_certificate();
     let cfn = FakeCfn {
@@ -607,20 +604,27 @@ async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
         ..inline(&store)
     };
     let progress = Collect::default();
-    let impatient = Timing {
-        certificate_hint: Duration::ZERO,
+    let timing = Timing {
+        certificate_hint: hint,
         ..timing()
     };
-    run(&cfn, &support, &progress, impatient, "app-hub", TEMPLATE)
+    run(&cfn, &support, &progress, timing, "app-hub", TEMPLATE)
         .await
         .unwrap();
-    assert_eq!(*acm.asked.lock().unwrap(), [CERTIFICATE_ARN]);
-    let notes: Vec<String> = progress
+    let notes = progress
         .events()
         .iter()
         .filter(|e| matches!(e, ProgressEvent::Note { .. }))
         .map(ProgressEvent::line)
         .collect();
+    let asked = acm.asked.lock().unwrap().clone();
+    (asked, notes)
+}
+
+#[tokio::test]
+async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
+    let (asked, notes) = watch_waiting_certificate(Duration::ZERO).await;
+    assert_eq!(asked, [CERTIFICATE_ARN]);
     assert_eq!(notes.len(), 1, "{notes:?}");
     for expected in [
         "app-hub: Certificate: certificate still PENDING_VALIDATION",
@@ -633,26 +637,9 @@ async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
 
 #[tokio::test]
 async fn a_certificate_validated_in_time_costs_no_acm_call() {
-    let store = FakeStore::default();
-    let acm = pending_certificate();
-    let cfn = FakeCfn {
-        events_per_poll: 1,
-        ..FakeCfn::default()
-    };
-    waiting_certificate_script(&cfn);
-    let support = Support {
-        certificates: &acm,
-        ..inline(&store)
-    };
-    let progress = Collect::default();
-    run(&cfn, &support, &progress, timing(), "app-hub", TEMPLATE)
-        .await
-        .unwrap();
-    assert!(acm.asked.lock().unwrap().is_empty());
-    assert!(!progress
-        .events()
-        .iter()
-        .any(|e| matches!(e, ProgressEvent::Note { .. })));
+    let (asked, notes) = watch_waiting_certificate(timing().certificate_hint).await;
+    assert!(asked.is_empty());
+    assert!(notes.is_empty(), "{notes:?}");
 }
 
 #[tokio::test]

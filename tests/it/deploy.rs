@@ -257,18 +257,11 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(async {
+            use hubctl::deploy::api::Artifacts;
             let config = sdk_config(&aws.moto_endpoint).await;
-            aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&config)
-                    .force_path_style(true)
-                    .build(),
-            )
-            .put_object()
-            .bucket(&bucket)
-            .key("hubctl-e2e-dev-hub-1.template.json")
-            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
-            .send()
-            .await
+            hubctl::deploy::aws::S3::new(&config)
+                .put(&bucket, "hubctl-e2e-dev-hub-1.template.json", "{}")
+                .await
         })
         .expect("PutObject");
     let destroyed = aws
