@@ -551,7 +551,12 @@ fn certificate_event(id: &str, status: &str, arn: Option<&str>) -> super::api::S
 const CERTIFICATE_ARN: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/abc";
 
 /// A hub stack whose certificate waits three polls, then validates.
-fn waiting_certificate_script(cfn: &FakeCfn) {
+/// A new hub stack whose certificate waits three polls, then validates (one event a poll).
+fn waiting_certificate_cfn() -> FakeCfn {
+    let cfn = FakeCfn {
+        events_per_poll: 1,
+        ..FakeCfn::default()
+    };
     *cfn.stacks.lock().unwrap() = [
         None,
         stack("CREATE_IN_PROGRESS", &[]),
@@ -569,6 +574,7 @@ fn waiting_certificate_script(cfn: &FakeCfn) {
         event("e4", "Vpc", "CREATE_COMPLETE", None),
         certificate_event("e5", "CREATE_COMPLETE", Some(CERTIFICATE_ARN)),
     ];
+    cfn
 }
 
 fn pending_certificate() -> FakeAcm {
@@ -589,16 +595,11 @@ fn pending_certificate() -> FakeAcm {
     }
 }
 
-/// Runs the waiting-certificate script, explaining after `hint`: what ACM was asked, and the
-/// notes printed.
-async fn watch_waiting_certificate(hint: Duration) -> (Vec<String>, Vec<String>) {
+/// Deploys on `cfn`'s script, explaining a waiting certificate after `hint`: what ACM was
+/// asked, and the notes printed.
+async fn explain_after(cfn: &FakeCfn, hint: Duration) -> (Vec<String>, Vec<String>) {
     let store = FakeStore::default();
     let acm = pending_certificate();
-    let cfn = FakeCfn {
-        events_per_poll: 1,
-        ..FakeCfn::default()
-    };
-    waiting_certificate_script(&cfn);
     let support = Support {
         certificates: &acm,
         ..inline(&store)
@@ -608,7 +609,7 @@ async fn watch_waiting_certificate(hint: Duration) -> (Vec<String>, Vec<String>)
         certificate_hint: hint,
         ..timing()
     };
-    run(&cfn, &support, &progress, timing, "app-hub", TEMPLATE)
+    run(cfn, &support, &progress, timing, "app-hub", TEMPLATE)
         .await
         .unwrap();
     let notes = progress
@@ -623,7 +624,7 @@ async fn watch_waiting_certificate(hint: Duration) -> (Vec<String>, Vec<String>)
 
 #[tokio::test]
 async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
-    let (asked, notes) = watch_waiting_certificate(Duration::ZERO).await;
+    let (asked, notes) = explain_after(&waiting_certificate_cfn(), Duration::ZERO).await;
     assert_eq!(asked, [CERTIFICATE_ARN]);
     assert_eq!(notes.len(), 1, "{notes:?}");
     for expected in [
@@ -637,7 +638,7 @@ async fn a_certificate_that_keeps_the_stack_waiting_is_explained_once() {
 
 #[tokio::test]
 async fn a_certificate_validated_in_time_costs_no_acm_call() {
-    let (asked, notes) = watch_waiting_certificate(timing().certificate_hint).await;
+    let (asked, notes) = explain_after(&waiting_certificate_cfn(), timing().certificate_hint).await;
     assert!(asked.is_empty());
     assert!(notes.is_empty(), "{notes:?}");
 }
@@ -645,8 +646,6 @@ async fn a_certificate_validated_in_time_costs_no_acm_call() {
 #[tokio::test]
 async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() {
     const NEW_ARN: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/new";
-    let store = FakeStore::default();
-    let acm = pending_certificate();
     // Two events per poll: the first poll shows the old and the new certificate together.
     let cfn = FakeCfn {
         events_per_poll: 2,
@@ -669,25 +668,8 @@ async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() 
         certificate_event("e4", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
         certificate_event("e5", "DELETE_COMPLETE", Some(CERTIFICATE_ARN)),
     ];
-    let support = Support {
-        certificates: &acm,
-        ..inline(&store)
-    };
-    let impatient = Timing {
-        certificate_hint: Duration::ZERO,
-        ..timing()
-    };
-    run(
-        &cfn,
-        &support,
-        &Collect::default(),
-        impatient,
-        "app-hub",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
-    assert_eq!(*acm.asked.lock().unwrap(), [NEW_ARN]);
+    let (asked, _) = explain_after(&cfn, Duration::ZERO).await;
+    assert_eq!(asked, [NEW_ARN]);
 
     // A certificate being deleted (cleanup, rollback, destroy) is never explained.
     let deleting = FakeCfn {
@@ -706,22 +688,8 @@ async fn a_replacement_certificate_is_the_one_explained_and_deletions_are_not() 
         certificate_event("d1", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
         certificate_event("d2", "DELETE_IN_PROGRESS", Some(CERTIFICATE_ARN)),
     ];
-    let acm = pending_certificate();
-    let support = Support {
-        certificates: &acm,
-        ..inline(&store)
-    };
-    run(
-        &deleting,
-        &support,
-        &Collect::default(),
-        impatient,
-        "app-hub",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
-    assert!(acm.asked.lock().unwrap().is_empty());
+    let (asked, _) = explain_after(&deleting, Duration::ZERO).await;
+    assert!(asked.is_empty());
 }
 
 #[test]
