@@ -37,23 +37,49 @@ pub struct Dns {
     pub parent_zone: DnsName,
     /// The account holding `parent_zone`.
     pub parent_account: AccountId,
-    /// The role in `parent_account` that writes the NS record.
-    pub delegation_role: RoleRef,
+    /// The roles in `parent_account` that write the NS records, one per workload account.
+    pub delegation_role: DelegationRoles,
     /// The environment's own public zone, a strict child of `parent_zone`.
     pub subzone: DnsName,
     /// The hub's host name, inside `subzone`.
     pub hub_host: DnsName,
 }
 
-/// A role in the parent account, by name or by ARN.
+/// The delegation roles in the parent DNS account: one per workload account, each trusting
+/// only that account and writing only that account's subzones. `dns.delegation_role` gives
+/// the base name (and optionally a path); the role of workload account A is `<name>-<A>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RoleRef {
-    /// The full role ARN.
-    pub arn: String,
-    /// The role's path (`/` unless the ARN carries one).
+pub struct DelegationRoles {
+    /// AWS partition of the parent account (`aws`, `aws-cn`, `aws-us-gov`).
+    pub partition: String,
+    /// The parent DNS account.
+    pub account: AccountId,
+    /// The roles' IAM path (`/` unless the configured ARN carries one).
     pub path: String,
-    /// The role's name.
+    /// The base name; each role appends `-<workload account>`.
     pub name: String,
+}
+
+impl DelegationRoles {
+    /// The longest base name: IAM role names have at most 64 characters, and hubctl
+    /// appends `-` and a 12-digit account id.
+    pub const MAX_BASE_NAME: usize = 64 - 13;
+
+    /// The name of the role that workload account `workload` assumes.
+    pub fn role_name(&self, workload: &AccountId) -> String {
+        format!("{}-{}", self.name, workload)
+    }
+
+    /// The ARN of the role that workload account `workload` assumes.
+    pub fn role_arn(&self, workload: &AccountId) -> String {
+        format!(
+            "arn:{}:iam::{}:role{}{}",
+            self.partition,
+            self.account,
+            self.path,
+            self.role_name(workload)
+        )
+    }
 }
 
 /// The VPC layout.
@@ -401,6 +427,11 @@ impl Deployment {
     /// `<project>-<env>-<stack>`.
     pub fn stack_name(&self, stack: &str) -> String {
         format!("{}-{}-{}", self.project, self.env, stack)
+    }
+
+    /// The delegation role this environment's deploy assumes in the parent DNS account.
+    pub fn delegation_role_arn(&self) -> String {
+        self.dns.delegation_role.role_arn(&self.account)
     }
 }
 

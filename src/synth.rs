@@ -122,7 +122,7 @@ struct Delegation<'a> {
     zone_id: OutputRef,
     parent_zone: &'a str,
     parent_account: &'a str,
-    role_arn: &'a str,
+    role_arn: String,
     role_template: String,
 }
 
@@ -183,7 +183,7 @@ fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
             },
             parent_zone: deployment.dns.parent_zone.as_str(),
             parent_account: deployment.dns.parent_account.as_str(),
-            role_arn: &deployment.dns.delegation_role.arn,
+            role_arn: deployment.delegation_role_arn(),
             role_template: format!(
                 "../{PARENT_DIR}/{}",
                 template_file(&format!("{}-delegation-role", deployment.project))

@@ -8,4 +8,6 @@ pub mod template;
 
 pub use expr::Expr;
 pub use iam::{PolicyDocument, Principal, Statement};
-pub use template::{Output, Parameter, Resource, Template};
+pub use template::{
+    Output, Parameter, Resource, Template, MAX_INLINE_TEMPLATE, MAX_RESOURCES, MAX_STAGED_TEMPLATE,
+};

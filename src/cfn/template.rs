@@ -10,6 +10,16 @@ use serde::Serialize;
 
 use super::expr::Expr;
 
+/// CloudFormation accepts a template body of at most this many bytes inline.
+pub const MAX_INLINE_TEMPLATE: usize = 51_200;
+
+/// CloudFormation accepts a template of at most this many bytes from S3 (1 MB, counted
+/// conservatively).
+pub const MAX_STAGED_TEMPLATE: usize = 1_000_000;
+
+/// CloudFormation allows at most this many resources in one stack.
+pub const MAX_RESOURCES: usize = 500;
+
 /// A CloudFormation template.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -256,15 +256,7 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
             }
         }
     }
-    let partition = |d: &Deployment| {
-        d.dns
-            .delegation_role
-            .arn
-            .split(':')
-            .nth(1)
-            .unwrap_or("aws")
-            .to_string()
-    };
+    let partition = |d: &Deployment| d.dns.delegation_role.partition.clone();
     for (deployment, merged) in read
         .iter()
         .filter(|(d, _)| partition(d) != partition(first))
@@ -311,42 +303,79 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
     }
 }
 
-/// IAM's size limits on the one delegation role: its inline policy holds at most 10,240
-/// characters, and it has one statement per workload account naming that account's
-/// subzones. Found here rather than by the DNS team at deploy.
+/// The limits the parent template meets, checked on the template itself
+/// (`stacks::delegation_role` measures what it writes, so the check cannot drift from it):
+/// IAM's 10,240 characters of inline policy and 2,048 of trust policy per role, and
+/// CloudFormation's 500 resources and 1,000,000 bytes (from S3) per stack. Found here
+/// rather than by the DNS team at deploy.
 fn check_delegation_role_limits(
     reader: &mut Reader<'_>,
     env_entries: &[yaml::Entry],
     read: &[(Deployment, Node)],
 ) {
-    const POLICY_LIMIT: usize = 10_240;
-    const BASE: usize = 700;
-    const PER_ACCOUNT: usize = 800;
-    let mut accounts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for (deployment, _) in read {
-        *accounts.entry(deployment.account.as_str()).or_default() +=
-            deployment.dns.subzone.as_str().len() + 3;
+    use crate::stacks::delegation_role::{
+        role_sizes, template, ROLE_POLICY_LIMIT, TRUST_POLICY_LIMIT,
+    };
+    let deployments: Vec<&Deployment> = read.iter().map(|(deployment, _)| deployment).collect();
+    let Some(first) = deployments.first() else {
+        return;
+    };
+    let base = &first.dns.delegation_role.name;
+    for size in role_sizes(&deployments) {
+        let too_big = if size.policy_chars > ROLE_POLICY_LIMIT {
+            format!(
+                "its {} subzones need a delegation-role policy of {} characters, and IAM allows {ROLE_POLICY_LIMIT} per role",
+                size.n_subzones, size.policy_chars
+            )
+        } else if size.trust_chars > TRUST_POLICY_LIMIT {
+            format!(
+                "its delegation role's trust policy needs {} characters, and IAM allows {TRUST_POLICY_LIMIT}",
+                size.trust_chars
+            )
+        } else {
+            continue;
+        };
+        // Reported at the account of the last environment in that account.
+        let place = read
+            .iter()
+            .rev()
+            .find(|(deployment, _)| deployment.account == size.account)
+            .and_then(|(_, merged)| merged.get("account"));
+        if let Some(node) = place {
+            reader.error(
+                node,
+                format!("account {}: {too_big}", size.account),
+                format!("move some of these environments to another workload account, or split them into a second config with another dns.delegation_role (its parent template makes roles of that name, not {base}-<account>)"),
+            );
+        }
     }
-    let estimate: usize = BASE
-        + accounts
-            .values()
-            .map(|names| PER_ACCOUNT + names)
-            .sum::<usize>();
     let Some(last) = env_entries.last() else {
         return;
     };
-    if estimate > POLICY_LIMIT {
-        reader.error_at(
-            last.key_pos,
-            "environments",
-            format!(
-                "{} workload accounts with {} subzones would need a delegation-role policy of about {estimate} characters",
-                accounts.len(),
-                read.len()
-            ),
-            format!("IAM allows {POLICY_LIMIT} (about 11 accounts); split the config, or put more environments in one account"),
-        );
-    }
+    let Some(parent) = template(&deployments) else {
+        return;
+    };
+    let n_roles = parent.resources.len();
+    let bytes = parent.to_json().len();
+    let too_big = if n_roles > crate::cfn::MAX_RESOURCES {
+        format!(
+            "{n_roles} workload accounts need {n_roles} delegation roles in one parent template, and CloudFormation allows {} resources per stack",
+            crate::cfn::MAX_RESOURCES
+        )
+    } else if bytes > crate::cfn::MAX_STAGED_TEMPLATE {
+        format!(
+            "the parent template for {n_roles} workload accounts would be {bytes} bytes, and CloudFormation accepts {}",
+            crate::cfn::MAX_STAGED_TEMPLATE
+        )
+    } else {
+        return;
+    };
+    reader.error_at(
+        last.key_pos,
+        "environments",
+        too_big,
+        format!("split the environments into configs with different dns.delegation_role names (each config's parent template makes its own roles; {base} is this one's)"),
+    );
 }
 
 impl Config {

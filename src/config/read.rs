@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use super::error::ConfigError;
 use super::yaml::{Entry, Node, Pos, Value};
 use crate::model::{
-    AccountId, Auth, AvailabilityZones, Cidr, Database, Deployment, Dns, DnsName, ExistingUserPool,
-    Hub, Image, Network, OAuthProvider, Platform, Profile, RoleRef, Storage, User,
+    AccountId, Auth, AvailabilityZones, Cidr, Database, DelegationRoles, Deployment, Dns, DnsName,
+    ExistingUserPool, Hub, Image, Network, OAuthProvider, Platform, Profile, Storage, User,
 };
 
 /// Top-level keys of an environment after the overlay merge.
@@ -606,27 +606,44 @@ fn valid_role_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
+/// `dns.delegation_role`: the base name (or an ARN, for a path) of the parent account's
+/// delegation roles, one per workload account named `<name>-<account>`.
 fn read_role(
     reader: &mut Reader<'_>,
     node: &Node,
     parent_account: &AccountId,
     partition: &str,
-) -> Option<RoleRef> {
+) -> Option<DelegationRoles> {
     let text = reader.string(node, "DomainOperatorRole")?;
+    let too_long = |name: &str| {
+        format!(
+            "\"{name}\" has {} characters: hubctl names the parent account's role for each workload account `{name}-<account id>`, and IAM allows 64",
+            name.len()
+        )
+    };
+    let long_fix = format!(
+        "use a name of at most {} characters, e.g. DomainOperatorRole",
+        DelegationRoles::MAX_BASE_NAME
+    );
     if !text.starts_with("arn:") {
-        if valid_role_name(text) {
-            return Some(RoleRef {
-                arn: format!("arn:{partition}:iam::{parent_account}:role/{text}"),
-                path: "/".to_string(),
-                name: text.to_string(),
-            });
+        if !valid_role_name(text) {
+            reader.error(
+                node,
+                format!("\"{text}\" is not an IAM role name"),
+                "a role name has 1-64 characters from a-z A-Z 0-9 and +=,.@_-; or give the role's ARN",
+            );
+            return None;
         }
-        reader.error(
-            node,
-            format!("\"{text}\" is not an IAM role name"),
-            "a role name has 1-64 characters from a-z A-Z 0-9 and +=,.@_-; or give the role's ARN",
-        );
-        return None;
+        if text.len() > DelegationRoles::MAX_BASE_NAME {
+            reader.error(node, too_long(text), long_fix);
+            return None;
+        }
+        return Some(DelegationRoles {
+            partition: partition.to_string(),
+            account: parent_account.clone(),
+            path: "/".to_string(),
+            name: text.to_string(),
+        });
     }
     let fix = format!("write `arn:{partition}:iam::{parent_account}:role/DomainOperatorRole` or just the role name");
     let parts: Vec<&str> = text.splitn(6, ':').collect();
@@ -670,8 +687,13 @@ fn read_role(
         reader.error(node, format!("\"{name}\" is not an IAM role name"), fix);
         return None;
     }
-    Some(RoleRef {
-        arn: text.to_string(),
+    if name.len() > DelegationRoles::MAX_BASE_NAME {
+        reader.error(node, too_long(name), long_fix);
+        return None;
+    }
+    Some(DelegationRoles {
+        partition: arn_partition.to_string(),
+        account: parent_account.clone(),
         path,
         name: name.to_string(),
     })

@@ -24,11 +24,7 @@ pub struct Timing {
     pub certificate_hint: Duration,
 }
 
-/// CloudFormation accepts a template body of at most this many bytes inline.
-pub const MAX_INLINE_TEMPLATE: usize = 51_200;
-
-/// CloudFormation accepts a template of at most this many bytes from S3.
-pub const MAX_STAGED_TEMPLATE: usize = 1_000_000;
+pub use crate::cfn::{MAX_INLINE_TEMPLATE, MAX_STAGED_TEMPLATE};
 
 /// What a stack deployment uses besides CloudFormation: S3 for templates over the inline
 /// limit (the frame stack's template bucket), ACM to explain a certificate that waits.

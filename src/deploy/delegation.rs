@@ -86,7 +86,7 @@ async fn assume_with_retry<A: AssumeRole>(
             }
             Err(err) => {
                 return Err(err.context(format!(
-                    "cannot assume {role_arn}: ask the owners of the parent DNS account to deploy parent/<project>-delegation-role.template.json (it trusts this account)"
+                    "cannot assume {role_arn}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on it"
                 )))
             }
         }

@@ -155,7 +155,7 @@ fn delegation_of(deployment: &Deployment, zone_id: String, force: bool) -> Deleg
         subzone: deployment.dns.subzone.to_string(),
         zone_id,
         parent_zone: deployment.dns.parent_zone.to_string(),
-        role_arn: deployment.dns.delegation_role.arn.clone(),
+        role_arn: deployment.delegation_role_arn(),
         force,
     }
 }

@@ -399,18 +399,80 @@ fn every_problem_is_reported_at_once() {
     );
 }
 
-#[test]
-fn the_delegation_role_must_fit_iam_policy_limits() {
+/// `count` more environments after the valid one, in `accounts` workload accounts.
+fn with_environments(count: usize, accounts: u64, subzone_label: &str) -> String {
     let mut yaml = VALID.to_string();
-    for i in 0..51 {
+    for i in 0..count {
         yaml.push_str(&format!(
-            "  e{i}:\n    account: \"{:012}\"\n    dns: {{subzone: e{i}.example.com, hub_host: e{i}.example.com}}\n",
-            500_000_000_000u64 + i
+            "  e{i}:\n    account: \"{:012}\"\n    dns: {{subzone: e{i}{subzone_label}.example.com, hub_host: e{i}{subzone_label}.example.com}}\n",
+            500_000_000_000u64 + i as u64 % accounts
         ));
     }
+    yaml
+}
+
+#[test]
+fn the_delegation_roles_must_fit_iam_and_cloudformation_limits() {
+    // One role per workload account: 60 accounts are fine (the old single role took 11).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hubctl.yaml"),
+        with_environments(60, 60, ""),
+    )
+    .unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .args(["validate"])
+        .assert()
+        .success();
+    // One account whose subzones outgrow its role's 10,240 characters of policy.
+    let label = format!("-{}", "x".repeat(50));
+    let stderr = rejects(
+        &with_environments(200, 1, &label),
+        &[
+            "environments.e199.account: account 500000000000: its 200 subzones need a delegation-role policy of",
+            "and IAM allows 10240 per role",
+            "split them into a second config with another dns.delegation_role",
+        ],
+    );
+    assert_eq!(
+        stderr.matches("account 500000000000:").count(),
+        1,
+        "{stderr}"
+    );
+    // More workload accounts than one parent template can hold.
     rejects(
-        &yaml,
-        &["environments: 52 workload accounts with 52 subzones would need a delegation-role policy of about"],
+        &with_environments(300, 300, ""),
+        &[
+            "environments: the parent template for 301 workload accounts would be",
+            "CloudFormation accepts 1000000",
+            "split the environments into configs with different dns.delegation_role names",
+        ],
+    );
+}
+
+#[test]
+fn the_delegation_role_name_leaves_room_for_the_account() {
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            &format!("delegation_role: {}", "R".repeat(52)),
+        ),
+        &[
+            "dns.delegation_role",
+            "has 52 characters: hubctl names the parent account's role for each workload account",
+            "use a name of at most 51 characters",
+        ],
+    );
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            &format!(
+                "delegation_role: arn:aws:iam::111111111111:role/dns/{}",
+                "R".repeat(52)
+            ),
+        ),
+        &["dns.delegation_role", "has 52 characters"],
     );
 }
 

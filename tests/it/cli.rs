@@ -62,7 +62,7 @@ fn synth_of_one_env_writes_its_stacks_manifest_and_the_parent_template() {
     );
     assert_eq!(
         manifest["delegation"]["role_arn"],
-        "arn:aws:iam::111111111111:role/DomainOperatorRole"
+        "arn:aws:iam::111111111111:role/DomainOperatorRole-123456789012"
     );
 }
 
