@@ -9,8 +9,8 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-Three moto behaviours are patched, nothing else (each where moto differs from AWS in a
-way the deploy depends on):
+Five moto behaviours are patched, nothing else (each where moto differs from AWS in a
+way the deploy, or a test replaying the hub's calls, depends on):
 
 ExecuteChangeSet recomputes the stack's Outputs.
     In moto 5.2 ``CloudFormationBackend.execute_change_set`` applies the change
@@ -42,6 +42,23 @@ A change set name is unique per stack.
     moto 5.2 accepts a second CreateChangeSet with the same stack and change set
     name and creates a second stack; AWS answers AlreadyExistsException. A retried
     CreateChangeSet (its first answer lost) must not create anything twice.
+
+A Fargate task needs no container-level memory.
+    On Fargate the task-level ``memory`` is required and a container's ``memory`` /
+    ``memoryReservation`` are optional (Amazon ECS Developer Guide, "Task definition
+    parameters for Fargate"). moto 5.2's ``_calculate_task_resource_requirements``, which
+    RunTask calls, adds each container's memory and fails with ``TypeError`` (HTTP 500)
+    when a container has none, so the hub's user servers, whose task definitions set memory
+    only per task, could not start. The patch counts a container without memory as 0
+    (moto uses the sum only to place tasks on EC2 container instances).
+
+An ECS task runs until it is stopped.
+    moto 5.2 moves a task one step towards STOPPED (RUNNING, DEACTIVATING, STOPPING,
+    DEPROVISIONING, STOPPED) each time DescribeTasks reads it (its state manager's default
+    for ``ecs::task``: manual progression, once per read), so a user server "stops" while
+    the spawner watches it start. On AWS a task that started stays RUNNING until StopTask
+    (or its container exits). The launcher sets moto's own state-manager transition for
+    ``ecs::task`` so that reads never advance it; StopTask still stops it at once.
 """
 
 from __future__ import annotations
@@ -117,6 +134,36 @@ def patch_unique_change_set_names() -> None:
     CloudFormationBackend.create_change_set = create_change_set  # type: ignore[method-assign]
 
 
+def patch_fargate_container_memory() -> None:
+    """RunTask of a task definition whose containers leave memory to the task."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    if getattr(original, "_hubctl_patched", False):
+        return
+    keys = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+
+    def calculate(task_definition):  # type: ignore[no-untyped-def]
+        missing = [c for c in task_definition.container_definitions if not any(c.get(k) is not None for k in keys)]
+        for container in missing:
+            container["memoryReservation"] = 0
+        try:
+            return original(task_definition)
+        finally:
+            for container in missing:
+                del container["memoryReservation"]
+
+    calculate._hubctl_patched = True  # type: ignore[attr-defined]
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)  # type: ignore[method-assign]
+
+
+def patch_ecs_tasks_keep_running() -> None:
+    """A task stays RUNNING however often DescribeTasks reads it, until StopTask."""
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 2**62})
+
+
 def wait_accepting(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -149,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     patch_execute_change_set_outputs()
     patch_kms_key_cloudformation_tags()
     patch_unique_change_set_names()
+    patch_fargate_container_memory()
+    patch_ecs_tasks_keep_running()
     from moto.server import ThreadedMotoServer
 
     host = "127.0.0.1"

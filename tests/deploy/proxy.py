@@ -4,6 +4,7 @@ Usage:
     proxy.py --port PORT --target http://127.0.0.1:MOTO_PORT --log FILE
              [--seed S] [--fault-rate R] [--faults throttle,5xx,drop-before,drop-after]
              [--max-faults N] [--fault-services cloudformation,route53,sts]
+             [--log-bodies]
 
 Listens on 127.0.0.1:PORT (``--listen-port`` is the same option; 0 picks a free
 port), prints exactly ``ready <port>`` on stdout (flushed) once listening, and
@@ -25,6 +26,14 @@ For every request one JSON line is appended to FILE (flushed after each line):
 - status: the status the client received; for drop-after, the status moto
   answered (the call took effect, the client got nothing); 0 for drop-before.
 - fault: null, "throttle", "5xx", "drop-before" or "drop-after".
+
+With --log-bodies each line also holds what an IAM replay needs (tests/it/iam/):
+- access_key: the access key id from the SigV4 credential (which principal signed it).
+- query: the query string, each name to its list of values.
+- request: the body decoded: a form (query protocol) as name -> value (a list when a name
+  repeats), XML (route53) as nested objects, {root tag: {child tag: text | object | list}},
+  JSON as is; null when empty.
+- reply: the answer decoded the same way (XML or JSON, up to 256 KiB), else null.
 
 Faults (deterministic for a given --seed and request order): a request whose
 service is in --fault-services (default: all) gets a fault with probability
@@ -149,6 +158,53 @@ def error_response(service: str | None, headers, code: str, message: str, sender
     return "text/xml", body
 
 
+def xml_data(element):
+    """An XML element as plain data: text for a leaf, else {child tag: data}, a list when
+    a tag repeats. Namespaces are dropped."""
+    children = list(element)
+    if not children:
+        return element.text or ""
+    data: dict = {}
+    for child in children:
+        tag = child.tag.split("}", 1)[-1]
+        value = xml_data(child)
+        if tag in data:
+            if not isinstance(data[tag], list):
+                data[tag] = [data[tag]]
+            data[tag].append(value)
+        else:
+            data[tag] = value
+    return data
+
+
+def decode(content_type: str, body: bytes):
+    """A request or response body as plain data (see --log-bodies), or None."""
+    if not body or len(body) > 256 * 1024:
+        return None
+    content_type = (content_type or "").lower()
+    text = body.decode("utf-8", "replace")
+    try:
+        if "x-www-form-urlencoded" in content_type:
+            form = urllib.parse.parse_qs(text, keep_blank_values=True)
+            return {name: values[0] if len(values) == 1 else values for name, values in form.items()}
+        if "json" in content_type:
+            return json.loads(text)
+        if text.lstrip().startswith("<"):
+            import xml.etree.ElementTree as ElementTree
+
+            root = ElementTree.fromstring(text)
+            return {root.tag.split("}", 1)[-1]: xml_data(root)}
+    except (ValueError, SyntaxError):
+        return {"undecoded": text}
+    return None
+
+
+def access_key(headers, query: dict[str, list[str]]) -> str | None:
+    match = CREDENTIAL_RE.search(headers.get("Authorization", "") or "")
+    credential = match.group(1) if match else (query.get("X-Amz-Credential") or [None])[0]
+    return credential.split("/", 1)[0] if credential else None
+
+
 class FaultPlan:
     def __init__(self, seed: int, rate: float, kinds: list[str], max_faults: int | None, services: set[str] | None):
         self.rng = random.Random(seed)
@@ -200,6 +256,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     plan: FaultPlan
     log: RequestLog
     upstream_timeout = 120.0
+    log_bodies = False
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: the JSON log is the record
         pass
@@ -273,6 +330,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         n, fault = self.plan.next(service)
         request_id = f"00000000-0000-4000-8000-{n:012d}"
         status = 0
+        reply = None
         try:
             if fault in ("throttle", "5xx"):
                 throttle = fault == "throttle"
@@ -304,18 +362,25 @@ class ProxyHandler(BaseHTTPRequestHandler):
                         self.close_connection = True
                     else:
                         self.send(status, reason, headers, payload)
+                    if self.log_bodies:
+                        reply_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+                        reply = decode(reply_type, payload)
         finally:
-            self.log.write(
-                {
-                    "n": n,
-                    "method": self.command,
-                    "path": split.path,
-                    "service": service,
-                    "action": action,
-                    "status": status,
-                    "fault": fault,
-                }
-            )
+            record = {
+                "n": n,
+                "method": self.command,
+                "path": split.path,
+                "service": service,
+                "action": action,
+                "status": status,
+                "fault": fault,
+            }
+            if self.log_bodies:
+                record["access_key"] = access_key(self.headers, query)
+                record["query"] = query
+                record["request"] = decode(self.headers.get("Content-Type", ""), body)
+                record["reply"] = reply
+            self.log.write(record)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_request
 
@@ -335,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default=",".join(FAULT_KINDS))
     parser.add_argument("--max-faults", type=int, default=None)
     parser.add_argument("--fault-services", default=None, help="comma-separated; default: all")
+    parser.add_argument("--log-bodies", action="store_true", help="log signer, query, request and reply")
     args = parser.parse_args(argv)
 
     target = urllib.parse.urlsplit(args.target)
@@ -354,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     ProxyHandler.target_port = target.port
     ProxyHandler.plan = FaultPlan(args.seed, args.fault_rate, kinds, args.max_faults, services)
     ProxyHandler.log = RequestLog(args.log)
+    ProxyHandler.log_bodies = args.log_bodies
 
     stop = threading.Event()
 

@@ -3,44 +3,10 @@
 //! tests/deploy/moto_launcher.py on a free loopback port) behind a recording proxy
 //! (tests/deploy/proxy.py) that counts the calls and can inject faults.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::support::{hubctl, python_tool, root};
-
-/// A child process killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `script` with `args` and waits for its `ready <port>` line.
-fn start(script: &str, args: &[String]) -> (Server, u16) {
-    let python = python_tool("moto", "python");
-    let mut child = Command::new(python)
-        .arg(root().join("tests/deploy").join(script))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start {script}: {err}"));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the ready line");
-    let port = line
-        .trim()
-        .strip_prefix("ready ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("{script} said {line:?}"));
-    (Server(child), port)
-}
+use crate::support::{hubctl, python_tool, root, start, Server};
 
 /// moto, and the proxy in front of it, for one test.
 struct Aws {
@@ -190,8 +156,8 @@ fn outputs(path: &Path) -> serde_json::Value {
 
 #[test]
 fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
-    let aws = Aws::start(&[]);
-    aws.parent(&["create", "example.com"]);
+    let aws = Aws::start(&["--log-bodies"]);
+    let parent_zone_id = aws.parent(&["create", "example.com"]);
     let dir = tempfile::tempdir().unwrap();
     let outputs_file = dir.path().join("outputs.json");
 
@@ -296,6 +262,36 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         );
     }
     let _ = zone_id;
+
+    // Every request to the parent account, replayed against the synthesized parent template
+    // as IAM would evaluate it: all allowed.
+    let (_synth_dir, out) = crate::support::synth(&root().join("tests/deploy/moto.yaml"));
+    let template = crate::iam::delegation::parent_template(&out);
+    let log = std::fs::read_to_string(&aws.log).expect("the proxy's log");
+    let zone = parent_zone_id.trim_start_matches("/hostedzone/");
+    let (cases, seen) =
+        crate::iam::delegation::replay_parent_requests(&log, &template, "111111111111", zone);
+    for kind in [
+        "AssumeRole",
+        "ListHostedZonesByName",
+        "ListResourceRecordSets",
+        "ChangeResourceRecordSets UPSERT",
+        "GetChange",
+        "ChangeResourceRecordSets DELETE",
+    ] {
+        assert!(
+            seen.contains_key(kind),
+            "the replay saw no {kind}: {seen:?}"
+        );
+    }
+    crate::iam::check(&cases);
+    // The real NS write with one thing changed: denied.
+    crate::iam::check(&crate::iam::delegation::variants_of_the_ns_write(
+        &log,
+        &template,
+        "111111111111",
+        zone,
+    ));
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod cli;
 mod deploy;
 mod golden;
 mod hub_image;
+mod iam;
 mod lint;
 mod secrets;
 mod support;

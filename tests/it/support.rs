@@ -2,8 +2,9 @@
 //! run (cfn-lint, ...), each installed at pinned versions into its own virtualenv under
 //! `target/tmp/tools/` on first use, so a fresh machine needs nothing installed by hand.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 /// The repository root.
@@ -109,6 +110,47 @@ pub fn python_tool(tool: &str, program: &str) -> PathBuf {
     venv.join("bin").join(program)
 }
 
+/// The directory of the pinned npm packages of `tests/<tool>/` (its `package.json` and
+/// `package-lock.json`), installed with `npm ci` into `target/tmp/tools/<tool>/` on first
+/// use. Returns the directory holding `node_modules/`.
+pub fn npm_tool(tool: &str) -> PathBuf {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    let _guard = LOCK
+        .get_or_init(|| Mutex::new(()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let source = root().join("tests").join(tool);
+    let lock = std::fs::read_to_string(source.join("package-lock.json"))
+        .expect("the pinned package-lock.json exists");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("tools")
+        .join(tool);
+    let stamp = dir.join("installed-package-lock.json");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(lock.as_str()) {
+        eprintln!(
+            "installing the npm packages of {} into {}",
+            source.display(),
+            dir.display()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the tool directory");
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(source.join(file), dir.join(file)).expect("copy the package files");
+        }
+        run(Command::new("npm")
+            .args([
+                "ci",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--loglevel=error",
+            ])
+            .current_dir(&dir));
+        std::fs::write(&stamp, &lock).expect("write install stamp");
+    }
+    dir
+}
+
 fn python() -> String {
     std::env::var("HUBCTL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
@@ -118,4 +160,38 @@ fn run(command: &mut Command) {
         .status()
         .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
     assert!(status.success(), "{command:?} failed with {status}");
+}
+
+/// A child process killed when dropped.
+pub struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tests/deploy/<script>` with `args` under the pinned moto tools' Python and
+/// waits for its `ready <port>` line.
+pub fn start(script: &str, args: &[String]) -> (Server, u16) {
+    let python = python_tool("moto", "python");
+    let mut child = Command::new(python)
+        .arg(root().join("tests/deploy").join(script))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("cannot start {script}: {err}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the ready line");
+    let port = line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{script} said {line:?}"));
+    (Server(child), port)
 }
