@@ -31,12 +31,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigErrors> {
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(syntax) => {
-            reader.error_at(
-                syntax.pos,
-                "",
-                format!("YAML syntax error: {}", syntax.message),
-                "fix the YAML at this place",
-            );
+            reader.error_at(syntax.pos, &syntax.key, syntax.message, syntax.hint);
             return Err(ConfigErrors(reader.errors));
         }
     };
@@ -273,6 +268,26 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
                 ),
                 "one parent zone and role cannot serve two partitions; keep such environments in separate configs",
             );
+        }
+    }
+    // The hub may run `<project>-<env>-user-*` task definitions of its account: another
+    // environment there whose name starts with `<env>-user` would fall under that pattern.
+    for (deployment, merged) in read {
+        if let Some(other) = read.iter().map(|(d, _)| d).find(|other| {
+            other.account == deployment.account
+                && (other.env == format!("{}-user", deployment.env)
+                    || other.env.starts_with(&format!("{}-user-", deployment.env)))
+        }) {
+            if let Some(node) = merged.get("account") {
+                reader.error(
+                    node,
+                    format!(
+                        "environment `{}` shares this account, and its task definitions ({}-{}-user-...) would match the `{}-{}-user-*` that this environment's hub may run",
+                        other.env, other.project, other.env, deployment.project, deployment.env
+                    ),
+                    format!("rename environment `{}`, or give it its own account", other.env),
+                );
+            }
         }
     }
     for (index, (deployment, merged)) in read.iter().enumerate() {

@@ -450,6 +450,10 @@ pub fn deployment(
         }
     }
 
+    if let (Some(account), Some(hub)) = (&account, &hub) {
+        check_secrets_in_account(reader, merged, account, hub);
+    }
+
     if reader.errors.len() > errors_before {
         return None;
     }
@@ -464,6 +468,42 @@ pub fn deployment(
         storage: storage?,
         hub: hub?,
     })
+}
+
+/// Secrets named by ARN must live in the environment's own account. Across accounts ECS
+/// could read them only with a resource policy on each secret and a customer-managed KMS
+/// key that trusts this account (the default `aws/secretsmanager` key cannot be shared),
+/// neither of which hubctl writes.
+fn check_secrets_in_account(
+    reader: &mut Reader<'_>,
+    merged: &Node,
+    account: &AccountId,
+    hub: &Hub,
+) {
+    let mut arns: Vec<(&str, &str, &str)> = Vec::new();
+    if let Database::External { url_secret_arn } = &hub.database {
+        arns.push(("database", "url_secret_arn", url_secret_arn));
+    }
+    if let Auth::OAuth(provider) = &hub.auth {
+        arns.push(("auth", "client_secret_arn", &provider.client_secret_arn));
+    }
+    for (section, key, arn) in arns {
+        let secret_account = arn.split(':').nth(4).unwrap_or_default();
+        if secret_account == account.as_str() {
+            continue;
+        }
+        if let Some(node) = merged
+            .get("hub")
+            .and_then(|hub| hub.get(section))
+            .and_then(|section| section.get(key))
+        {
+            reader.error(
+                node,
+                format!("the secret is in account {secret_account}, the environment in {account}"),
+                format!("copy the secret into account {account} and name that ARN; reading it across accounts would need a resource policy on the secret and a customer-managed KMS key that trusts {account}, which hubctl does not set up"),
+            );
+        }
+    }
 }
 
 fn read_region(reader: &mut Reader<'_>, node: &Node) -> Option<String> {

@@ -65,8 +65,23 @@ pub struct Entry {
 pub struct SyntaxError {
     /// Where the parser stopped.
     pub pos: Pos,
+    /// The key path, when the error is about a key (empty otherwise).
+    pub key: String,
     /// The parser's description.
     pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl SyntaxError {
+    fn at(pos: Pos, message: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            pos,
+            key: String::new(),
+            message: message.into(),
+            hint: "fix the YAML at this place".to_string(),
+        }
+    }
 }
 
 impl Value {
@@ -120,25 +135,95 @@ fn child_path(parent: &str, key: &str) -> String {
 
 /// Parses one YAML document into a [`Node`]. An empty file is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let documents = MarkedYaml::load_from_str(text).map_err(|err| SyntaxError {
-        pos: Pos {
+    let documents = MarkedYaml::load_from_str(text).map_err(|err| {
+        let pos = Pos {
             line: err.marker().line(),
             col: err.marker().col() + 1,
-        },
-        message: err.info().to_string(),
+        };
+        match duplicated_key(text, pos) {
+            Some(key) if err.info().contains("duplicated key") => SyntaxError {
+                pos,
+                key,
+                message: "is written twice in the same mapping".to_string(),
+                hint: "keep one of the two".to_string(),
+            },
+            _ => SyntaxError::at(pos, format!("YAML syntax error: {}", err.info())),
+        }
     })?;
     match documents.len() {
         0 => {
             let start = Pos { line: 1, col: 1 };
-            Ok(Node { pos: start, key_pos: start, path: String::new(), value: Value::Map(vec![]) })
+            Ok(Node {
+                pos: start,
+                key_pos: start,
+                path: String::new(),
+                value: Value::Map(vec![]),
+            })
         }
         1 => convert(&documents[0], String::new(), None),
-        _ => Err(SyntaxError {
-            pos: pos_of(&documents[1]),
-            message: "the config holds more than one YAML document; keep one (remove the `---` separator)"
-                .to_string(),
-        }),
+        _ => Err(SyntaxError::at(
+            pos_of(&documents[1]),
+            "the config holds more than one YAML document; keep one (remove the `---` separator)",
+        )),
     }
+}
+
+/// The path of a repeated key, e.g. `environments.dev.dns.subzone`: saphyr reports it at the
+/// second one without naming it, so the name is read at that place and its parents from the
+/// lines above with less indentation (block style; list items show as `[]`). `None` when the
+/// place holds no key.
+fn duplicated_key(text: &str, pos: Pos) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let line = lines.get(pos.line.checked_sub(1)?)?;
+    let rest: String = line.chars().skip(pos.col.checked_sub(1)?).collect();
+    let key = rest.split(':').next()?.trim().trim_matches(['"', '\'']);
+    if key.is_empty() {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '-']).len();
+    let key_of = |l: &str| {
+        let content = l.trim_start_matches([' ', '-']);
+        let name = content.split(':').next()?.trim().trim_matches(['"', '\'']);
+        (content.contains(':') && !name.is_empty() && !name.starts_with('#'))
+            .then(|| (name.to_string(), l.trim_start().starts_with('-')))
+    };
+    let mut parents: Vec<String> = Vec::new();
+    let first_content = line.len() - line.trim_start_matches([' ', '-']).len();
+    let mut level = if first_content + 1 < pos.col {
+        // A flow mapping: its key is the block key this line starts with.
+        if let Some((name, item)) = key_of(line) {
+            parents.push(if item { format!("{name}[]") } else { name });
+        }
+        indent(line)
+    } else {
+        pos.col - 1
+    };
+    for (index, above) in lines[..pos.line - 1].iter().enumerate().rev() {
+        if above.trim().is_empty() || above.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent(above) < level {
+            if let Some((name, _)) = key_of(above) {
+                // `key:` whose block is a list: the repeated key is inside one of its items.
+                let opens_list = lines[index + 1..]
+                    .iter()
+                    .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                    .is_some_and(|next| next.trim_start().starts_with('-'));
+                parents.push(if opens_list {
+                    format!("{name}[]")
+                } else {
+                    name
+                });
+            }
+            level = indent(above);
+            if level == 0 {
+                break;
+            }
+        }
+    }
+    parents.reverse();
+    parents.push(key.to_string());
+    Some(parents.join("."))
 }
 
 fn convert(
@@ -166,10 +251,10 @@ fn convert(
                     YamlData::Value(Scalar::Integer(number)) => number.to_string(),
                     YamlData::Value(Scalar::Boolean(flag)) => flag.to_string(),
                     _ => {
-                        return Err(SyntaxError {
-                            pos: pos_of(key),
-                            message: "mapping keys must be plain words".to_string(),
-                        })
+                        return Err(SyntaxError::at(
+                            pos_of(key),
+                            "mapping keys must be plain words",
+                        ))
                     }
                 };
                 let node = convert(value, child_path(&path, &key_text), Some(pos_of(key)))?;
@@ -183,17 +268,12 @@ fn convert(
         }
         YamlData::Tagged(_, inner) => return convert(inner, path, Some(key_pos)),
         YamlData::Alias(_) => {
-            return Err(SyntaxError {
+            return Err(SyntaxError::at(
                 pos,
-                message: "YAML aliases (*name) are not supported; write the value out".to_string(),
-            })
+                "YAML aliases (*name) are not supported; write the value out",
+            ))
         }
-        YamlData::BadValue => {
-            return Err(SyntaxError {
-                pos,
-                message: "this value cannot be read".to_string(),
-            })
-        }
+        YamlData::BadValue => return Err(SyntaxError::at(pos, "this value cannot be read")),
     };
     Ok(Node {
         pos,
@@ -227,10 +307,23 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_syntax_errors() {
+    fn duplicate_keys_are_syntax_errors_that_name_the_key() {
+        let key = |text: &str| parse(text).unwrap_err().key;
         let err = parse("project: a\nproject: b\n").unwrap_err();
-        assert_eq!(err.pos.line, 2);
-        assert!(err.message.contains("duplicated key"), "{}", err.message);
+        assert_eq!((err.pos.line, err.key.as_str()), (2, "project"));
+        assert_eq!(err.message, "is written twice in the same mapping");
+        assert_eq!(
+            key("environments:\n  dev:\n    dns:\n      subzone: a\n      # note\n      subzone: b\n"),
+            "environments.dev.dns.subzone"
+        );
+        assert_eq!(
+            key("hub:\n  auth: {kind: cognito, kind: oauth}\n"),
+            "hub.auth.kind"
+        );
+        assert_eq!(
+            key("hub:\n  profiles:\n    - name: a\n      name: b\n"),
+            "hub.profiles[].name"
+        );
     }
 
     #[test]

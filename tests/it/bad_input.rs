@@ -90,8 +90,48 @@ fn duplicate_key() {
             "region: eu-west-1\n",
             "region: eu-west-1\nregion: eu-west-2\n",
         ),
-        &["hubctl.yaml:3:", "duplicated key"],
+        &["hubctl.yaml:3:1: region: is written twice in the same mapping; keep one of the two"],
     );
+}
+
+#[test]
+fn a_duplicate_key_is_named_with_its_path() {
+    rejects(
+        &replace(
+            "      subzone: dev.example.com\n",
+            "      subzone: dev.example.com\n      subzone: dev2.example.com\n",
+        ),
+        &["hubctl.yaml:21:7: environments.dev.dns.subzone: is written twice in the same mapping"],
+    );
+}
+
+#[test]
+fn a_secret_in_another_account_is_refused_with_what_it_would_need() {
+    let external = replace(
+        "  auth: {kind: cognito}\n",
+        "  auth: {kind: cognito}\n  database:\n    kind: external\n    url_secret_arn: arn:aws:secretsmanager:eu-west-1:999999999999:secret:hub/db-url-AbCdEf\n",
+    );
+    rejects(
+        &external,
+        &[
+            "hub.database.url_secret_arn: the secret is in account 999999999999, the environment in 123456789012",
+            "a resource policy on the secret and a customer-managed KMS key",
+        ],
+    );
+}
+
+#[test]
+fn an_environment_name_must_not_fall_under_anothers_task_definitions() {
+    let clash = format!(
+        "{VALID}  dev-user:\n    account: \"123456789012\"\n    dns: {{subzone: du.example.com, hub_host: du.example.com}}\n"
+    );
+    rejects(
+        &clash,
+        &["environments.dev.account: environment `dev-user` shares this account, and its task definitions (demo-dev-user-user-...) would match the `demo-dev-user-*`"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hubctl.yaml"), clash.replace("dev-user:\n    account: \"123456789012\"", "dev-user:\n    account: \"210987654321\"")).unwrap();
+    hubctl().current_dir(dir.path()).arg("validate").assert().success();
 }
 
 #[test]
