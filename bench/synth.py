@@ -4,7 +4,8 @@
 Builds the release binary, then times complete `hubctl synth` processes (start, parse,
 render, atomic write, exit):
   1. the example config (config.example.yaml: 2 environments, 7 templates), 51 runs;
-  2. a generated config with 500 environments (1,501 templates), 7 runs.
+  2. a generated config with 500 environments in 50 workload accounts (1,501 templates:
+     each environment's frame, dns and ECS hub, and one parent template of 50 roles), 7 runs.
 Wall time is measured around a direct child. Peak RSS comes from GNU time (`%M`), run
 separately: a child forked from Python inherits Python's resident pages, and its ru_maxrss
 would report Python's size, not hubctl's. GNU time (Debian package `time`) is installed
@@ -60,7 +61,7 @@ def many_environments(path, count):
         "environments:",
     ]
     for i in range(count):
-        account = f"{200000000000 + i % 2:012d}"
+        account = f"{200000000000 + i % 50:012d}"  # 50 workload accounts, 50 delegation roles
         lines.append(f"  e{i}: {{account: '{account}', dns: {{subzone: e{i}.x.io, hub_host: h.e{i}.x.io}}}}")
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -82,7 +83,7 @@ def main():
         many_environments(many, 500)
         for where, scratch_root in targets:
             rows.append((f"example (2 envs, 7 templates), out on {where}", *measure(example, 51, scratch_root)))
-            rows.append((f"500 environments (1,501 templates), out on {where}", *measure(many, 7, scratch_root)))
+            rows.append((f"500 environments in 50 accounts (1,501 templates), out on {where}", *measure(many, 7, scratch_root)))
     print("| config | median wall | fastest | peak RSS |")
     print("|---|---|---|---|")
     for name, median, fastest, rss in rows:

@@ -14,14 +14,24 @@
 // }]}
 //
 // decisions.json: [{"name", "decision": "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied",
-//   "errors": null | {...}, "unknown_context_keys": [...], "explain": "..."}]
+//   "errors": null | {...}, "unknown_context_keys": [...], "ignored_context_keys": [...],
+//   "evaluated": "...", "explain": "..."}]
 //
 // The evaluator runs in Strict mode: the request is evaluated exactly as given. It does not
 // fill the request context itself, so every key comes from the caller; a key that AWS does
 // not send for the action and resource (per the Service Authorization Reference data that
 // iam-simulate ships) is listed in unknown_context_keys, so a test cannot lean on a key
 // that would be absent on AWS.
-import { allowedContextKeysForRequest, runSimulation } from '@cloud-copilot/iam-simulate'
+//
+// One gap of iam-simulate 0.1.173 is closed here: its request normalizer drops context keys
+// of the form `kms:EncryptionContext:<key>` (it matches variable keys only after a `/`), so
+// a key-policy condition on the encryption context would see the key as absent. A case
+// whose only dropped keys are such keys, each one the Service Authorization Reference
+// lists for the action, is evaluated again with `runUnsafeSimulation` (the same engine on
+// the context as given) after `runSimulation` has validated its policies and request; its
+// decision then says `evaluated: "with kms:EncryptionContext keys"`. Any other dropped key
+// is reported in ignored_context_keys, and the test fails.
+import { allowedContextKeysForRequest, runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate'
 
 const input = JSON.parse(await new Promise((resolve, reject) => {
   let text = ''
@@ -77,11 +87,28 @@ for (const c of input.cases) {
     ...(c.resource_policy ? { resourcePolicy: c.resource_policy } : {}),
   }
   const response = await runSimulation(simulation, { simulationMode: 'Strict' })
+  const unknown = await unknownContextKeys(c.action, c.resource, c.context)
+  let decision = response.resultType === 'error' ? 'Error' : response.overallResult
+  let ignored = response.resultType === 'single' ? response.result.ignoredContextKeys ?? [] : []
+  let evaluated = 'runSimulation'
+  const encryptionContext = (key) => key.toLowerCase().startsWith('kms:encryptioncontext:')
+  if (response.resultType === 'single' && ignored.length > 0 && ignored.every(encryptionContext) && unknown.length === 0) {
+    // runUnsafeSimulation loads the resource policy without a name and then reads it: hand
+    // it the policy already bundled with one (iam-policy's ValidatedPolicy shape).
+    const named = simulation.resourcePolicy
+      ? { ...simulation, resourcePolicy: { __validated: true, policyDocument: simulation.resourcePolicy, metadata: { name: 'ResourcePolicy' }, errors: [] } }
+      : simulation
+    decision = runUnsafeSimulation(named, { simulationMode: 'Strict' })
+    evaluated = 'with kms:EncryptionContext keys'
+    ignored = []
+  }
   decisions.push({
     name: c.name,
-    decision: response.resultType === 'error' ? 'Error' : response.overallResult,
+    decision,
     errors: response.resultType === 'error' ? response.errors : null,
-    unknown_context_keys: await unknownContextKeys(c.action, c.resource, c.context),
+    unknown_context_keys: unknown,
+    ignored_context_keys: ignored,
+    evaluated,
     explain: response.resultType === 'single' ? explain(response.result) : '',
   })
 }

@@ -130,8 +130,19 @@ fn an_environment_name_must_not_fall_under_anothers_task_definitions() {
         &["environments.dev.account: environment `dev-user` shares this account, and its task definitions (demo-dev-user-user-...) would match the `demo-dev-user-*`"],
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hubctl.yaml"), clash.replace("dev-user:\n    account: \"123456789012\"", "dev-user:\n    account: \"210987654321\"")).unwrap();
-    hubctl().current_dir(dir.path()).arg("validate").assert().success();
+    std::fs::write(
+        dir.path().join("hubctl.yaml"),
+        clash.replace(
+            "dev-user:\n    account: \"123456789012\"",
+            "dev-user:\n    account: \"210987654321\"",
+        ),
+    )
+    .unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .success();
 }
 
 #[test]

@@ -17,7 +17,7 @@ use super::resolve::{outputs, resolve, Scope};
 use super::{check, Case, Expect, Policies, Request};
 use crate::support::{python_tool, root, start, synth};
 
-fn read_json(path: &Path) -> Value {
+pub(super) fn read_json(path: &Path) -> Value {
     serde_json::from_str(
         &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
@@ -26,17 +26,19 @@ fn read_json(path: &Path) -> Value {
 
 /// One environment's stacks with every intrinsic resolved as CloudFormation would, the hub's
 /// parameters filled from the upstream outputs the manifest names (as deploy fills them).
-struct Environment {
-    region: String,
-    account: String,
-    hub: Value,
-    hub_scope: Scope,
-    frame: Value,
-    frame_scope: Scope,
+pub(super) struct Environment {
+    pub(super) region: String,
+    pub(super) account: String,
+    pub(super) hub: Value,
+    pub(super) hub_scope: Scope,
+    pub(super) frame: Value,
+    pub(super) frame_scope: Scope,
+    pub(super) dns: Value,
+    pub(super) dns_scope: Scope,
 }
 
 impl Environment {
-    fn load(out: &Path, env: &str) -> Environment {
+    pub(super) fn load(out: &Path, env: &str) -> Environment {
         let dir = out.join(env);
         let manifest = read_json(&dir.join("manifest.json"));
         let region = manifest["region"].as_str().expect("region").to_string();
@@ -67,6 +69,7 @@ impl Environment {
         }
         let (hub, hub_scope) = scopes.remove("hub").expect("an ECS hub stack");
         let (frame, frame_scope) = scopes.remove("frame").expect("a frame stack");
+        let (dns, dns_scope) = scopes.remove("dns").expect("a dns stack");
         Environment {
             region,
             account,
@@ -74,10 +77,12 @@ impl Environment {
             hub_scope,
             frame,
             frame_scope,
+            dns,
+            dns_scope,
         }
     }
 
-    fn hub_resource(&self, id: &str) -> Value {
+    pub(super) fn hub_resource(&self, id: &str) -> Value {
         resolve(&self.hub["Resources"][id]["Properties"], &self.hub_scope)
     }
 
@@ -99,7 +104,7 @@ impl Environment {
     }
 
     /// The role whose ARN is `arn`: its inline policies.
-    fn role_policies(&self, arn: &str) -> Policies {
+    pub(super) fn role_policies(&self, arn: &str) -> Policies {
         let id = self
             .hub_ids_of("AWS::IAM::Role")
             .into_iter()
@@ -122,11 +127,11 @@ impl Environment {
         }
     }
 
-    fn role_arn(&self, id: &str) -> String {
+    pub(super) fn role_arn(&self, id: &str) -> String {
         self.hub_scope.attributes[&format!("{id}.Arn")].clone()
     }
 
-    fn key_policy(&self) -> Value {
+    pub(super) fn key_policy(&self) -> Value {
         let (id, _) = self.frame["Resources"]
             .as_object()
             .expect("resources")
@@ -139,7 +144,7 @@ impl Environment {
         )
     }
 
-    fn key_arn(&self) -> String {
+    pub(super) fn key_arn(&self) -> String {
         self.hub_scope.refs["KmsKeyArn"]
             .as_str()
             .expect("the key ARN parameter")

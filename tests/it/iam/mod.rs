@@ -15,6 +15,7 @@ pub mod resolve;
 
 pub mod delegation;
 mod hub;
+mod services;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -97,6 +98,8 @@ pub struct Decision {
     pub decision: String,
     /// Context keys AWS does not send for this action and resource.
     pub unknown_context_keys: Vec<String>,
+    /// Context keys the evaluator dropped without evaluating them.
+    pub ignored_context_keys: Vec<String>,
     /// The evaluator's errors (an invalid policy or request), as JSON text.
     pub errors: String,
     /// Which policy types allowed or denied.
@@ -149,14 +152,8 @@ pub fn evaluate(cases: &[Case]) -> Vec<Decision> {
         .into_iter()
         .map(|d| Decision {
             decision: d["decision"].as_str().unwrap_or_default().to_string(),
-            unknown_context_keys: d["unknown_context_keys"]
-                .as_array()
-                .map(|keys| {
-                    keys.iter()
-                        .filter_map(|k| k.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            unknown_context_keys: strings(&d["unknown_context_keys"]),
+            ignored_context_keys: strings(&d["ignored_context_keys"]),
             errors: if d["errors"].is_null() {
                 String::new()
             } else {
@@ -165,6 +162,18 @@ pub fn evaluate(cases: &[Case]) -> Vec<Decision> {
             explain: d["explain"].as_str().unwrap_or_default().to_string(),
         })
         .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Evaluates `cases` and fails with every case whose decision differs from its expectation,
@@ -184,27 +193,33 @@ pub fn check(cases: &[Case]) {
             Expect::Denied => decision.decision.ends_with("Denied"),
             Expect::ExplicitlyDenied => decision.decision == "ExplicitlyDenied",
         };
-        if !as_expected || !decision.unknown_context_keys.is_empty() || !decision.errors.is_empty()
+        if !as_expected
+            || !decision.unknown_context_keys.is_empty()
+            || !decision.ignored_context_keys.is_empty()
+            || !decision.errors.is_empty()
         {
+            let mut notes = String::new();
+            if !decision.unknown_context_keys.is_empty() {
+                notes += &format!(
+                    "; keys AWS does not send here: {:?}",
+                    decision.unknown_context_keys
+                );
+            }
+            if !decision.ignored_context_keys.is_empty() {
+                notes += &format!(
+                    "; keys the evaluator dropped: {:?}",
+                    decision.ignored_context_keys
+                );
+            }
+            if !decision.errors.is_empty() {
+                notes += &format!("; errors: {}", decision.errors);
+            }
             wrong.push(format!(
-                "- {}: expected {:?}, got {} ({}){}{}\n  {} {} on {}\n  context {}",
+                "- {}: expected {:?}, got {} ({}){notes}\n  {} {} on {}\n  context {}",
                 case.name,
                 case.expect,
                 decision.decision,
                 decision.explain,
-                if decision.unknown_context_keys.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; keys AWS does not send here: {:?}",
-                        decision.unknown_context_keys
-                    )
-                },
-                if decision.errors.is_empty() {
-                    String::new()
-                } else {
-                    format!("; errors: {}", decision.errors)
-                },
                 case.request.principal,
                 case.request.action,
                 case.request.resource,
