@@ -435,6 +435,16 @@ fn synth(path: &Path, env: Option<&str>, out: &Path, format: OutputFormat) -> Re
                 rendered.files.len(),
                 out.display()
             )?;
+            for row in rendered.summary.iter().filter(|row| {
+                row.env == synth::PARENT_DIR && row.bytes > crate::cfn::MAX_INLINE_TEMPLATE
+            }) {
+                eprintln!(
+                    "note: {} is {} bytes, more than CloudFormation takes inline ({}): its owners deploy it through S3 (`aws cloudformation deploy ... --s3-bucket BUCKET`, see the README)",
+                    row.stack,
+                    row.bytes,
+                    crate::cfn::MAX_INLINE_TEMPLATE
+                );
+            }
         }
         OutputFormat::Json => {
             let rows: Vec<serde_json::Value> = rendered

@@ -702,6 +702,14 @@ fn read_role(
         reader.error(node, format!("\"{text}\" is not an IAM role ARN"), fix);
         return None;
     }
+    if arn_partition != partition {
+        reader.error(
+            node,
+            format!("role ARN is in AWS partition `{arn_partition}`, the environment's region in `{partition}`"),
+            fix,
+        );
+        return None;
+    }
     if account != parent_account.as_str() {
         reader.error(
             node,

@@ -287,8 +287,17 @@ impl AssumeRole for Sts {
     type ParentDns = Route53;
 
     async fn assume(&self, role_arn: &str) -> Result<Route53> {
-        let response = self
-            .client
+        // STS answers AssumeRole in a region only if that region is enabled for the account
+        // that issues the credentials (RegionDisabledException otherwise): the parent DNS
+        // account need not have the workload's opt-in region, so ask a region that is on
+        // by default in the role's partition.
+        let partition = role_arn.split(':').nth(1).unwrap_or("aws");
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.config)
+                .region(Region::new(default_region(partition)))
+                .build(),
+        );
+        let response = sts
             .assume_role()
             .role_arn(role_arn)
             .role_session_name("hubctl-delegation")
@@ -310,6 +319,15 @@ impl AssumeRole for Sts {
             .credentials_provider(provider)
             .build();
         Ok(Route53(aws_sdk_route53::Client::from_conf(config)))
+    }
+}
+
+/// A region enabled by default in every account of `partition`.
+pub fn default_region(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "cn-north-1",
+        "aws-us-gov" => "us-gov-west-1",
+        _ => "us-east-1",
     }
 }
 

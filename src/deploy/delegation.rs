@@ -65,32 +65,85 @@ fn is_access_denied(err: &anyhow::Error) -> bool {
     text.contains("AccessDenied") || text.contains("not authorized")
 }
 
-/// Assumes the role, retrying AccessDenied with backoff for a bounded time.
+/// Runs `call`, retrying AccessDenied with backoff for a bounded time: a role, its trust or
+/// its policy that the parent account's owners just deployed takes IAM seconds to a minute
+/// to propagate. Other errors, and a denial that outlasts the window, are returned.
+async fn retry_denied<T, F, Fut>(
+    what: &str,
+    timing: DelegationTiming,
+    progress: &impl Progress,
+    mut call: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timing.access_denied_window;
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(err) if is_access_denied(&err) && tokio::time::Instant::now() + wait < deadline => {
+                progress.report(ProgressEvent::Delegation {
+                    message: format!(
+                        "{what} denied, retrying in {:.1}s (IAM changes take a moment)",
+                        wait.as_secs_f64()
+                    ),
+                });
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Assumes the role, retrying AccessDenied for a bounded time.
 async fn assume_with_retry<A: AssumeRole>(
     assume: &A,
     role_arn: &str,
     timing: DelegationTiming,
     progress: &impl Progress,
 ) -> Result<A::ParentDns> {
-    let deadline = tokio::time::Instant::now() + timing.access_denied_window;
-    let mut wait = Duration::from_millis(500);
-    loop {
-        match assume.assume(role_arn).await {
-            Ok(parent) => return Ok(parent),
-            Err(err) if is_access_denied(&err) && tokio::time::Instant::now() + wait < deadline => {
-                progress.report(ProgressEvent::Delegation {
-                    message: format!("access to {role_arn} denied, retrying in {:.1}s (IAM changes take a moment)", wait.as_secs_f64()),
-                });
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(10));
-            }
-            Err(err) => {
-                return Err(err.context(format!(
-                    "cannot assume {role_arn}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on it"
-                )))
-            }
+    retry_denied(&format!("access to {role_arn}"), timing, progress, || assume.assume(role_arn))
+        .await
+        .map_err(|err| {
+            let hint = if is_access_denied(&err) {
+                format!("ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on {role_arn}")
+            } else {
+                "check the parent DNS account's id (dns.parent_account) and that STS answers in this region".to_string()
+            };
+            err.context(format!("cannot assume {role_arn}: {hint}"))
+        })
+}
+
+/// Writes the NS change through the parent account's role, retrying AccessDenied for a
+/// bounded time: a role that exists but does not name this subzone yet (an environment added
+/// to an account that already has one) is denied until the parent template is redeployed.
+async fn change_with_retry(
+    parent: &impl Dns,
+    parent_zone_id: &str,
+    delegation: &Delegation,
+    change: NsChange,
+    (ttl, values): (i64, &[String]),
+    timing: DelegationTiming,
+    progress: &impl Progress,
+) -> Result<String> {
+    let what = format!("{change:?} of the NS record {}", delegation.subzone);
+    retry_denied(&what, timing, progress, || {
+        parent.change_ns(parent_zone_id, &delegation.subzone, change, ttl, values)
+    })
+    .await
+    .map_err(|err| {
+        if is_access_denied(&err) {
+            err.context(format!(
+                "{} may not write the NS record of {} in {}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (this account's role must name {})",
+                delegation.role_arn, delegation.subzone, delegation.parent_zone, delegation.subzone
+            ))
+        } else {
+            err
         }
-    }
+    })
 }
 
 /// Points the parent zone's NS record for the subzone at the subzone's name servers.
@@ -132,15 +185,16 @@ pub async fn delegate<W: Dns, A: AssumeRole>(
         None => DelegationOutcome::Created,
     };
     let values: Vec<String> = wanted.iter().map(|name| format!("{name}.")).collect();
-    let change = parent
-        .change_ns(
-            &parent_zone_id,
-            &delegation.subzone,
-            NsChange::Upsert,
-            NS_TTL,
-            &values,
-        )
-        .await?;
+    let change = change_with_retry(
+        &parent,
+        &parent_zone_id,
+        delegation,
+        NsChange::Upsert,
+        (NS_TTL, &values),
+        timing,
+        progress,
+    )
+    .await?;
     progress.report(ProgressEvent::Delegation {
         message: format!(
             "NS {} → {} written in {}, waiting for INSYNC",
@@ -173,15 +227,16 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
         .await?
     {
         Some((ttl, values)) if normalize(&values) == ours => {
-            let change = parent
-                .change_ns(
-                    &parent_zone_id,
-                    &delegation.subzone,
-                    NsChange::Delete,
-                    ttl,
-                    &values,
-                )
-                .await?;
+            let change = change_with_retry(
+                &parent,
+                &parent_zone_id,
+                delegation,
+                NsChange::Delete,
+                (ttl, &values),
+                timing,
+                progress,
+            )
+            .await?;
             wait_in_sync(&parent, &change, timing).await?;
             progress.report(ProgressEvent::Delegation {
                 message: format!(

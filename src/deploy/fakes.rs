@@ -184,6 +184,9 @@ pub struct FakeDns {
     pub pending_polls: Mutex<usize>,
     /// Every change made.
     pub changes: Mutex<Vec<String>>,
+    /// AccessDenied answers to ChangeResourceRecordSets left (a role whose policy does not
+    /// name the subzone yet).
+    pub change_denials: Mutex<usize>,
 }
 
 impl Dns for FakeDns {
@@ -212,6 +215,13 @@ impl Dns for FakeDns {
         ttl: i64,
         values: &[String],
     ) -> Result<String> {
+        {
+            let mut denials = lock(&self.change_denials);
+            if *denials > 0 {
+                *denials -= 1;
+                return Err(anyhow!("ChangeResourceRecordSets {zone_id}: AccessDenied: not authorized to perform route53:ChangeResourceRecordSets"));
+            }
+        }
         let key = (zone_id.to_string(), name.to_string());
         let mut records = lock(&self.records);
         match change {

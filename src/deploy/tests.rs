@@ -875,6 +875,48 @@ async fn a_denial_that_persists_names_the_fix() {
 }
 
 #[tokio::test]
+async fn a_role_that_does_not_name_the_subzone_yet_is_retried_then_explained() {
+    // The account's role exists (AssumeRole works) but the parent template deployed before
+    // this environment was added: its NS write is denied until the owners redeploy.
+    let (workload, assume, delegation) = world(None, 0, 0);
+    *assume.parent.change_denials.lock().unwrap() = 2;
+    let progress = Collect::default();
+    let outcome = delegate(
+        &workload,
+        &assume,
+        &progress,
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, DelegationOutcome::Created);
+    let retries = progress
+        .events()
+        .iter()
+        .filter(|e| matches!(e, ProgressEvent::Delegation { message } if message.starts_with("Upsert of the NS record dev.example.com denied")))
+        .count();
+    assert_eq!(retries, 2);
+
+    let (workload, assume, delegation) = world(None, 0, 0);
+    *assume.parent.change_denials.lock().unwrap() = usize::MAX;
+    let timing = DelegationTiming {
+        access_denied_window: Duration::from_millis(50),
+        ..delegation_timing()
+    };
+    let err = delegate(&workload, &assume, &Collect::default(), timing, &delegation)
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("arn:aws:iam::111111111111:role/DomainOperatorRole may not write the NS record of dev.example.com in example.com")
+            && text.contains("deploy the current parent/<project>-delegation-role.template.json"),
+        "{text}"
+    );
+    assert!(assume.parent.records.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn undelegation_removes_only_a_record_that_still_points_here() {
     let (workload, assume, delegation) = world(Some(vec!["ns.elsewhere.org."]), 0, 0);
     assert!(!undelegate(

@@ -29,6 +29,7 @@ For every request one JSON line is appended to FILE (flushed after each line):
 
 With --log-bodies each line also holds what an IAM replay needs (tests/it/iam/):
 - access_key: the access key id from the SigV4 credential (which principal signed it).
+- region: the region the request was signed for.
 - query: the query string, each name to its list of values.
 - request: the body decoded: a form (query protocol) as name -> value (a list when a name
   repeats), XML (route53) as nested objects, {root tag: {child tag: text | object | list}},
@@ -199,10 +200,12 @@ def decode(content_type: str, body: bytes):
     return None
 
 
-def access_key(headers, query: dict[str, list[str]]) -> str | None:
+def credential_part(headers, query: dict[str, list[str]], index: int) -> str | None:
+    """Part `index` of the SigV4 credential AKID/date/region/service/aws4_request."""
     match = CREDENTIAL_RE.search(headers.get("Authorization", "") or "")
     credential = match.group(1) if match else (query.get("X-Amz-Credential") or [None])[0]
-    return credential.split("/", 1)[0] if credential else None
+    parts = credential.split("/") if credential else []
+    return parts[index] if len(parts) > index else None
 
 
 class FaultPlan:
@@ -376,7 +379,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 "fault": fault,
             }
             if self.log_bodies:
-                record["access_key"] = access_key(self.headers, query)
+                record["access_key"] = credential_part(self.headers, query, 0)
+                record["region"] = credential_part(self.headers, query, 2)
                 record["query"] = query
                 record["request"] = decode(self.headers.get("Content-Type", ""), body)
                 record["reply"] = reply

@@ -320,6 +320,16 @@ fn delegation_role_is_a_name_or_an_arn_in_the_parent_account() {
         ),
         &["dns.delegation_role", "is not an IAM role ARN"],
     );
+    rejects(
+        &replace(
+            "delegation_role: DomainOperatorRole",
+            "delegation_role: arn:aws-cn:iam::111111111111:role/DomainOperatorRole",
+        ),
+        &[
+            "dns.delegation_role",
+            "role ARN is in AWS partition `aws-cn`, the environment's region in `aws`",
+        ],
+    );
 }
 
 #[test]

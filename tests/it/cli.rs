@@ -202,3 +202,32 @@ fn a_full_synth_drops_environments_removed_from_the_config() {
     assert!(files.iter().all(|f| !f.starts_with("prod/")), "{files:?}");
     assert!(files.iter().any(|f| f == "dev/manifest.json"));
 }
+
+#[test]
+fn synth_says_when_the_parent_template_must_go_through_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hubctl.yaml");
+    // 20 workload accounts: 20 roles, more than 51,200 bytes.
+    std::fs::write(&config, crate::iam::delegation::many_environments(20, 20)).unwrap();
+    let synth = |config: &std::path::Path| {
+        hubctl()
+            .arg("--config")
+            .arg(config)
+            .args(["synth", "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let output = synth(&config);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("note: bench-delegation-role is ")
+            && stderr.contains("more than CloudFormation takes inline (51200)")
+            && stderr.contains("--s3-bucket"),
+        "{stderr}"
+    );
+    let example = synth(&crate::support::root().join("config.example.yaml"));
+    assert!(example.status.success());
+    assert!(!String::from_utf8_lossy(&example.stderr).contains("note:"));
+}

@@ -285,6 +285,18 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         );
     }
     crate::iam::check(&cases);
+    // AssumeRole goes to a region every account has (the parent account need not have
+    // enabled the workload's region), here us-east-1 for eu-west-1.
+    let assume_regions: Vec<String> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["action"] == "AssumeRole")
+        .map(|line| line["region"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        !assume_regions.is_empty() && assume_regions.iter().all(|r| r == "us-east-1"),
+        "{assume_regions:?}"
+    );
     // The real NS write with one thing changed: denied.
     crate::iam::check(&crate::iam::delegation::variants_of_the_ns_write(
         &log,
