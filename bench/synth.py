@@ -29,7 +29,7 @@ GNU_TIME = "/usr/bin/time"
 def run_once(config, out):
     command = [BINARY, "--config", config, "synth", "--out", out]
     start = time.perf_counter()
-    status = subprocess.run(command, stdout=subprocess.DEVNULL).returncode
+    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
     elapsed = time.perf_counter() - start
     if status != 0:
         sys.exit(f"hubctl synth of {config} failed with status {status}")

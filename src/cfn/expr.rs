@@ -80,6 +80,14 @@ impl Expr {
         Expr::reference("AWS::NoValue")
     }
 
+    /// The text of a string literal; `None` for anything computed.
+    pub fn as_literal(&self) -> Option<&str> {
+        match self {
+            Expr::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
     /// A list of string literals.
     pub fn strings<S: AsRef<str>>(items: &[S]) -> Expr {
         Expr::List(

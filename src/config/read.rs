@@ -1347,8 +1347,9 @@ fn secret_arn(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opt
     let parts: Vec<&str> = text.split(':').collect();
     // The complete ARN, with the 6-character suffix Secrets Manager adds: IAM policies and
     // ECS match it exactly. No `:json-key::` tail: the whole secret is the value.
-    let valid = matches!(parts[..], ["arn", "aws" | "aws-cn" | "aws-us-gov", "secretsmanager", secret_region, account, "secret", name]
-        if AccountId::parse(account).is_some()
+    let valid = matches!(parts[..], ["arn", arn_partition, "secretsmanager", secret_region, account, "secret", name]
+        if arn_partition == partition(region)
+            && AccountId::parse(account).is_some()
             && region.is_none_or(|r| r == secret_region)
             && name.rsplit_once('-').is_some_and(|(base, suffix)| !base.is_empty() && suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())));
     if valid {

@@ -287,24 +287,37 @@ impl AssumeRole for Sts {
     type ParentDns = Route53;
 
     async fn assume(&self, role_arn: &str) -> Result<Route53> {
-        // STS answers AssumeRole in a region only if that region is enabled for the account
-        // that issues the credentials (RegionDisabledException otherwise): the parent DNS
-        // account need not have the workload's opt-in region, so ask a region that is on
-        // by default in the role's partition.
-        let partition = role_arn.split(':').nth(1).unwrap_or("aws");
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&self.config)
-                .region(Region::new(default_region(partition)))
-                .build(),
-        );
-        let response = sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("hubctl-delegation")
-            .duration_seconds(900)
-            .send()
-            .await
-            .map_err(|err| sdk_error(&format!("AssumeRole {role_arn}"), err))?;
+        let ask = |client: &aws_sdk_sts::Client| {
+            client
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name("hubctl-delegation")
+                .duration_seconds(900)
+                .send()
+        };
+        let response = match ask(&self.client).await {
+            // STS issues credentials in a region only if the account that issues them (the
+            // parent DNS account) has it enabled, and an opt-in region the workload uses may
+            // not be. Then, and only then, ask a region every account has: asking the
+            // workload's region first keeps working a configured STS endpoint, a
+            // region-restricting SCP or a private network that allow only that region.
+            Err(err) if err.code() == Some("RegionDisabledException") => {
+                let partition = role_arn.split(':').nth(1).unwrap_or("aws");
+                let fallback = aws_sdk_sts::Client::from_conf(
+                    aws_sdk_sts::config::Builder::from(&self.config)
+                        .region(Region::new(default_region(partition)))
+                        .build(),
+                );
+                ask(&fallback).await.map_err(|err| {
+                    sdk_error(
+                        &format!("AssumeRole {role_arn} (in {}, after the parent account refused the workload's region)", default_region(partition)),
+                        err,
+                    )
+                })?
+            }
+            Err(err) => return Err(sdk_error(&format!("AssumeRole {role_arn}"), err)),
+            Ok(response) => response,
+        };
         let credentials = response
             .credentials()
             .ok_or_else(|| anyhow!("AssumeRole {role_arn} returned no credentials"))?;

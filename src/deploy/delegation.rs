@@ -65,6 +65,15 @@ fn is_access_denied(err: &anyhow::Error) -> bool {
     text.contains("AccessDenied") || text.contains("not authorized")
 }
 
+/// An explicit deny (an SCP, RCP, permissions boundary or Deny statement) does not pass with
+/// IAM propagation: AWS says "with an explicit deny" in its message.
+fn is_explicit_deny(err: &anyhow::Error) -> bool {
+    format!("{err:#}").contains("explicit deny")
+}
+
+/// What to check when a denial is explicit.
+const EXPLICIT_DENY_HINT: &str = "an explicit deny refuses it: a service or resource control policy of the organisation, a permissions boundary, or a Deny statement; ask whoever manages those for the workload or the parent DNS account";
+
 /// Runs `call`, retrying AccessDenied with backoff for a bounded time: a role, its trust or
 /// its policy that the parent account's owners just deployed takes IAM seconds to a minute
 /// to propagate. Other errors, and a denial that outlasts the window, are returned.
@@ -83,7 +92,11 @@ where
     loop {
         match call().await {
             Ok(value) => return Ok(value),
-            Err(err) if is_access_denied(&err) && tokio::time::Instant::now() + wait < deadline => {
+            Err(err)
+                if is_access_denied(&err)
+                    && !is_explicit_deny(&err)
+                    && tokio::time::Instant::now() + wait < deadline =>
+            {
                 progress.report(ProgressEvent::Delegation {
                     message: format!(
                         "{what} denied, retrying in {:.1}s (IAM changes take a moment)",
@@ -108,7 +121,9 @@ async fn assume_with_retry<A: AssumeRole>(
     retry_denied(&format!("access to {role_arn}"), timing, progress, || assume.assume(role_arn))
         .await
         .map_err(|err| {
-            let hint = if is_access_denied(&err) {
+            let hint = if is_explicit_deny(&err) {
+                EXPLICIT_DENY_HINT.to_string()
+            } else if is_access_denied(&err) {
                 format!("ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on {role_arn}")
             } else {
                 "check the parent DNS account's id (dns.parent_account) and that STS answers in this region".to_string()
@@ -117,33 +132,18 @@ async fn assume_with_retry<A: AssumeRole>(
         })
 }
 
-/// Writes the NS change through the parent account's role, retrying AccessDenied for a
-/// bounded time: a role that exists but does not name this subzone yet (an environment added
-/// to an account that already has one) is denied until the parent template is redeployed.
-async fn change_with_retry(
-    parent: &impl Dns,
-    parent_zone_id: &str,
-    delegation: &Delegation,
-    change: NsChange,
-    (ttl, values): (i64, &[String]),
-    timing: DelegationTiming,
-    progress: &impl Progress,
-) -> Result<String> {
-    let what = format!("{change:?} of the NS record {}", delegation.subzone);
-    retry_denied(&what, timing, progress, || {
-        parent.change_ns(parent_zone_id, &delegation.subzone, change, ttl, values)
-    })
-    .await
-    .map_err(|err| {
-        if is_access_denied(&err) {
-            err.context(format!(
-                "{} may not write the NS record of {} in {}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (this account's role must name {})",
-                delegation.role_arn, delegation.subzone, delegation.parent_zone, delegation.subzone
-            ))
-        } else {
-            err
-        }
-    })
+/// The fix for a denial that outlasted the retries of the parent-zone calls.
+fn explain_parent_denial(err: anyhow::Error, delegation: &Delegation) -> anyhow::Error {
+    if is_explicit_deny(&err) {
+        err.context(EXPLICIT_DENY_HINT)
+    } else if is_access_denied(&err) {
+        err.context(format!(
+            "{} may not read or write the NS record of {} in {}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (this account's role must name {})",
+            delegation.role_arn, delegation.subzone, delegation.parent_zone, delegation.subzone
+        ))
+    } else {
+        err
+    }
 }
 
 /// Points the parent zone's NS record for the subzone at the subzone's name servers.
@@ -163,38 +163,47 @@ pub async fn delegate<W: Dns, A: AssumeRole>(
         );
     }
     let parent = assume_with_retry(assume, &delegation.role_arn, timing, progress).await?;
-    let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
-    let existing = parent
-        .ns_record(&parent_zone_id, &delegation.subzone)
-        .await?;
-    let outcome = match &existing {
-        Some((_, values)) if normalize(values) == wanted => {
-            progress.report(ProgressEvent::Delegation {
-                message: format!("{} already delegates {} to its name servers", delegation.parent_zone, delegation.subzone),
-            });
-            return Ok(DelegationOutcome::Unchanged);
-        }
-        Some((_, values)) if !delegation.force => bail!(
-            "{} already has an NS record for {} pointing elsewhere ({}), not at this environment's zone ({}); if it is stale, re-run with --force-delegation",
-            delegation.parent_zone,
-            delegation.subzone,
-            normalize(values).join(", "),
-            wanted.join(", ")
-        ),
-        Some(_) => DelegationOutcome::Replaced,
-        None => DelegationOutcome::Created,
-    };
     let values: Vec<String> = wanted.iter().map(|name| format!("{name}.")).collect();
-    let change = change_with_retry(
-        &parent,
-        &parent_zone_id,
-        delegation,
-        NsChange::Upsert,
-        (NS_TTL, &values),
-        timing,
-        progress,
-    )
-    .await?;
+    // Read, compare and write together: a denial (a role that does not name this subzone
+    // yet) is retried from the read, so a record that appeared meanwhile is seen, not
+    // overwritten.
+    let what = format!(
+        "the NS record of {} in {}",
+        delegation.subzone, delegation.parent_zone
+    );
+    let written = retry_denied(&what, timing, progress, || async {
+        let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
+        let existing = parent
+            .ns_record(&parent_zone_id, &delegation.subzone)
+            .await?;
+        let outcome = match &existing {
+            Some((_, values)) if normalize(values) == wanted => return Ok(None),
+            Some((_, values)) if !delegation.force => bail!(
+                "{} already has an NS record for {} pointing elsewhere ({}), not at this environment's zone ({}); if it is stale, re-run with --force-delegation",
+                delegation.parent_zone,
+                delegation.subzone,
+                normalize(values).join(", "),
+                wanted.join(", ")
+            ),
+            Some(_) => DelegationOutcome::Replaced,
+            None => DelegationOutcome::Created,
+        };
+        let change = parent
+            .change_ns(&parent_zone_id, &delegation.subzone, NsChange::Upsert, NS_TTL, &values)
+            .await?;
+        Ok(Some((outcome, change)))
+    })
+    .await
+    .map_err(|err| explain_parent_denial(err, delegation))?;
+    let Some((outcome, change)) = written else {
+        progress.report(ProgressEvent::Delegation {
+            message: format!(
+                "{} already delegates {} to its name servers",
+                delegation.parent_zone, delegation.subzone
+            ),
+        });
+        return Ok(DelegationOutcome::Unchanged);
+    };
     progress.report(ProgressEvent::Delegation {
         message: format!(
             "NS {} → {} written in {}, waiting for INSYNC",
@@ -221,22 +230,34 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
 ) -> Result<bool> {
     let ours = normalize(&workload.name_servers(&delegation.zone_id).await?);
     let parent = assume_with_retry(assume, &delegation.role_arn, timing, progress).await?;
-    let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
-    match parent
-        .ns_record(&parent_zone_id, &delegation.subzone)
-        .await?
-    {
-        Some((ttl, values)) if normalize(&values) == ours => {
-            let change = change_with_retry(
-                &parent,
-                &parent_zone_id,
-                delegation,
-                NsChange::Delete,
-                (ttl, &values),
-                timing,
-                progress,
-            )
-            .await?;
+    let what = format!(
+        "the NS record of {} in {}",
+        delegation.subzone, delegation.parent_zone
+    );
+    let removed = retry_denied(&what, timing, progress, || async {
+        let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
+        match parent
+            .ns_record(&parent_zone_id, &delegation.subzone)
+            .await?
+        {
+            Some((ttl, values)) if normalize(&values) == ours => parent
+                .change_ns(
+                    &parent_zone_id,
+                    &delegation.subzone,
+                    NsChange::Delete,
+                    ttl,
+                    &values,
+                )
+                .await
+                .map(|change| Some(Some(change))),
+            Some(_) => Ok(Some(None)),
+            None => Ok(None),
+        }
+    })
+    .await
+    .map_err(|err| explain_parent_denial(err, delegation))?;
+    match removed {
+        Some(Some(change)) => {
             wait_in_sync(&parent, &change, timing).await?;
             progress.report(ProgressEvent::Delegation {
                 message: format!(
@@ -246,7 +267,7 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
             });
             Ok(true)
         }
-        Some(_) => {
+        Some(None) => {
             progress.report(ProgressEvent::Delegation {
                 message: format!(
                     "the NS record of {} in {} points elsewhere now: left alone",

@@ -187,6 +187,8 @@ pub struct FakeDns {
     /// AccessDenied answers to ChangeResourceRecordSets left (a role whose policy does not
     /// name the subzone yet).
     pub change_denials: Mutex<usize>,
+    /// Whether those denials are explicit (an SCP), as AWS words them.
+    pub explicit_deny: bool,
 }
 
 impl Dns for FakeDns {
@@ -219,7 +221,12 @@ impl Dns for FakeDns {
             let mut denials = lock(&self.change_denials);
             if *denials > 0 {
                 *denials -= 1;
-                return Err(anyhow!("ChangeResourceRecordSets {zone_id}: AccessDenied: not authorized to perform route53:ChangeResourceRecordSets"));
+                let why = if self.explicit_deny {
+                    " with an explicit deny in a service control policy"
+                } else {
+                    " because no identity-based policy allows the route53:ChangeResourceRecordSets action"
+                };
+                return Err(anyhow!("ChangeResourceRecordSets {zone_id}: AccessDenied: not authorized to perform route53:ChangeResourceRecordSets{why}"));
             }
         }
         let key = (zone_id.to_string(), name.to_string());

@@ -894,7 +894,7 @@ async fn a_role_that_does_not_name_the_subzone_yet_is_retried_then_explained() {
     let retries = progress
         .events()
         .iter()
-        .filter(|e| matches!(e, ProgressEvent::Delegation { message } if message.starts_with("Upsert of the NS record dev.example.com denied")))
+        .filter(|e| matches!(e, ProgressEvent::Delegation { message } if message.starts_with("the NS record of dev.example.com in example.com denied")))
         .count();
     assert_eq!(retries, 2);
 
@@ -909,11 +909,79 @@ async fn a_role_that_does_not_name_the_subzone_yet_is_retried_then_explained() {
         .unwrap_err();
     let text = format!("{err:#}");
     assert!(
-        text.contains("arn:aws:iam::111111111111:role/DomainOperatorRole may not write the NS record of dev.example.com in example.com")
+        text.contains("arn:aws:iam::111111111111:role/DomainOperatorRole may not read or write the NS record of dev.example.com in example.com")
             && text.contains("deploy the current parent/<project>-delegation-role.template.json"),
         "{text}"
     );
     assert!(assume.parent.records.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_explicit_deny_is_not_retried_and_says_where_to_look() {
+    let (workload, assume, delegation) = world(None, 0, 0);
+    let parent = FakeDns {
+        zones_by_name: [("example.com".to_string(), vec!["ZPARENT".to_string()])].into(),
+        change_denials: Mutex::new(usize::MAX),
+        explicit_deny: true,
+        ..FakeDns::default()
+    };
+    let assume = FakeAssume {
+        parent: Arc::new(parent),
+        ..assume
+    };
+    let progress = Collect::default();
+    let started = std::time::Instant::now();
+    let err = delegate(
+        &workload,
+        &assume,
+        &progress,
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(400), "it waited");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("an explicit deny refuses it")
+            && text.contains("service or resource control policy"),
+        "{text}"
+    );
+    assert!(progress.events().iter().all(
+        |e| !matches!(e, ProgressEvent::Delegation { message } if message.contains("retrying"))
+    ));
+}
+
+#[tokio::test]
+async fn a_record_that_appears_while_a_denial_is_retried_is_not_overwritten() {
+    let (workload, assume, delegation) = world(None, 0, 0);
+    *assume.parent.change_denials.lock().unwrap() = 1;
+    // Someone else writes the record between the denied attempt and the retry.
+    let parent = assume.parent.clone();
+    let planter = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        parent.records.lock().unwrap().insert(
+            ("ZPARENT".to_string(), "dev.example.com".to_string()),
+            (300, vec!["ns.elsewhere.org.".to_string()]),
+        );
+    });
+    let err = delegate(
+        &workload,
+        &assume,
+        &Collect::default(),
+        delegation_timing(),
+        &delegation,
+    )
+    .await
+    .unwrap_err();
+    planter.await.unwrap();
+    assert!(format!("{err:#}").contains("pointing elsewhere"), "{err:#}");
+    assert_eq!(
+        assume.parent.records.lock().unwrap()
+            [&("ZPARENT".to_string(), "dev.example.com".to_string())]
+            .1,
+        ["ns.elsewhere.org."]
+    );
 }
 
 #[tokio::test]

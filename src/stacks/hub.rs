@@ -1212,6 +1212,37 @@ fn add_roles(
             Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
         ),
     );
+    // Secrets named in the config may be encrypted with any key of the account (the
+    // `aws/secretsmanager` key needs no grant here, a customer-managed one does): decrypt
+    // through Secrets Manager, and only for exactly those secrets.
+    let configured: Vec<&str> = secrets
+        .iter()
+        .filter_map(|(_, _, arn)| arn.as_literal())
+        .collect();
+    if !configured.is_empty() {
+        let mut arns = configured;
+        arns.sort_unstable();
+        arns.dedup();
+        hub_execution.push(
+            Statement::allow(
+                "DecryptConfiguredSecrets",
+                &["kms:Decrypt"],
+                vec![Expr::sub(
+                    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*",
+                )],
+            )
+            .when(
+                "StringEquals",
+                "kms:ViaService",
+                Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+            )
+            .when(
+                "StringEquals",
+                "kms:EncryptionContext:SecretARN",
+                Expr::strings(&arns),
+            ),
+        );
+    }
     template.add(
         "HubExecutionRole",
         role(

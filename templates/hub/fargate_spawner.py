@@ -134,7 +134,7 @@ class FargateSpawner(Spawner):
             status = task["lastStatus"] if task else "MISSING"
             if status == "RUNNING":
                 return (task_ip(task), self.port)
-            if status in ("STOPPED", "DEPROVISIONING", "MISSING"):
+            if status in STOPPING or status == "MISSING" or task.get("desiredStatus") == "STOPPED":
                 reason = task.get("stoppedReason", "unknown") if task else "the task disappeared"
                 raise RuntimeError(f"the server's task stopped while starting: {reason}")
             await asyncio.sleep(self.poll_interval_seconds)
@@ -143,7 +143,8 @@ class FargateSpawner(Spawner):
         if not self.task_arn:
             return 0
         task = await self._describe(self._ecs())
-        if task is None or task["lastStatus"] == "STOPPED":
+        # A task on its way out (ECS stopped it, or its container exited) serves no one.
+        if task is None or task["lastStatus"] in STOPPING or task.get("desiredStatus") == "STOPPED":
             return 1
         return None
 
@@ -153,6 +154,11 @@ class FargateSpawner(Spawner):
                 self._ecs().stop_task, cluster=self.cluster, task=self.task_arn, reason="stopped by JupyterHub"
             )
         self.clear_state()
+
+
+# The states of a task that is stopping or stopped (Amazon ECS Developer Guide, "Task
+# lifecycle"): it will not serve again.
+STOPPING = ("DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED")
 
 
 def task_ip(task):

@@ -49,8 +49,9 @@ A Fargate task needs no container-level memory.
     parameters for Fargate"). moto 5.2's ``_calculate_task_resource_requirements``, which
     RunTask calls, adds each container's memory and fails with ``TypeError`` (HTTP 500)
     when a container has none, so the hub's user servers, whose task definitions set memory
-    only per task, could not start. The patch counts a container without memory as 0
-    (moto uses the sum only to place tasks on EC2 container instances).
+    only per task, could not start. For a Fargate task definition with task-level memory
+    (and only there, as on AWS) the patch counts a container without memory as 0 (moto uses
+    the sum only to place tasks on EC2 container instances).
 
 An ECS task runs until it is stopped.
     moto 5.2 moves a task one step towards STOPPED (RUNNING, DEACTIVATING, STOPPING,
@@ -58,7 +59,11 @@ An ECS task runs until it is stopped.
     for ``ecs::task``: manual progression, once per read), so a user server "stops" while
     the spawner watches it start. On AWS a task that started stays RUNNING until StopTask
     (or its container exits). The launcher sets moto's own state-manager transition for
-    ``ecs::task`` so that reads never advance it; StopTask still stops it at once.
+    ``ecs::task`` so that reads never advance it; StopTask still stops it at once (on AWS
+    it passes DEACTIVATING, STOPPING and DEPROVISIONING first). moto runs no containers, so
+    a task never stops by itself here as it does on AWS when its essential container exits:
+    the spawner's handling of those states is tested with stand-in answers in
+    tests/hub/check_config.py.
 """
 
 from __future__ import annotations
@@ -144,6 +149,10 @@ def patch_fargate_container_memory() -> None:
     keys = ("memory", "memoryReservation", "Memory", "MemoryReservation")
 
     def calculate(task_definition):  # type: ignore[no-untyped-def]
+        # Only where AWS allows it: a Fargate task definition with task-level memory.
+        fargate = "FARGATE" in (getattr(task_definition, "requires_compatibilities", None) or [])
+        if not (fargate and getattr(task_definition, "memory", None)):
+            return original(task_definition)
         missing = [c for c in task_definition.container_definitions if not any(c.get(k) is not None for k in keys)]
         for container in missing:
             container["memoryReservation"] = 0

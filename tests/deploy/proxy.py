@@ -4,7 +4,7 @@ Usage:
     proxy.py --port PORT --target http://127.0.0.1:MOTO_PORT --log FILE
              [--seed S] [--fault-rate R] [--faults throttle,5xx,drop-before,drop-after]
              [--max-faults N] [--fault-services cloudformation,route53,sts]
-             [--log-bodies]
+             [--log-bodies] [--region-disabled REGION]
 
 Listens on 127.0.0.1:PORT (``--listen-port`` is the same option; 0 picks a free
 port), prints exactly ``ready <port>`` on stdout (flushed) once listening, and
@@ -26,6 +26,10 @@ For every request one JSON line is appended to FILE (flushed after each line):
 - status: the status the client received; for drop-after, the status moto
   answered (the call took effect, the client got nothing); 0 for drop-before.
 - fault: null, "throttle", "5xx", "drop-before" or "drop-after".
+
+--region-disabled REGION answers every STS AssumeRole signed for REGION as STS does when
+the account that issues the credentials has not enabled that region: 403,
+RegionDisabledException, not forwarded; logged with fault "region-disabled".
 
 With --log-bodies each line also holds what an IAM replay needs (tests/it/iam/):
 - access_key: the access key id from the SigV4 credential (which principal signed it).
@@ -260,6 +264,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     log: RequestLog
     upstream_timeout = 120.0
     log_bodies = False
+    region_disabled: str | None = None
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: the JSON log is the record
         pass
@@ -331,6 +336,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
         service = signing_service(self.headers, query)
         action = operation(self.command, split.path, self.headers, query, body, service)
         n, fault = self.plan.next(service)
+        if (
+            fault is None
+            and self.region_disabled
+            and service == "sts"
+            and action == "AssumeRole"
+            and credential_part(self.headers, query, 2) == self.region_disabled
+        ):
+            fault = "region-disabled"
         request_id = f"00000000-0000-4000-8000-{n:012d}"
         status = 0
         reply = None
@@ -352,6 +365,17 @@ class ProxyHandler(BaseHTTPRequestHandler):
                     [("Content-Type", content_type), ("x-amzn-RequestId", request_id)],
                     payload,
                 )
+            elif fault == "region-disabled":
+                status = 403
+                content_type, payload = error_response(
+                    service,
+                    self.headers,
+                    "RegionDisabledException",
+                    "STS is not activated in this region for account:111111111111. Your account administrator can activate STS in this region using the IAM Console.",
+                    True,
+                    request_id,
+                )
+                self.send(status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
             elif fault == "drop-before":
                 self.close_connection = True
             else:
@@ -405,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-faults", type=int, default=None)
     parser.add_argument("--fault-services", default=None, help="comma-separated; default: all")
     parser.add_argument("--log-bodies", action="store_true", help="log signer, query, request and reply")
+    parser.add_argument("--region-disabled", default=None, help="answer STS AssumeRole signed for this region with RegionDisabledException")
     args = parser.parse_args(argv)
 
     target = urllib.parse.urlsplit(args.target)
@@ -425,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     ProxyHandler.plan = FaultPlan(args.seed, args.fault_rate, kinds, args.max_faults, services)
     ProxyHandler.log = RequestLog(args.log)
     ProxyHandler.log_bodies = args.log_bodies
+    ProxyHandler.region_disabled = args.region_disabled
 
     stop = threading.Event()
 

@@ -155,6 +155,72 @@ def main():
         assert "403" in str(error), error
     assert task_ip({"attachments": [{"details": [{"name": "privateIPv4Address", "value": "10.0.0.9"}]}]}) == "10.0.0.9"
 
+    # Task states moto cannot produce: a server that ECS is stopping (or that stopped itself)
+    # is reported gone; one still starting is waited for; one that stops while starting fails.
+    import asyncio
+
+    class Scripted(TestSpawner):
+        answers = []
+
+        async def _describe(self, ecs):
+            return self.answers.pop(0)
+
+        def _ecs(self):
+            return None
+
+    def task(last, desired="RUNNING", reason=None):
+        answer = {"lastStatus": last, "desiredStatus": desired}
+        if reason:
+            answer["stoppedReason"] = reason
+        return answer
+
+    for answer, want in [
+        (task("RUNNING"), None),
+        (task("RUNNING", desired="STOPPED"), 1),
+        (task("DEACTIVATING", desired="STOPPED"), 1),
+        (task("STOPPING", desired="STOPPED"), 1),
+        (task("DEPROVISIONING", desired="STOPPED"), 1),
+        (task("STOPPED", desired="STOPPED"), 1),
+        (None, 1),
+    ]:
+        spawner = Scripted(config=config, user=User("alice"))
+        spawner.task_arn = "arn:aws:ecs:eu-west-1:123456789012:task/c/1"
+        spawner.answers = [answer]
+        assert asyncio.run(spawner.poll()) == want, (answer, want)
+
+    class Starting(Scripted):
+        def run_task_request(self):
+            return {}
+
+        def _client(self, service):
+            class Client:
+                def put_secret_value(self, **kwargs):
+                    pass
+
+                def run_task(self, **kwargs):
+                    return {"tasks": [{"taskArn": "arn:aws:ecs:eu-west-1:123456789012:task/c/2"}]}
+
+            return Client()
+
+        def _ecs(self):
+            return self._client("ecs")
+
+    address = {"attachments": [{"details": [{"name": "privateIPv4Address", "value": "10.0.0.7"}]}]}
+    spawner = Starting(config=config, user=User("alice"))
+    spawner.poll_interval_seconds = 0
+    spawner.api_token = "t"
+    spawner.answers = [task("PROVISIONING"), task("PENDING"), task("ACTIVATING"), dict(task("RUNNING"), **address)]
+    assert asyncio.run(spawner.start()) == ("10.0.0.7", 8888)
+    spawner = Starting(config=config, user=User("alice"))
+    spawner.poll_interval_seconds = 0
+    spawner.api_token = "t"
+    spawner.answers = [task("PENDING"), task("DEACTIVATING", desired="STOPPED", reason="CannotPullContainerError: pull access denied")]
+    try:
+        asyncio.run(spawner.start())
+        raise AssertionError("a task that stopped while starting was taken for a server")
+    except RuntimeError as error:
+        assert "CannotPullContainerError" in str(error), error
+
     # Idle culler: a service with the configured timeout and just the scopes it needs.
     (culler,) = app.services
     assert culler["name"] == "idle-culler"

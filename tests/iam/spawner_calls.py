@@ -5,7 +5,7 @@ every AWS call it makes, for the IAM replay in tests/it/iam/hub.rs.
 
 Run with the hub image's pinned packages (tests/tools/hub.txt: jupyterhub, boto3).
 SETUP.json, written by the test from the synthesized hub template with its intrinsics
-resolved: {"region", "cluster", "task_definitions": [CloudFormation properties of every
+resolved: {"account", "region", "cluster", "task_definitions": [CloudFormation properties of every
 AWS::ECS::TaskDefinition], "token_secrets": [{"Name", "KmsKeyId"}], "hub_environment":
 {name: value} (the hub container's Environment), "users": [names]}.
 
@@ -147,8 +147,19 @@ async def spawn_each_user(setup, subnet, group):
             await spawner.stop()
 
 
+def act_in_account(account, region):
+    """Credentials of the environment's account: moto keys the account on the access key
+    that AssumeRole returns, as the deploy tests reach the parent account."""
+    sts = boto3.client("sts", region_name=region)
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hub-task", RoleSessionName="hub")["Credentials"]
+    os.environ["AWS_ACCESS_KEY_ID"] = credentials["AccessKeyId"]
+    os.environ["AWS_SECRET_ACCESS_KEY"] = credentials["SecretAccessKey"]
+    os.environ["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
+
+
 def main(setup_path, out_path):
     setup = json.load(open(setup_path))
+    act_in_account(setup["account"], setup["region"])
     boto3.setup_default_session(region_name=setup["region"])
     cluster_arn, subnet, group, held = make_what_the_stacks_make(setup)
     calls = []

@@ -285,18 +285,8 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         );
     }
     crate::iam::check(&cases);
-    // AssumeRole goes to a region every account has (the parent account need not have
-    // enabled the workload's region), here us-east-1 for eu-west-1.
-    let assume_regions: Vec<String> = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|line| line["action"] == "AssumeRole")
-        .map(|line| line["region"].as_str().unwrap_or_default().to_string())
-        .collect();
-    assert!(
-        !assume_regions.is_empty() && assume_regions.iter().all(|r| r == "us-east-1"),
-        "{assume_regions:?}"
-    );
+    // AssumeRole asks STS in the environment's own region first.
+    assert_eq!(assume_regions(&log), ["eu-west-1 ok"; 3]);
     // The real NS write with one thing changed: denied.
     crate::iam::check(&crate::iam::delegation::variants_of_the_ns_write(
         &log,
@@ -304,6 +294,45 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         "111111111111",
         zone,
     ));
+}
+
+/// Each AssumeRole of the proxy's log: `<signing region> <ok|fault>`.
+fn assume_regions(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["action"] == "AssumeRole")
+        .map(|line| {
+            format!(
+                "{} {}",
+                line["region"].as_str().unwrap_or_default(),
+                line["fault"].as_str().unwrap_or("ok")
+            )
+        })
+        .collect()
+}
+
+/// The parent DNS account has not enabled the environment's region: STS refuses to issue
+/// its credentials there (RegionDisabledException, injected by the proxy), and deploy asks
+/// us-east-1, which every account has.
+#[test]
+fn a_region_the_parent_account_has_not_enabled_falls_back_to_us_east_1() {
+    let aws = Aws::start(&["--log-bodies", "--region-disabled", "eu-west-1"]);
+    aws.parent(&["create", "example.com"]);
+    let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_ne!(
+        aws.parent(&["ns", "example.com", "dev.example.com"]),
+        "null"
+    );
+    let log = std::fs::read_to_string(&aws.log).expect("the proxy's log");
+    assert_eq!(
+        assume_regions(&log),
+        ["eu-west-1 region-disabled", "us-east-1 ok"]
+    );
 }
 
 #[test]

@@ -361,13 +361,58 @@ fn task_start_cases(env: &Environment, definition: &Value, task: &str, cases: &m
                 &execution_policies,
                 Expect::Allowed,
             ));
-            if let Some(Some(_key)) = secret_keys.get(&arn) {
-                cases.push(Case::new(
+            match secret_keys.get(&arn) {
+                Some(Some(_frame_key)) => cases.push(Case::new(
                     format!("{family}: Secrets Manager decrypts {variable} for ECS"),
                     kms_via_secrets_manager(env, &execution, "kms:Decrypt", &arn, "v1"),
                     &key_policies(&execution_policies),
                     Expect::Allowed,
-                ));
+                )),
+                Some(None) => {}
+                // A secret named in the config: under whichever customer-managed key of the
+                // account its owner chose (with the usual key policy that lets the account's
+                // IAM decide); through Secrets Manager and for that secret only.
+                None => {
+                    let customer_key = format!(
+                        "arn:aws:kms:{}:{}:key/0b5e7c1d-0000-4000-8000-customerkey1",
+                        env.region, env.account
+                    );
+                    let key_policy = json!({"Version": "2012-10-17", "Statement": [{
+                        "Sid": "AccountDecides", "Effect": "Allow",
+                        "Principal": {"AWS": format!("arn:aws:iam::{}:root", env.account)},
+                        "Action": "kms:*", "Resource": "*"
+                    }]});
+                    let policies = Policies {
+                        identity: execution_policies.identity.clone(),
+                        resource: Some(key_policy),
+                    };
+                    let mut request =
+                        kms_via_secrets_manager(env, &execution, "kms:Decrypt", &arn, "v1");
+                    request.resource = customer_key.clone();
+                    cases.push(Case::new(
+                        format!("{family}: Secrets Manager decrypts {variable} under its own key"),
+                        request.clone(),
+                        &policies,
+                        Expect::Allowed,
+                    ));
+                    let other_secret = format!("{}-other", &arn[..arn.len() - 7]);
+                    cases.push(Case::new(
+                        format!("{family}: not another secret under that key"),
+                        request
+                            .clone()
+                            .with("kms:EncryptionContext:SecretARN", json!(other_secret)),
+                        &policies,
+                        Expect::Denied,
+                    ));
+                    let mut direct = request;
+                    direct.context.remove("kms:ViaService");
+                    cases.push(Case::new(
+                        format!("{family}: not that key directly"),
+                        direct,
+                        &policies,
+                        Expect::Denied,
+                    ));
+                }
             }
         }
     }
@@ -716,8 +761,13 @@ fn run_spawner(env: &Environment, users: &[&str]) -> Value {
         .filter(|secret| secret["Name"].as_str().is_some_and(|name| name.starts_with(&prefix)))
         .map(|secret| json!({"Name": secret["Name"], "KmsKeyId": secret["KmsKeyId"]}))
         .collect();
-    assert_eq!(token_secrets.len(), 3, "one token secret per user");
+    assert_eq!(
+        token_secrets.len(),
+        users.len(),
+        "one token secret per user"
+    );
     let setup = json!({
+        "account": env.account,
         "region": env.region,
         "cluster": env.hub_scope.refs["Cluster"],
         "task_definitions": env.hub_ids_of("AWS::ECS::TaskDefinition").into_iter().map(|id| env.hub_resource(&id)).collect::<Vec<_>>(),
@@ -754,41 +804,76 @@ fn run_spawner(env: &Environment, users: &[&str]) -> Value {
     read_json(&out_path)
 }
 
-#[test]
-fn the_hub_and_its_user_servers_may_do_exactly_what_they_do() {
-    let (_dir, out) = synth(&root().join("config.example.yaml"));
-    let env = Environment::load(&out, "dev");
-    let users = ["alice", "bob", "carol"];
-    let run = run_spawner(&env, &users);
+/// Runs every user's server of `env` through the real spawner and returns the cases of
+/// everything that happened: the hub's calls, and ECS starting each task and the hub's own.
+fn run_time_cases(env: &Environment) -> Vec<Case> {
+    let hub_task = env.hub_resource("HubTask");
+    let families = hub_task["ContainerDefinitions"][0]["Environment"]
+        .as_array()
+        .expect("the hub's environment")
+        .iter()
+        .find(|e| e["Name"] == "JUPYTERHUB_USER_TASK_FAMILIES")
+        .and_then(|e| e["Value"].as_str())
+        .expect("the users' task families");
+    let families: BTreeMap<String, Value> = serde_json::from_str(families).expect("JSON");
+    let users: Vec<&str> = families.keys().map(String::as_str).collect();
+    let run = run_spawner(env, &users);
     let mut cases = Vec::new();
-    let seen = spawner_cases(&env, &run, &mut cases);
+    let seen = spawner_cases(env, &run, &mut cases);
     // Every user's server was started, watched and stopped, and its token written.
-    for (call, at_least) in [
-        ("secretsmanager:PutSecretValue", 3),
-        ("ecs:RunTask", 3),
-        ("ecs:DescribeTasks", 3),
-        ("ecs:StopTask", 3),
+    for call in [
+        "secretsmanager:PutSecretValue",
+        "ecs:RunTask",
+        "ecs:DescribeTasks",
+        "ecs:StopTask",
     ] {
         assert!(
-            seen.get(call).copied().unwrap_or(0) >= at_least,
+            seen.get(call).copied().unwrap_or(0) >= users.len(),
             "{call}: {seen:?}"
         );
     }
     // The hub's own task, started by its ECS service.
+    let hub_family = hub_task["Family"].as_str().expect("the hub's family");
     let hub_definition = run["task_definitions"]
         .as_array()
         .expect("definitions")
         .iter()
-        .find(|d| d["family"] == "jhub-dev-hub")
+        .find(|d| d["family"] == hub_family)
         .expect("the hub's task definition")
         .clone();
     task_start_cases(
-        &env,
+        env,
         &hub_definition,
         "0123456789abcdef0123456789abcdef",
         &mut cases,
     );
+    cases
+}
+
+#[test]
+fn the_hub_and_its_user_servers_may_do_exactly_what_they_do() {
+    let (_dir, out) = synth(&root().join("config.example.yaml"));
+    let env = Environment::load(&out, "dev");
+    let mut cases = run_time_cases(&env);
     denied_cases(&env, &mut cases);
+    check(&cases);
+}
+
+/// The lab fixture: ECR images, an external database and an OAuth provider, both secrets
+/// named in the config and encrypted under the lab's own key.
+#[test]
+fn a_hub_with_secrets_from_the_config_reads_them_through_secrets_manager_only() {
+    let (_dir, out) = synth(&root().join("tests/fixtures/lab-us-east-1.yaml"));
+    let env = Environment::load(&out, "lab");
+    let cases = run_time_cases(&env);
+    let configured = cases
+        .iter()
+        .filter(|c| c.name.contains("under its own key"))
+        .count();
+    assert_eq!(
+        configured, 2,
+        "the database URL and the OAuth client secret"
+    );
     check(&cases);
 }
 
