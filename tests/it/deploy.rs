@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{hubctl, python_tool, root, start, Server};
+use crate::support::{hubctl, local_aws_env, python_tool, root, start, Server};
 
 /// moto, and the proxy in front of it, for one test.
 struct Aws {
@@ -64,16 +64,14 @@ impl Aws {
 
     fn hubctl(&self, args: &[&str]) -> assert_cmd::Command {
         let mut command = hubctl();
+        for (variable, value) in local_aws_env(&self.endpoint) {
+            match value {
+                Some(value) => command.env(variable, value),
+                None => command.env_remove(variable),
+            };
+        }
         command
             .current_dir(root())
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("HUBCTL_POLL_MS", "20")
             .env("HUBCTL_TIMEOUT_S", "60")
             .args(["--config", "tests/deploy/moto.yaml"])

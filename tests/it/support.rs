@@ -195,3 +195,19 @@ pub fn start(script: &str, args: &[String]) -> (Server, u16) {
         .unwrap_or_else(|| panic!("{script} said {line:?}"));
     (Server(child), port)
 }
+
+/// The environment of a child process that speaks to the local endpoint `endpoint` with
+/// dummy keys and nothing of the machine's own AWS setup: (variable, value), `None` to
+/// remove it.
+pub fn local_aws_env(endpoint: &str) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("AWS_ENDPOINT_URL", Some(endpoint.to_string())),
+        ("AWS_ACCESS_KEY_ID", Some("testing".to_string())),
+        ("AWS_SECRET_ACCESS_KEY", Some("testing".to_string())),
+        ("AWS_SESSION_TOKEN", None),
+        ("AWS_PROFILE", None),
+        ("AWS_CONFIG_FILE", Some("/dev/null".to_string())),
+        ("AWS_SHARED_CREDENTIALS_FILE", Some("/dev/null".to_string())),
+        ("AWS_EC2_METADATA_DISABLED", Some("true".to_string())),
+    ]
+}

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::context::{self, Principal, RecordChange};
 use super::resolve::{resolve, Scope};
-use super::{check, Case, Expect, Policies, Request};
+use super::{check, inline_policies, Case, Expect, Policies, Request};
 use crate::support::{root, synth};
 
 /// The parent zone's id the DNS team fills into the template's parameter.
@@ -54,17 +54,7 @@ pub fn parent_roles(template: &Value, parent_account: &str, zone_id: &str) -> Ve
             ParentRole {
                 arn: scope.attributes[&format!("{id}.Arn")].clone(),
                 trust: properties["AssumeRolePolicyDocument"].clone(),
-                identity: properties["Policies"]
-                    .as_array()
-                    .expect("inline policies")
-                    .iter()
-                    .map(|p| {
-                        (
-                            p["PolicyName"].as_str().unwrap_or_default().to_string(),
-                            p["PolicyDocument"].clone(),
-                        )
-                    })
-                    .collect(),
+                identity: inline_policies(&properties),
             }
         })
         .collect();

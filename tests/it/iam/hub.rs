@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 
 use super::context::{account_of, Principal};
 use super::resolve::{outputs, resolve, Scope};
-use super::{check, Case, Expect, Policies, Request};
-use crate::support::{python_tool, root, start, synth};
+use super::{check, inline_policies, Case, Expect, Policies, Request};
+use crate::support::{local_aws_env, python_tool, root, start, synth};
 
 pub(super) fn read_json(path: &Path) -> Value {
     serde_json::from_str(
@@ -110,19 +110,8 @@ impl Environment {
             .into_iter()
             .find(|id| self.hub_scope.attributes[&format!("{id}.Arn")] == arn)
             .unwrap_or_else(|| panic!("no role of the hub stack has the ARN {arn}"));
-        let role = self.hub_resource(&id);
         Policies {
-            identity: role["Policies"]
-                .as_array()
-                .expect("inline policies")
-                .iter()
-                .map(|p| {
-                    (
-                        p["PolicyName"].as_str().unwrap_or_default().to_string(),
-                        p["PolicyDocument"].clone(),
-                    )
-                })
-                .collect(),
+            identity: inline_policies(&self.hub_resource(&id)),
             resource: None,
         }
     }
@@ -782,19 +771,18 @@ fn run_spawner(env: &Environment, users: &[&str]) -> Value {
         "moto_launcher.py",
         &["--port".into(), "0".into(), "--quiet".into()],
     );
-    let output = std::process::Command::new(python_tool("hub", "python"))
+    let mut command = std::process::Command::new(python_tool("hub", "python"));
+    command
         .arg(root().join("tests/iam/spawner_calls.py"))
         .arg(&setup_path)
-        .arg(&out_path)
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .output()
-        .expect("run spawner_calls.py");
+        .arg(&out_path);
+    for (variable, value) in local_aws_env(&format!("http://127.0.0.1:{port}")) {
+        match value {
+            Some(value) => command.env(variable, value),
+            None => command.env_remove(variable),
+        };
+    }
+    let output = command.output().expect("run spawner_calls.py");
     assert!(
         output.status.success(),
         "spawner_calls.py: {}{}",

@@ -164,6 +164,21 @@ pub fn evaluate(cases: &[Case]) -> Vec<Decision> {
         .collect()
 }
 
+/// A role's inline policies, `(name, document)`, from its (resolved) properties.
+pub fn inline_policies(role: &Value) -> Vec<(String, Value)> {
+    role["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["PolicyName"].as_str().unwrap_or_default().to_string(),
+                p["PolicyDocument"].clone(),
+            )
+        })
+        .collect()
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::context::Principal;
 use super::hub::Environment;
 use super::resolve::resolve;
-use super::{check, Case, Expect, Policies, Request};
+use super::{check, inline_policies, Case, Expect, Policies, Request};
 use crate::support::{root, synth};
 
 /// A request by an AWS service principal (`vpc-flow-logs.amazonaws.com`, ...). For services
@@ -45,20 +45,6 @@ fn resource_of<'a>(template: &'a Value, kind: &str) -> (&'a String, &'a Value) {
         .iter()
         .find(|(_, r)| r["Type"] == kind)
         .unwrap_or_else(|| panic!("no {kind}"))
-}
-
-fn inline_policies(role: &Value) -> Vec<(String, Value)> {
-    role["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| {
-            (
-                p["PolicyName"].as_str().unwrap_or_default().to_string(),
-                p["PolicyDocument"].clone(),
-            )
-        })
-        .collect()
 }
 
 #[test]
