@@ -181,25 +181,8 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-async fn clients(
-    region: &str,
-) -> deploy::Clients<
-    deploy::aws::CloudFormation,
-    deploy::aws::Sts,
-    deploy::aws::Route53,
-    deploy::aws::Sts,
-    deploy::aws::S3,
-    deploy::aws::Acm,
-> {
-    let config = deploy::aws::sdk_config(region).await;
-    deploy::Clients {
-        cfn: deploy::aws::CloudFormation::new(&config),
-        identity: deploy::aws::Sts::new(&config),
-        dns: deploy::aws::Route53::new(&config),
-        assume: deploy::aws::Sts::new(&config),
-        artifacts: deploy::aws::S3::new(&config),
-        certificates: deploy::aws::Acm::new(&config),
-    }
+async fn cloud(region: &str) -> deploy::aws::Aws {
+    deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await)
 }
 
 /// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
@@ -249,10 +232,10 @@ fn deploy(
     }
     let progress = deploy::progress::Display::new();
     let result = runtime()?.block_on(async {
-        let clients = clients(&deployment.region).await;
+        let cloud = cloud(&deployment.region).await;
         deploy::deploy(
             deployment,
-            &clients,
+            &cloud,
             &progress,
             options(force_delegation, concurrency),
         )
@@ -271,16 +254,12 @@ fn deploy(
         report.changed.len(),
         report.unchanged.len()
     )?;
-    for (stack, outputs) in &report.outputs {
+    for (stack, outputs) in report.outputs.iter() {
         for (key, value) in outputs {
             writeln!(stdout, "  {stack}.{key} = {value}")?;
         }
     }
-    if let Some(url) = report
-        .outputs
-        .get("hub")
-        .and_then(|outputs| outputs.get("HubUrl"))
-    {
+    if let Some(url) = &report.hub_url {
         writeln!(stdout, "hub: {url}")?;
     }
     if let Some(path) = outputs_file {
@@ -311,8 +290,8 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
     }
     let progress = deploy::progress::Display::new();
     let result = runtime()?.block_on(async {
-        let clients = clients(&deployment.region).await;
-        deploy::destroy(deployment, &clients, &progress, options(false, 4)).await
+        let cloud = cloud(&deployment.region).await;
+        deploy::destroy(deployment, &cloud, &progress, options(false, 4)).await
     });
     progress.finish();
     let report = match result {
@@ -334,7 +313,7 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
         )?;
     }
     for kept in &report.retained {
-        writeln!(stdout, "  retained: {kept}")?;
+        writeln!(stdout, "  retained: {}", kept.describe())?;
     }
     Ok(ExitCode::SUCCESS)
 }

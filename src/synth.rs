@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::cfn::template::to_canonical_json;
 use crate::model::Deployment;
-use crate::stacks::{self, dns, Stack, StackId};
+use crate::plan::Plan;
+use crate::stacks::{self, OutputRef};
 
 /// The files of one synth, by path relative to the output directory.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,9 +41,9 @@ pub const PARENT_DIR: &str = "parent";
 pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
     let mut rendered = Rendered::default();
     for deployment in selected {
-        let stacks = stacks::build(deployment);
-        for stack in &stacks {
-            let name = deployment.stack_name(stack.id.suffix());
+        let plan = Plan::of(deployment);
+        for stack in &plan.stacks {
+            let name = plan.stack_name(stack.id);
             let text = stack.template.to_json();
             rendered.summary.push(SummaryRow {
                 env: deployment.env.clone(),
@@ -54,7 +55,7 @@ pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
                 .files
                 .insert(format!("{}/{}", deployment.env, template_file(&name)), text);
         }
-        let manifest = manifest(deployment, &stacks);
+        let manifest = manifest(&plan);
         rendered.files.insert(
             format!("{}/manifest.json", deployment.env),
             to_canonical_json(&manifest),
@@ -110,12 +111,6 @@ struct ManifestStack {
 }
 
 #[derive(Serialize)]
-struct OutputRef {
-    stack: &'static str,
-    output: &'static str,
-}
-
-#[derive(Serialize)]
 struct Delegation<'a> {
     after: Vec<&'static str>,
     subzone: &'a str,
@@ -126,9 +121,6 @@ struct Delegation<'a> {
     role_template: String,
 }
 
-/// The step name of the delegation in `deploy_order`.
-pub const DELEGATION_STEP: &str = "delegation";
-
 /// The tags of every stack of `deployment`: the config's plus hubctl's own.
 pub fn stack_tags(deployment: &Deployment) -> BTreeMap<String, String> {
     let mut tags = deployment.tags.clone();
@@ -137,50 +129,39 @@ pub fn stack_tags(deployment: &Deployment) -> BTreeMap<String, String> {
     tags
 }
 
-fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
-    let tags = stack_tags(deployment);
-    let delegation_after = vec![StackId::Dns.suffix()];
+fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
+    let deployment = plan.deployment;
     Manifest {
         format: 1,
         project: &deployment.project,
         environment: &deployment.env,
         account: deployment.account.as_str(),
         region: &deployment.region,
-        tags,
-        deploy_order: deploy_order(stacks),
-        stacks: stacks
+        tags: stack_tags(deployment),
+        deploy_order: plan
+            .waves
+            .iter()
+            .map(|wave| wave.iter().map(|step| step.name().to_string()).collect())
+            .collect(),
+        stacks: plan
+            .stacks
             .iter()
             .map(|stack| {
-                let name = deployment.stack_name(stack.id.suffix());
+                let name = plan.stack_name(stack.id);
                 ManifestStack {
                     id: stack.id.suffix(),
                     template: template_file(&name),
                     name,
                     depends_on: stack.depends_on.iter().map(|id| id.suffix()).collect(),
                     after_delegation: stack.after_delegation,
-                    parameters: stack
-                        .inputs
-                        .iter()
-                        .map(|(parameter, input)| {
-                            (
-                                parameter.clone(),
-                                OutputRef {
-                                    stack: input.stack.suffix(),
-                                    output: input.output,
-                                },
-                            )
-                        })
-                        .collect(),
+                    parameters: stack.inputs.clone(),
                 }
             })
             .collect(),
         delegation: Delegation {
-            after: delegation_after,
+            after: vec![plan.delegation.after.suffix()],
             subzone: deployment.dns.subzone.as_str(),
-            zone_id: OutputRef {
-                stack: StackId::Dns.suffix(),
-                output: dns::HOSTED_ZONE_ID,
-            },
+            zone_id: plan.delegation.zone_id,
             parent_zone: deployment.dns.parent_zone.as_str(),
             parent_account: deployment.dns.parent_account.as_str(),
             role_arn: deployment.delegation_role_arn(),
@@ -190,41 +171,4 @@ fn manifest<'a>(deployment: &'a Deployment, stacks: &[Stack]) -> Manifest<'a> {
             ),
         },
     }
-}
-
-/// Steps in waves: every step of a wave can run concurrently once the waves before it are
-/// done. The delegation runs after the dns stack; stacks marked `after_delegation` wait for it.
-pub fn deploy_order(stacks: &[Stack]) -> Vec<Vec<String>> {
-    let mut done: Vec<&str> = Vec::new();
-    let mut waves = Vec::new();
-    let mut delegated = false;
-    loop {
-        let mut wave: Vec<&str> = stacks
-            .iter()
-            .filter(|stack| !done.contains(&stack.id.suffix()))
-            .filter(|stack| !stack.after_delegation || delegated)
-            .filter(|stack| {
-                stack
-                    .depends_on
-                    .iter()
-                    .all(|dependency| done.contains(&dependency.suffix()))
-            })
-            .map(|stack| stack.id.suffix())
-            .collect();
-        if !delegated && done.contains(&StackId::Dns.suffix()) {
-            wave.push(DELEGATION_STEP);
-        }
-        if wave.is_empty() {
-            break;
-        }
-        for step in &wave {
-            if *step == DELEGATION_STEP {
-                delegated = true;
-            } else {
-                done.push(step);
-            }
-        }
-        waves.push(wave.into_iter().map(str::to_string).collect());
-    }
-    waves
 }

@@ -208,3 +208,33 @@ pub trait Certificates: Sync {
     /// The certificate's validation state.
     fn validation(&self, arn: &str) -> impl Future<Output = Result<CertificateState>> + Send;
 }
+
+/// Every AWS client deploy and destroy use, as one value: the SDK's (`aws::Aws`) or the
+/// tests' scripted ones.
+pub trait Cloud: Sync {
+    /// CloudFormation in the workload account.
+    type Cfn: Cfn;
+    /// STS: who the credentials are.
+    type Identity: Identity;
+    /// Route 53 in the workload account.
+    type Dns: Dns;
+    /// STS: the parent account's delegation role.
+    type AssumeRole: AssumeRole;
+    /// S3, for templates over the inline limit.
+    type Artifacts: Artifacts;
+    /// ACM, to explain a certificate that keeps the hub stack waiting.
+    type Certificates: Certificates;
+
+    /// CloudFormation.
+    fn cfn(&self) -> &Self::Cfn;
+    /// STS caller identity.
+    fn identity(&self) -> &Self::Identity;
+    /// Route 53.
+    fn dns(&self) -> &Self::Dns;
+    /// STS AssumeRole.
+    fn assume(&self) -> &Self::AssumeRole;
+    /// S3.
+    fn artifacts(&self) -> &Self::Artifacts;
+    /// ACM.
+    fn certificates(&self) -> &Self::Certificates;
+}

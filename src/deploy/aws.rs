@@ -16,8 +16,58 @@ use aws_sdk_route53::types::{
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
+    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
 };
+
+/// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
+pub struct Aws {
+    cfn: CloudFormation,
+    sts: Sts,
+    route53: Route53,
+    s3: S3,
+    acm: Acm,
+}
+
+impl Aws {
+    /// Clients for `config`.
+    pub fn new(config: &SdkConfig) -> Aws {
+        Aws {
+            cfn: CloudFormation::new(config),
+            sts: Sts::new(config),
+            route53: Route53::new(config),
+            s3: S3::new(config),
+            acm: Acm::new(config),
+        }
+    }
+}
+
+impl Cloud for Aws {
+    type Cfn = CloudFormation;
+    type Identity = Sts;
+    type Dns = Route53;
+    type AssumeRole = Sts;
+    type Artifacts = S3;
+    type Certificates = Acm;
+
+    fn cfn(&self) -> &CloudFormation {
+        &self.cfn
+    }
+    fn identity(&self) -> &Sts {
+        &self.sts
+    }
+    fn dns(&self) -> &Route53 {
+        &self.route53
+    }
+    fn assume(&self) -> &Sts {
+        &self.sts
+    }
+    fn artifacts(&self) -> &S3 {
+        &self.s3
+    }
+    fn certificates(&self) -> &Acm {
+        &self.acm
+    }
+}
 
 /// Attempts per call, first included: enough to ride out throttling and brief outages.
 const MAX_ATTEMPTS: u32 = 8;

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Dns, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
+    Cloud, Dns, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -505,5 +505,49 @@ impl Cfn for FakeCloud {
         self.call(format!("DeleteStack {name}"));
         lock(&self.live).remove(name);
         Ok(())
+    }
+}
+
+/// The scripted accounts of one environment, as the engine's one [`Cloud`].
+pub struct FakeAccounts {
+    /// CloudFormation of the workload account.
+    pub cfn: FakeCloud,
+    /// Whose credentials are in use.
+    pub identity: FakeIdentity,
+    /// Route 53 of the workload account.
+    pub dns: FakeDns,
+    /// The parent account, through its role.
+    pub assume: FakeAssume,
+    /// S3.
+    pub artifacts: std::sync::Arc<FakeStore>,
+    /// ACM.
+    pub certificates: FakeAcm,
+}
+
+impl Cloud for FakeAccounts {
+    type Cfn = FakeCloud;
+    type Identity = FakeIdentity;
+    type Dns = FakeDns;
+    type AssumeRole = FakeAssume;
+    type Artifacts = std::sync::Arc<FakeStore>;
+    type Certificates = FakeAcm;
+
+    fn cfn(&self) -> &FakeCloud {
+        &self.cfn
+    }
+    fn identity(&self) -> &FakeIdentity {
+        &self.identity
+    }
+    fn dns(&self) -> &FakeDns {
+        &self.dns
+    }
+    fn assume(&self) -> &FakeAssume {
+        &self.assume
+    }
+    fn artifacts(&self) -> &std::sync::Arc<FakeStore> {
+        &self.artifacts
+    }
+    fn certificates(&self) -> &FakeAcm {
+        &self.certificates
     }
 }

@@ -1,8 +1,9 @@
 //! `hubctl deploy` and `hubctl destroy`: the only code that talks to AWS.
 //!
-//! The plan comes from the same synthesis as `hubctl synth` (in memory). Stacks go through
-//! change sets in the manifest's waves (independent stacks concurrently), the delegation
-//! runs between the dns stack and the hub, parameters are filled from upstream outputs.
+//! Both walk the environment's [`Plan`] (the same one `hubctl synth` renders): deploy its
+//! waves forward (the stacks of a wave concurrently, parameters filled from upstream
+//! outputs, the delegation between the dns stack and the hub), destroy the waves in reverse.
+//! All AWS access goes through one [`Cloud`] value.
 
 pub mod api;
 pub mod aws;
@@ -15,29 +16,14 @@ use std::collections::BTreeMap;
 use anyhow::{anyhow, Result};
 use futures_util::future::join_all;
 
-use crate::model::{Database, Deployment};
-use crate::stacks::{self, dns, frame, Stack, StackId};
+use crate::model::Deployment;
+use crate::plan::{Outputs, Plan, Retained, StepId};
+use crate::stacks::{OutputRef, Stack, StackId};
 use crate::synth;
-use api::{Artifacts, AssumeRole, Certificates, Cfn, Dns, Identity};
+use api::{Artifacts, Cfn, Cloud, Identity};
 use changeset::{Operation, StackFailed, StackOutcome, Support, Timing};
 use delegation::{Delegation, DelegationOutcome, DelegationTiming};
 use progress::{Progress, ProgressEvent};
-
-/// The AWS clients deploy and destroy use.
-pub struct Clients<C, I, D, A, S, M> {
-    /// CloudFormation in the workload account.
-    pub cfn: C,
-    /// STS (caller identity).
-    pub identity: I,
-    /// Route 53 in the workload account.
-    pub dns: D,
-    /// Assumes the parent account's delegation role.
-    pub assume: A,
-    /// S3, for templates over the inline limit.
-    pub artifacts: S,
-    /// ACM, to explain a certificate that keeps the hub stack waiting.
-    pub certificates: M,
-}
 
 /// Settings of one deploy.
 #[derive(Clone, Copy, Debug)]
@@ -64,31 +50,18 @@ pub struct WrongAccount {
     pub actual: String,
 }
 
-/// Outputs by stack id (`frame`, `dns`, `hub`), as written to `--outputs-file`.
-pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
-
-/// Output `key` of stack `id`, once this run has deployed it.
-fn output<'o>(outputs: &'o Outputs, id: StackId, key: &str) -> Option<&'o String> {
-    outputs.get(id.suffix())?.get(key)
-}
-
-/// Output `key` of the environment's live stack `id`; `None` without the stack or the output.
-async fn live_output(
-    cfn: &impl Cfn,
-    deployment: &Deployment,
-    id: StackId,
-    key: &str,
-) -> Result<Option<String>> {
+/// Output `output` of the environment's live stack; `None` without the stack or the output.
+async fn live_output(cfn: &impl Cfn, plan: &Plan<'_>, output: OutputRef) -> Result<Option<String>> {
     Ok(cfn
-        .describe_stack(&deployment.stack_name(id.suffix()))
+        .describe_stack(&plan.stack_name(output.stack))
         .await?
-        .and_then(|stack| stack.outputs.get(key).cloned()))
+        .and_then(|stack| stack.outputs.get(output.output).cloned()))
 }
 
 /// What a deploy did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Outputs by stack id.
+    /// Outputs by stack.
     pub outputs: Outputs,
     /// Stacks that changed.
     pub changed: Vec<String>,
@@ -96,6 +69,8 @@ pub struct Report {
     pub unchanged: Vec<String>,
     /// The delegation's outcome.
     pub delegation: Option<DelegationOutcome>,
+    /// The hub's URL, when the plan has a hub.
+    pub hub_url: Option<String>,
 }
 
 /// Checks that the credentials belong to the environment's account.
@@ -117,7 +92,7 @@ fn parameters_of(stack: &Stack, outputs: &Outputs) -> Result<BTreeMap<String, St
         .inputs
         .iter()
         .map(|(parameter, input)| {
-            let value = output(outputs, input.stack, input.output).ok_or_else(|| {
+            let value = outputs.get(*input).ok_or_else(|| {
                 anyhow!(
                     "stack {} has no output {}, which fills parameter {parameter}",
                     input.stack.suffix(),
@@ -130,22 +105,19 @@ fn parameters_of(stack: &Stack, outputs: &Outputs) -> Result<BTreeMap<String, St
 }
 
 /// Refuses, before any call, a template CloudFormation would not take: stacks deployed
-/// with or before the frame cannot use its template bucket.
-fn check_sizes(deployment: &Deployment, stacks: &[Stack], waves: &[Vec<String>]) -> Result<()> {
+/// with or before the one that makes the template bucket cannot use it.
+fn check_sizes(plan: &Plan<'_>, waves: &[Vec<StepId>]) -> Result<()> {
     let mut bucket_exists = false;
     for wave in waves {
-        for stack in stacks
-            .iter()
-            .filter(|s| wave.iter().any(|step| step == s.id.suffix()))
-        {
+        for step in wave {
+            let StepId::Stack(id) = step else { continue };
+            let Some(stack) = plan.stack(*id) else {
+                continue;
+            };
             let bytes = changeset::compact(&stack.template.to_json())?.len();
-            changeset::check_size(
-                &deployment.stack_name(stack.id.suffix()),
-                bytes,
-                bucket_exists,
-            )?;
+            changeset::check_size(&plan.stack_name(*id), bytes, bucket_exists)?;
         }
-        bucket_exists |= wave.iter().any(|step| step == StackId::Frame.suffix());
+        bucket_exists |= wave.contains(&StepId::Stack(plan.template_bucket.stack));
     }
     Ok(())
 }
@@ -160,48 +132,39 @@ fn delegation_of(deployment: &Deployment, zone_id: String, force: bool) -> Deleg
     }
 }
 
-/// Deploys every stack of `deployment` and the delegation, in the manifest's order.
-pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M: Certificates>(
+/// Deploys every step of `deployment`'s plan, wave after wave.
+pub async fn deploy(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A, S, M>,
+    cloud: &impl Cloud,
     progress: &impl Progress,
     options: Options,
 ) -> Result<Report> {
-    let stacks = stacks::build(deployment);
-    let waves = synth::deploy_order(&stacks);
-    check_sizes(deployment, &stacks, &waves)?;
-    check_account(&clients.identity, deployment).await?;
+    let plan = Plan::of(deployment);
+    check_sizes(&plan, &plan.waves)?;
+    check_account(cloud.identity(), deployment).await?;
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
-    for wave in waves {
+    for wave in &plan.waves {
         let support = Support {
-            store: &clients.artifacts,
-            bucket: output(
-                &report.outputs,
-                StackId::Frame,
-                frame::outputs::TEMPLATE_BUCKET,
-            )
-            .cloned(),
+            store: cloud.artifacts(),
+            bucket: report.outputs.get(plan.template_bucket).cloned(),
             region: deployment.region.to_string(),
-            certificates: &clients.certificates,
+            certificates: cloud.certificates(),
         };
         let mut runs = Vec::new();
-        for step in &wave {
-            if step == synth::DELEGATION_STEP {
-                continue;
-            }
-            let stack = stacks
-                .iter()
-                .find(|s| s.id.suffix() == step)
-                .ok_or_else(|| anyhow!("unknown step {step}"))?;
+        for step in wave {
+            let StepId::Stack(id) = step else { continue };
+            let stack = plan
+                .stack(*id)
+                .ok_or_else(|| anyhow!("the plan has no stack {}", id.suffix()))?;
             let parameters = parameters_of(stack, &report.outputs)?;
-            let name = deployment.stack_name(stack.id.suffix());
+            let name = plan.stack_name(*id);
             let template = stack.template.to_json();
             let tags = &tags;
             let support = &support;
             runs.push(async move {
                 let result = changeset::deploy_stack(
-                    &clients.cfn,
+                    cloud.cfn(),
                     support,
                     progress,
                     options.timing,
@@ -225,7 +188,7 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M:
                             StackOutcome::Changed => report.changed.push(name),
                             StackOutcome::Unchanged => report.unchanged.push(name),
                         }
-                        report.outputs.insert(id.suffix().to_string(), outputs);
+                        report.outputs.insert(id, outputs);
                     }
                     Err(err) => failures.push(err),
                 }
@@ -234,15 +197,20 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M:
         if let Some(first) = failures.into_iter().next() {
             return Err(first);
         }
-        if wave.iter().any(|step| step == synth::DELEGATION_STEP) {
-            let zone_id = output(&report.outputs, StackId::Dns, dns::HOSTED_ZONE_ID)
-                .cloned()
-                .ok_or_else(|| anyhow!("the dns stack has no output {}", dns::HOSTED_ZONE_ID))?;
+        if wave.contains(&StepId::Delegation) {
+            let zone = plan.delegation.zone_id;
+            let zone_id = report.outputs.get(zone).cloned().ok_or_else(|| {
+                anyhow!(
+                    "the {} stack has no output {}",
+                    zone.stack.suffix(),
+                    zone.output
+                )
+            })?;
             let delegation = delegation_of(deployment, zone_id, options.force_delegation);
             report.delegation = Some(
                 delegation::delegate(
-                    &clients.dns,
-                    &clients.assume,
+                    cloud.dns(),
+                    cloud.assume(),
                     progress,
                     options.delegation_timing,
                     &delegation,
@@ -251,6 +219,9 @@ pub async fn deploy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M:
             );
         }
     }
+    report.hub_url = plan
+        .hub_url
+        .and_then(|url| report.outputs.get(url).cloned());
     Ok(report)
 }
 
@@ -261,100 +232,96 @@ pub struct DestroyReport {
     pub deleted: Vec<String>,
     /// True when the NS record in the parent zone was removed.
     pub delegation_removed: bool,
-    /// What stays behind by design, for the user to know (and pay for).
-    pub retained: Vec<String>,
+    /// What the deleted stacks leave behind by design (their templates' `DeletionPolicy`),
+    /// for the user to know (and pay for).
+    pub retained: Vec<Retained>,
 }
 
-/// Deletes the environment's stacks in reverse order and its delegation record.
-pub async fn destroy<C: Cfn, I: Identity, D: Dns, A: AssumeRole, S: Artifacts, M: Certificates>(
+/// Deletes one stack, if it exists, and follows the delete to its end.
+async fn delete_stack(
+    cloud: &impl Cloud,
+    plan: &Plan<'_>,
+    progress: &impl Progress,
+    timing: Timing,
+    id: StackId,
+) -> Result<Option<String>> {
+    let name = plan.stack_name(id);
+    if cloud.cfn().describe_stack(&name).await?.is_none() {
+        return Ok(None);
+    }
+    // CloudFormation deletes only empty buckets: remove what an interrupted deploy may have
+    // left in the template bucket before its stack goes.
+    if id == plan.template_bucket.stack {
+        if let Some(bucket) = live_output(cloud.cfn(), plan, plan.template_bucket).await? {
+            for key in cloud.artifacts().keys(&bucket).await? {
+                cloud.artifacts().delete(&bucket, &key).await?;
+                progress.report(ProgressEvent::Note {
+                    stack: name.clone(),
+                    message: format!("deleted the staged template s3://{bucket}/{key}"),
+                });
+            }
+        }
+    }
+    progress.report(ProgressEvent::StackStarted {
+        stack: name.clone(),
+    });
+    cloud.cfn().delete_stack(&name).await?;
+    changeset::follow(
+        cloud.cfn(),
+        cloud.certificates(),
+        progress,
+        timing,
+        &name,
+        &Default::default(),
+        Operation::Delete,
+    )
+    .await?;
+    Ok(Some(name))
+}
+
+/// Deletes the environment's stacks and its delegation record: the plan's waves in reverse.
+pub async fn destroy(
     deployment: &Deployment,
-    clients: &Clients<C, I, D, A, S, M>,
+    cloud: &impl Cloud,
     progress: &impl Progress,
     options: Options,
 ) -> Result<DestroyReport> {
-    check_account(&clients.identity, deployment).await?;
-    let stacks = stacks::build(deployment);
+    check_account(cloud.identity(), deployment).await?;
+    let plan = Plan::of(deployment);
     let mut report = DestroyReport::default();
-    let delete = |id: StackId| {
-        let name = deployment.stack_name(id.suffix());
-        async move {
-            let Some(_) = clients.cfn.describe_stack(&name).await? else {
-                return Ok::<Option<String>, anyhow::Error>(None);
-            };
-            progress.report(ProgressEvent::StackStarted {
-                stack: name.clone(),
-            });
-            clients.cfn.delete_stack(&name).await?;
-            changeset::follow(
-                &clients.cfn,
-                &clients.certificates,
-                progress,
-                options.timing,
-                &name,
-                &Default::default(),
-                Operation::Delete,
-            )
-            .await?;
-            Ok(Some(name))
+    for wave in plan.reverse() {
+        if wave.contains(&StepId::Delegation) {
+            if let Some(zone_id) = live_output(cloud.cfn(), &plan, plan.delegation.zone_id).await? {
+                let delegation = delegation_of(deployment, zone_id, false);
+                report.delegation_removed = delegation::undelegate(
+                    cloud.dns(),
+                    cloud.assume(),
+                    progress,
+                    options.delegation_timing,
+                    &delegation,
+                )
+                .await?;
+            }
         }
-    };
-    if stacks.iter().any(|s| s.id == StackId::Hub) {
-        report.deleted.extend(delete(StackId::Hub).await?);
-    }
-    if let Some(zone_id) =
-        live_output(&clients.cfn, deployment, StackId::Dns, dns::HOSTED_ZONE_ID).await?
-    {
-        let delegation = delegation_of(deployment, zone_id, false);
-        report.delegation_removed = delegation::undelegate(
-            &clients.dns,
-            &clients.assume,
-            progress,
-            options.delegation_timing,
-            &delegation,
+        let stacks: Vec<StackId> = wave
+            .iter()
+            .filter_map(|step| match step {
+                StepId::Stack(id) => Some(*id),
+                StepId::Delegation => None,
+            })
+            .collect();
+        let results = join_all(
+            stacks
+                .iter()
+                .map(|id| delete_stack(cloud, &plan, progress, options.timing, *id)),
         )
-        .await?;
-    }
-    // The template bucket goes with the frame stack, and CloudFormation deletes only empty
-    // buckets: remove what an interrupted deploy may have left.
-    let frame_name = deployment.stack_name(StackId::Frame.suffix());
-    if let Some(bucket) = live_output(
-        &clients.cfn,
-        deployment,
-        StackId::Frame,
-        frame::outputs::TEMPLATE_BUCKET,
-    )
-    .await?
-    {
-        for key in clients.artifacts.keys(&bucket).await? {
-            clients.artifacts.delete(&bucket, &key).await?;
-            progress.report(ProgressEvent::Note {
-                stack: frame_name.clone(),
-                message: format!("deleted the staged template s3://{bucket}/{key}"),
-            });
+        .await;
+        for (id, result) in stacks.iter().zip(results) {
+            if result?.is_some() {
+                report.deleted.push(plan.stack_name(*id));
+                report.retained.extend(plan.retained(*id));
+            }
         }
-    }
-    let (dns_result, frame_result) = tokio::join!(delete(StackId::Dns), delete(StackId::Frame));
-    report.deleted.extend(dns_result?);
-    report.deleted.extend(frame_result?);
-    if deployment.storage.retain {
-        report
-            .retained
-            .push("the EFS file system with the users' homes (storage.retain)".to_string());
-        report
-            .retained
-            .push("the KMS key (storage.retain)".to_string());
-    }
-    if matches!(deployment.hub.database, Database::Postgres { .. })
-        && stacks.iter().any(|s| s.id == StackId::Hub)
-    {
-        report
-            .retained
-            .push("a final snapshot of the hub database".to_string());
-    }
-    if stacks.iter().any(|s| s.id == StackId::Hub) {
-        report
-            .retained
-            .push("the ALB access-log bucket".to_string());
     }
     Ok(report)
 }

@@ -9,7 +9,8 @@ use super::api::{CertificateState, ChangeSetState, DomainValidation, TemplateSou
 use super::changeset::{deploy_stack, StackFailed, StackOutcome, Support, Timing};
 use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
 use super::fakes::{
-    event, stack, FakeAcm, FakeAssume, FakeCfn, FakeCloud, FakeDns, FakeIdentity, FakeStore,
+    event, stack, FakeAccounts, FakeAcm, FakeAssume, FakeCfn, FakeCloud, FakeDns, FakeIdentity,
+    FakeStore,
 };
 use super::progress::{Collect, ProgressEvent};
 
@@ -1028,21 +1029,19 @@ fn ecs_deployment(n_users: usize) -> crate::model::Deployment {
 #[test]
 fn a_hub_over_the_inline_limit_passes_the_size_check_only_after_the_frame() {
     let deployment = &ecs_deployment(14);
-    let stacks = crate::stacks::build(deployment);
-    let hub = stacks
-        .iter()
-        .find(|s| s.id == crate::stacks::StackId::Hub)
+    let plan = crate::plan::Plan::of(deployment);
+    let hub = plan
+        .stack(crate::stacks::StackId::Hub)
         .expect("a hub stack");
     let bytes = super::changeset::compact(&hub.template.to_json())
         .unwrap()
         .len();
     assert!(bytes > super::changeset::MAX_INLINE_TEMPLATE, "{bytes}");
 
-    let waves = crate::synth::deploy_order(&stacks);
-    super::check_sizes(deployment, &stacks, &waves).expect("the hub deploys after the frame");
+    super::check_sizes(&plan, &plan.waves).expect("the hub deploys after the frame");
 
-    let one_wave = vec![waves.concat()];
-    let err = super::check_sizes(deployment, &stacks, &one_wave).unwrap_err();
+    let one_wave = vec![plan.waves.concat()];
+    let err = super::check_sizes(&plan, &one_wave).unwrap_err();
     assert!(
         format!("{err}").contains("p-dev-hub") && format!("{err}").contains("no template bucket"),
         "{err}"
@@ -1097,13 +1096,10 @@ fn cloud(fail: &[&str]) -> FakeCloud {
     }
 }
 
-fn clients(
-    cfn: FakeCloud,
-    account: &'static str,
-) -> super::Clients<FakeCloud, FakeIdentity, FakeDns, FakeAssume, Arc<FakeStore>, FakeAcm> {
+fn clients(cfn: FakeCloud, account: &'static str) -> FakeAccounts {
     let (dns, assume, _) = world(None, 0, 0);
     let artifacts = cfn.store.clone();
-    super::Clients {
+    FakeAccounts {
         cfn,
         identity: FakeIdentity(account),
         dns,
@@ -1122,8 +1118,8 @@ async fn deploy_runs_the_waves_in_order_and_wires_outputs_into_the_hub() {
         .await
         .unwrap();
     assert_eq!(
-        report.outputs["hub"]["HubUrl"],
-        "https://hub.dev.example.com/"
+        report.hub_url.as_deref(),
+        Some("https://hub.dev.example.com/")
     );
     assert_eq!(report.changed.len(), 3);
 
@@ -1222,4 +1218,63 @@ async fn the_wrong_account_is_refused_before_any_cloudformation_call() {
         ("123456789012", "999999999999")
     );
     assert!(clients.cfn.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn destroy_walks_the_plan_backwards_and_reports_what_the_templates_keep() {
+    let deployment = ecs_deployment(1);
+    let clients = clients(cloud(&[]), "123456789012");
+    super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    let progress = Collect::default();
+    let report = super::destroy(&deployment, &clients, &progress, options())
+        .await
+        .unwrap();
+    assert!(report.delegation_removed);
+    assert!(clients.cfn.live.lock().unwrap().is_empty(), "every stack is gone");
+
+    // The order destroy took is the plan's, reversed: each step's first event.
+    let plan = crate::plan::Plan::of(&deployment);
+    let lines: Vec<String> = progress.events().iter().map(ProgressEvent::line).collect();
+    let first = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} in {lines:#?}"))
+    };
+    let at = |step: &crate::plan::StepId| match step {
+        crate::plan::StepId::Stack(id) => first(&format!("{}: started", plan.stack_name(*id))),
+        crate::plan::StepId::Delegation => first("NS record of dev.example.com removed"),
+    };
+    let reverse = plan.reverse();
+    for (earlier, later) in reverse.iter().zip(reverse.iter().skip(1)) {
+        let last_of_earlier = earlier.iter().map(at).max().unwrap();
+        let first_of_later = later.iter().map(at).min().unwrap();
+        assert!(last_of_earlier < first_of_later, "{reverse:?}: {lines:#?}");
+    }
+    let deleted: Vec<&str> = report.deleted.iter().map(String::as_str).collect();
+    assert_eq!(deleted, ["p-dev-hub", "p-dev-dns", "p-dev-frame"]);
+
+    // What stays: exactly the resources whose DeletionPolicy keeps them, read from the
+    // rendered templates.
+    let mut expected = Vec::new();
+    for stack in &plan.stacks {
+        let template: serde_json::Value =
+            serde_json::from_str(&stack.template.to_json()).unwrap();
+        for (id, resource) in template["Resources"].as_object().unwrap() {
+            if matches!(resource["DeletionPolicy"].as_str(), Some("Retain" | "Snapshot")) {
+                expected.push((plan.stack_name(stack.id), id.clone()));
+            }
+        }
+    }
+    let mut kept: Vec<(String, String)> = report
+        .retained
+        .iter()
+        .map(|r| (r.stack.clone(), r.logical_id.clone()))
+        .collect();
+    kept.sort();
+    expected.sort();
+    assert_eq!(kept, expected);
+    assert!(kept.len() >= 4, "EFS, key, log bucket, database snapshot: {kept:?}");
 }

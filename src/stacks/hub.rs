@@ -32,6 +32,12 @@ use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::model::{Auth, Database, Deployment, Image, Profile, User};
 use crate::stacks::frame::LOG_RETENTION_DAYS;
 
+/// Outputs other code reads.
+pub mod outputs {
+    /// The hub's URL.
+    pub const HUB_URL: &str = "HubUrl";
+}
+
 /// Parameters deploy fills from the frame and dns stacks' outputs.
 pub mod parameters {
     /// VPC id.
@@ -279,7 +285,11 @@ pub fn template(deployment: &Deployment) -> Template {
     add_user_tasks(&mut template, deployment, &prefix);
     add_hub_service(&mut template, deployment, &prefix, &oauth, &secrets);
 
-    template.output("HubUrl", "The hub", Expr::from(format!("https://{host}/")));
+    template.output(
+        outputs::HUB_URL,
+        "The hub",
+        Expr::from(format!("https://{host}/")),
+    );
     template.output(
         "ClusterName",
         "ECS cluster of the hub and the user servers",

@@ -36,13 +36,27 @@ impl StackId {
     }
 }
 
-/// Where a stack parameter's value comes from at deploy time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Input {
-    /// The upstream stack.
+/// An output of one of the environment's stacks: where a parameter's value comes from at
+/// deploy time, or a value deploy reports (the hub's URL). Serialized as
+/// `{"stack": "<suffix>", "output": "<name>"}` in `manifest.json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct OutputRef {
+    /// The stack.
+    #[serde(serialize_with = "serialize_suffix")]
     pub stack: StackId,
-    /// The upstream stack's output.
+    /// The stack's output.
     pub output: &'static str,
+}
+
+impl OutputRef {
+    /// Output `output` of stack `stack`.
+    pub const fn new(stack: StackId, output: &'static str) -> OutputRef {
+        OutputRef { stack, output }
+    }
+}
+
+fn serialize_suffix<S: serde::Serializer>(id: &StackId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(id.suffix())
 }
 
 /// One stack of an environment, ready to render.
@@ -55,7 +69,7 @@ pub struct Stack {
     /// Stacks that must be deployed first.
     pub depends_on: Vec<StackId>,
     /// Parameter name → upstream output.
-    pub inputs: BTreeMap<String, Input>,
+    pub inputs: BTreeMap<String, OutputRef>,
     /// True when the stack waits for the subzone delegation.
     pub after_delegation: bool,
 }
@@ -92,9 +106,9 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
     stacks
 }
 
-fn hub_inputs() -> BTreeMap<String, Input> {
+fn hub_inputs() -> BTreeMap<String, OutputRef> {
     use hub::parameters as p;
-    let from = |stack: StackId, output: &'static str| Input { stack, output };
+    let from = OutputRef::new;
     [
         (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
         (

@@ -8,6 +8,7 @@ const CORE: &[&str] = &[
     "src/model.rs",
     "src/cfn",
     "src/stacks",
+    "src/plan.rs",
     "src/synth.rs",
 ];
 const FORBIDDEN: &[&str] = &[

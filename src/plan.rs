@@ -1,0 +1,276 @@
+//! One environment as a typed plan: its steps (the stacks and the subzone delegation), the
+//! waves they run in, and typed references to the outputs that wire them together.
+//!
+//! synth renders the plan (templates and `manifest.json`), deploy walks its waves forward,
+//! destroy walks them in reverse, and what destroy leaves behind is read off the templates'
+//! `DeletionPolicy`. Nothing here is found again by a string.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::template::Policy;
+use crate::model::Deployment;
+use crate::stacks::{self, dns, frame, hub, OutputRef, Stack, StackId};
+
+/// A step of the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StepId {
+    /// Create or update one stack.
+    Stack(StackId),
+    /// Write the subzone's NS record in the parent zone (through the parent account's role).
+    Delegation,
+}
+
+impl StepId {
+    /// The step's name in `manifest.json` (`frame`, `dns`, `hub`, `delegation`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StepId::Stack(id) => id.suffix(),
+            StepId::Delegation => "delegation",
+        }
+    }
+}
+
+/// The delegation step: after which stack it runs and where the subzone's id comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DelegationStep {
+    /// The stack that makes the subzone.
+    pub after: StackId,
+    /// The subzone's hosted zone id.
+    pub zone_id: OutputRef,
+}
+
+/// The plan of one environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan<'d> {
+    /// The environment.
+    pub deployment: &'d Deployment,
+    /// Its stacks, in the order they are declared.
+    pub stacks: Vec<Stack>,
+    /// The subzone delegation.
+    pub delegation: DelegationStep,
+    /// The steps in waves: the steps of a wave can run at once, once the waves before it are
+    /// done.
+    pub waves: Vec<Vec<StepId>>,
+    /// The bucket large templates are staged in (made by the first wave's frame stack).
+    pub template_bucket: OutputRef,
+    /// The hub's URL, when the platform makes a hub stack.
+    pub hub_url: Option<OutputRef>,
+}
+
+/// A resource that destroy leaves in place, as its template says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retained {
+    /// The stack name.
+    pub stack: String,
+    /// The resource's logical id.
+    pub logical_id: String,
+    /// Its CloudFormation type.
+    pub resource_type: String,
+    /// `Retain` or `Snapshot`.
+    pub policy: &'static str,
+}
+
+impl Retained {
+    /// What a person should know stays behind (and costs).
+    pub fn describe(&self) -> String {
+        let what = match (self.resource_type.as_str(), self.policy) {
+            ("AWS::EFS::FileSystem", _) => "the EFS file system with the users' homes".to_string(),
+            ("AWS::KMS::Key", _) => "the KMS key".to_string(),
+            ("AWS::RDS::DBInstance", "Snapshot") => {
+                "a final snapshot of the hub database".to_string()
+            }
+            ("AWS::S3::Bucket", _) => format!("the S3 bucket {}", self.logical_id),
+            (kind, "Snapshot") => format!("a final snapshot of {kind} {}", self.logical_id),
+            (kind, _) => format!("{kind} {}", self.logical_id),
+        };
+        format!(
+            "{what} ({} {}, DeletionPolicy {})",
+            self.stack, self.logical_id, self.policy
+        )
+    }
+}
+
+impl<'d> Plan<'d> {
+    /// The plan of `deployment`.
+    pub fn of(deployment: &'d Deployment) -> Plan<'d> {
+        let stacks = stacks::build(deployment);
+        let delegation = DelegationStep {
+            after: StackId::Dns,
+            zone_id: OutputRef::new(StackId::Dns, dns::HOSTED_ZONE_ID),
+        };
+        let waves = waves(&stacks, delegation.after);
+        let hub_url = stacks
+            .iter()
+            .any(|stack| stack.id == StackId::Hub)
+            .then_some(OutputRef::new(StackId::Hub, hub::outputs::HUB_URL));
+        Plan {
+            deployment,
+            stacks,
+            delegation,
+            waves,
+            template_bucket: OutputRef::new(StackId::Frame, frame::outputs::TEMPLATE_BUCKET),
+            hub_url,
+        }
+    }
+
+    /// The stack `id`, if the environment has it.
+    pub fn stack(&self, id: StackId) -> Option<&Stack> {
+        self.stacks.iter().find(|stack| stack.id == id)
+    }
+
+    /// `<project>-<env>-<suffix>`.
+    pub fn stack_name(&self, id: StackId) -> String {
+        self.deployment.stack_name(id.suffix())
+    }
+
+    /// The order destroy takes: the waves backwards, each wave's steps backwards.
+    pub fn reverse(&self) -> Vec<Vec<StepId>> {
+        self.waves
+            .iter()
+            .rev()
+            .map(|wave| wave.iter().rev().copied().collect())
+            .collect()
+    }
+
+    /// What deleting stack `id` leaves behind: its resources whose `DeletionPolicy` keeps
+    /// them (`Retain`) or a snapshot of them (`Snapshot`).
+    pub fn retained(&self, id: StackId) -> Vec<Retained> {
+        let Some(stack) = self.stack(id) else {
+            return Vec::new();
+        };
+        stack
+            .template
+            .resources
+            .iter()
+            .filter_map(|(logical_id, resource)| {
+                let policy = match resource.deletion_policy? {
+                    Policy::Retain => "Retain",
+                    Policy::Snapshot => "Snapshot",
+                    Policy::Delete => return None,
+                };
+                Some(Retained {
+                    stack: self.stack_name(id),
+                    logical_id: logical_id.clone(),
+                    resource_type: resource.kind.to_string(),
+                    policy,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Steps in waves: every stack whose dependencies are done joins the next wave; the
+/// delegation runs once `delegation_after` is done; stacks marked `after_delegation` wait
+/// for it.
+fn waves(stacks: &[Stack], delegation_after: StackId) -> Vec<Vec<StepId>> {
+    let mut done: Vec<StackId> = Vec::new();
+    let mut waves = Vec::new();
+    let mut delegated = false;
+    loop {
+        let mut wave: Vec<StepId> = stacks
+            .iter()
+            .filter(|stack| !done.contains(&stack.id))
+            .filter(|stack| !stack.after_delegation || delegated)
+            .filter(|stack| stack.depends_on.iter().all(|d| done.contains(d)))
+            .map(|stack| StepId::Stack(stack.id))
+            .collect();
+        if !delegated && done.contains(&delegation_after) {
+            wave.push(StepId::Delegation);
+        }
+        if wave.is_empty() {
+            break;
+        }
+        for step in &wave {
+            match step {
+                StepId::Delegation => delegated = true,
+                StepId::Stack(id) => done.push(*id),
+            }
+        }
+        waves.push(wave);
+    }
+    waves
+}
+
+/// The live outputs of an environment's stacks, by stack: what deploy has read so far.
+/// Serialized as `{"<suffix>": {"<output>": "<value>"}}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Outputs(BTreeMap<String, BTreeMap<String, String>>);
+
+impl Outputs {
+    /// Records the outputs of stack `id`.
+    pub fn insert(&mut self, id: StackId, outputs: BTreeMap<String, String>) {
+        self.0.insert(id.suffix().to_string(), outputs);
+    }
+
+    /// The value of `output`, once its stack is deployed.
+    pub fn get(&self, output: OutputRef) -> Option<&String> {
+        self.0.get(output.stack.suffix())?.get(output.output)
+    }
+
+    /// Every stack's outputs, by stack suffix, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &BTreeMap<String, String>)> {
+        self.0.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> crate::config::Config {
+        crate::config::parse(
+            "config.example.yaml",
+            include_str!("../config.example.yaml"),
+        )
+        .expect("the example is valid")
+    }
+
+    #[test]
+    fn the_waves_put_the_delegation_between_the_subzone_and_the_hub() {
+        let config = example();
+        let plan = Plan::of(&config.deployments[0]);
+        let names: Vec<Vec<&str>> = plan
+            .waves
+            .iter()
+            .map(|wave| wave.iter().map(|step| step.name()).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [vec!["frame", "dns"], vec!["delegation"], vec!["hub"]]
+        );
+        let reverse: Vec<Vec<&str>> = plan
+            .reverse()
+            .iter()
+            .map(|wave| wave.iter().map(|step| step.name()).collect())
+            .collect();
+        assert_eq!(
+            reverse,
+            [vec!["hub"], vec!["delegation"], vec!["dns", "frame"]]
+        );
+        assert_eq!(plan.hub_url, Some(OutputRef::new(StackId::Hub, "HubUrl")));
+    }
+
+    #[test]
+    fn what_stays_is_read_off_the_deletion_policies() {
+        let config = example();
+        // prod keeps its storage; dev does not.
+        let (dev, prod) = (
+            Plan::of(&config.deployments[0]),
+            Plan::of(&config.deployments[1]),
+        );
+        let kept = |plan: &Plan, id| -> Vec<String> {
+            plan.retained(id)
+                .iter()
+                .map(|r| r.logical_id.clone())
+                .collect()
+        };
+        assert!(kept(&dev, StackId::Frame).is_empty());
+        assert_eq!(kept(&prod, StackId::Frame), ["FileSystem", "Key"]);
+        assert_eq!(kept(&prod, StackId::Hub), ["AccessLogBucket", "Database"]);
+        assert_eq!(
+            prod.retained(StackId::Hub)[1].describe(),
+            "a final snapshot of the hub database (jhub-prod-hub Database, DeletionPolicy Snapshot)"
+        );
+    }
+}
