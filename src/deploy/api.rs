@@ -9,11 +9,83 @@ use std::future::Future;
 
 use anyhow::Result;
 
+/// A stack's status, as far as deploy and destroy act on it (CloudFormation User Guide,
+/// "Stack status codes").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StackStatus {
+    /// `CREATE_COMPLETE`.
+    CreateComplete,
+    /// `UPDATE_COMPLETE`.
+    UpdateComplete,
+    /// `DELETE_COMPLETE`.
+    DeleteComplete,
+    /// `ROLLBACK_COMPLETE`: the first creation failed; the stack can only be deleted.
+    RollbackComplete,
+    /// `REVIEW_IN_PROGRESS`: made by a change set that never ran; the next one creates it.
+    ReviewInProgress,
+    /// `UPDATE_ROLLBACK_FAILED`, `ROLLBACK_FAILED`, `DELETE_FAILED`,
+    /// `IMPORT_ROLLBACK_FAILED`: waits for a person.
+    Stuck(String),
+    /// Any other `..._IN_PROGRESS`: an operation is running.
+    InProgress(String),
+    /// Any other resting status (`UPDATE_ROLLBACK_COMPLETE`, `CREATE_FAILED`, ...).
+    Other(String),
+    /// No status reported.
+    #[default]
+    Unknown,
+}
+
+impl StackStatus {
+    /// The status CloudFormation reports as `code`.
+    pub fn parse(code: &str) -> StackStatus {
+        match code {
+            "CREATE_COMPLETE" => StackStatus::CreateComplete,
+            "UPDATE_COMPLETE" => StackStatus::UpdateComplete,
+            "DELETE_COMPLETE" => StackStatus::DeleteComplete,
+            "ROLLBACK_COMPLETE" => StackStatus::RollbackComplete,
+            "REVIEW_IN_PROGRESS" => StackStatus::ReviewInProgress,
+            "UPDATE_ROLLBACK_FAILED"
+            | "ROLLBACK_FAILED"
+            | "DELETE_FAILED"
+            | "IMPORT_ROLLBACK_FAILED" => StackStatus::Stuck(code.to_string()),
+            "" => StackStatus::Unknown,
+            code if code.ends_with("_IN_PROGRESS") => StackStatus::InProgress(code.to_string()),
+            code => StackStatus::Other(code.to_string()),
+        }
+    }
+
+    /// CloudFormation's code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StackStatus::CreateComplete => "CREATE_COMPLETE",
+            StackStatus::UpdateComplete => "UPDATE_COMPLETE",
+            StackStatus::DeleteComplete => "DELETE_COMPLETE",
+            StackStatus::RollbackComplete => "ROLLBACK_COMPLETE",
+            StackStatus::ReviewInProgress => "REVIEW_IN_PROGRESS",
+            StackStatus::Stuck(code) | StackStatus::InProgress(code) | StackStatus::Other(code) => {
+                code
+            }
+            StackStatus::Unknown => "",
+        }
+    }
+
+    /// An operation is running (someone else's, or the one being followed).
+    pub fn is_in_progress(&self) -> bool {
+        matches!(self, StackStatus::InProgress(_))
+    }
+}
+
+impl std::fmt::Display for StackStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A stack as CloudFormation reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LiveStack {
-    /// `CREATE_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE`, ...
-    pub status: String,
+    /// Its status.
+    pub status: StackStatus,
     /// Why it is in that status, when CloudFormation says.
     pub status_reason: Option<String>,
     /// Parameter values.

@@ -16,7 +16,8 @@ use aws_sdk_route53::types::{
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
+    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, StackStatus,
+    TemplateSource,
 };
 
 /// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
@@ -119,10 +120,9 @@ impl Cfn for CloudFormation {
             return Ok(None);
         };
         Ok(Some(LiveStack {
-            status: stack
-                .stack_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status: StackStatus::parse(
+                stack.stack_status().map(|s| s.as_str()).unwrap_or_default(),
+            ),
             status_reason: stack.stack_status_reason().map(str::to_string),
             parameters: stack
                 .parameters()

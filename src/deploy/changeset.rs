@@ -1,6 +1,7 @@
-//! One stack, brought to the synthesized template through a change set:
-//! compare with the live stack (identical → no mutating call) → create the change set →
-//! wait → drop it when empty → execute → follow the events → report the final status.
+//! One stack, brought to the synthesized template through a change set, in two halves:
+//! [`plan_stack`] reads the live stack and decides what would happen, changing nothing
+//! (identical → nothing to do); [`apply_stack`] does it: create the change set → wait →
+//! drop it when empty → execute → follow the events → report the final status.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use anyhow::{bail, Context, Result};
 
 use super::api::{
     Artifacts, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState, LiveStack,
-    StackEvent, TemplateSource,
+    StackEvent, StackStatus, TemplateSource,
 };
 use super::progress::{Progress, ProgressEvent};
 
@@ -94,15 +95,11 @@ pub struct StackFailed {
     /// Stack name.
     pub stack: String,
     /// Final status.
-    pub status: String,
+    pub status: StackStatus,
     /// The stack's status reason.
     pub reason: Option<String>,
     /// The resources that failed.
     pub failed: Vec<FailedResource>,
-}
-
-fn is_in_progress(status: &str) -> bool {
-    status.ends_with("_IN_PROGRESS")
 }
 
 /// Compact JSON of a template: what is sent, and what GetTemplate is compared with.
@@ -132,7 +129,7 @@ async fn wait_until_stable(
     loop {
         let live = cfn.describe_stack(name).await?;
         match &live {
-            Some(stack) if is_in_progress(&stack.status) => {
+            Some(stack) if stack.status.is_in_progress() => {
                 if tokio::time::Instant::now() >= deadline {
                     bail!(
                         "stack {name} stayed in {} for {:?}; wait for it to finish, then re-run",
@@ -147,33 +144,118 @@ async fn wait_until_stable(
     }
 }
 
-/// Deploys one stack and returns its outputs.
-#[allow(clippy::too_many_arguments)]
-pub async fn deploy_stack(
-    cfn: &impl Cfn,
-    support: &Support<'_, impl Artifacts, impl Certificates>,
-    progress: &impl Progress,
-    timing: Timing,
-    name: &str,
-    template_json: &str,
-    parameters: &BTreeMap<String, String>,
-    tags: &BTreeMap<String, String>,
-) -> Result<(StackOutcome, BTreeMap<String, String>)> {
-    progress.report(ProgressEvent::StackStarted {
-        stack: name.to_string(),
-    });
-    let body = compact(template_json)?;
-    check_size(name, body.len(), support.bucket.is_some())?;
-    let mut live = wait_until_stable(cfn, name, timing).await?;
+/// The stack to bring about: its name, its synthesized template, parameters and tags.
+#[derive(Clone, Copy, Debug)]
+pub struct StackRequest<'a> {
+    /// The stack's name.
+    pub name: &'a str,
+    /// Its template, as synth renders it.
+    pub template_json: &'a str,
+    /// Parameter values.
+    pub parameters: &'a BTreeMap<String, String>,
+    /// Stack tags.
+    pub tags: &'a BTreeMap<String, String>,
+}
 
-    // A failed rollback or delete waits for a person; a stack whose creation failed can only
-    // be deleted; a stack left by an aborted change set (REVIEW_IN_PROGRESS) is created by
-    // the next change set.
-    if let Some(stack) = &live {
-        if let Some(advice) = stuck_advice(name, &stack.status) {
-            bail!("stack {name} is {}: {advice}", stack.status);
+/// What a stack operation works with: CloudFormation, the template bucket and ACM, where
+/// progress goes, and how long to wait.
+pub struct StackContext<'a, C, S, M, P> {
+    /// CloudFormation.
+    pub cfn: &'a C,
+    /// S3 and ACM.
+    pub support: &'a Support<'a, S, M>,
+    /// Where progress goes.
+    pub progress: &'a P,
+    /// Polling and timeouts.
+    pub timing: Timing,
+}
+
+/// What bringing a stack to its synthesized template would do, decided without changing
+/// anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StackPlan {
+    /// Template (as JSON), parameters and tags equal the live stack's: nothing to do.
+    Unchanged {
+        /// The live stack's outputs.
+        outputs: BTreeMap<String, String>,
+    },
+    /// No stack yet, or one a change set made but never ran (`REVIEW_IN_PROGRESS`): a
+    /// CREATE change set.
+    Create,
+    /// The first creation failed (`ROLLBACK_COMPLETE`): delete it, then create it anew.
+    Recreate,
+    /// The live stack differs: an UPDATE change set (which may still find no change).
+    Update,
+}
+
+/// Reads the live stack, waiting out someone else's operation, and compares it with
+/// `request`; read-only. A stack that waits for a person (a failed rollback or delete) is an
+/// error that says how out.
+pub async fn plan_stack(
+    cfn: &impl Cfn,
+    timing: Timing,
+    request: &StackRequest<'_>,
+) -> Result<StackPlan> {
+    let name = request.name;
+    let Some(stack) = wait_until_stable(cfn, name, timing).await? else {
+        return Ok(StackPlan::Create);
+    };
+    Ok(match &stack.status {
+        StackStatus::Stuck(code) => bail!("stack {name} is {code}: {}", stuck_advice(name, code)),
+        StackStatus::RollbackComplete => StackPlan::Recreate,
+        StackStatus::ReviewInProgress => StackPlan::Create,
+        _ if &stack.parameters == request.parameters
+            && &stack.tags == request.tags
+            && same_template(
+                &cfn.get_template(name).await?,
+                &compact(request.template_json)?,
+            ) =>
+        {
+            StackPlan::Unchanged {
+                outputs: stack.outputs,
+            }
         }
-        if stack.status == "ROLLBACK_COMPLETE" {
+        _ => StackPlan::Update,
+    })
+}
+
+/// Deploys one stack (plan, then apply) and returns its outputs.
+pub async fn deploy_stack(
+    context: &StackContext<'_, impl Cfn, impl Artifacts, impl Certificates, impl Progress>,
+    request: &StackRequest<'_>,
+) -> Result<(StackOutcome, BTreeMap<String, String>)> {
+    context.progress.report(ProgressEvent::StackStarted {
+        stack: request.name.to_string(),
+    });
+    let body = compact(request.template_json)?;
+    check_size(request.name, body.len(), context.support.bucket.is_some())?;
+    let plan = plan_stack(context.cfn, context.timing, request).await?;
+    apply_stack(context, request, plan).await
+}
+
+/// Carries out `plan` for `request`: the only half that changes anything.
+pub async fn apply_stack(
+    context: &StackContext<'_, impl Cfn, impl Artifacts, impl Certificates, impl Progress>,
+    request: &StackRequest<'_>,
+    plan: StackPlan,
+) -> Result<(StackOutcome, BTreeMap<String, String>)> {
+    let StackContext {
+        cfn,
+        support,
+        progress,
+        timing,
+    } = context;
+    let (cfn, support, progress, timing) = (*cfn, *support, *progress, *timing);
+    let name = request.name;
+    let body = compact(request.template_json)?;
+    let create = match plan {
+        StackPlan::Unchanged { outputs } => {
+            progress.report(ProgressEvent::StackUnchanged {
+                stack: name.to_string(),
+            });
+            return Ok((StackOutcome::Unchanged, outputs));
+        }
+        StackPlan::Recreate => {
             progress.report(ProgressEvent::Resource {
                 stack: name.to_string(),
                 logical_id: name.to_string(),
@@ -192,24 +274,11 @@ pub async fn deploy_stack(
                 Operation::Delete,
             )
             .await?;
-            live = None;
+            true
         }
-    }
-    let create = live
-        .as_ref()
-        .is_none_or(|stack| stack.status == "REVIEW_IN_PROGRESS");
-
-    if let Some(stack) = live.as_ref().filter(|_| !create) {
-        if &stack.parameters == parameters
-            && &stack.tags == tags
-            && same_template(&cfn.get_template(name).await?, &body)
-        {
-            progress.report(ProgressEvent::StackUnchanged {
-                stack: name.to_string(),
-            });
-            return Ok((StackOutcome::Unchanged, stack.outputs.clone()));
-        }
-    }
+        StackPlan::Create => true,
+        StackPlan::Update => false,
+    };
 
     let seen: BTreeSet<String> = cfn
         .stack_events(name, 100)
@@ -236,7 +305,7 @@ pub async fn deploy_stack(
         }
         _ => None,
     };
-    let request = ChangeSetRequest {
+    let change_set_request = ChangeSetRequest {
         stack_name: name.to_string(),
         change_set_name: change_set.clone(),
         create,
@@ -244,10 +313,10 @@ pub async fn deploy_stack(
             Some((bucket, key)) => TemplateSource::Url(support.url(bucket, key)),
             None => TemplateSource::Body(body),
         },
-        parameters: parameters.clone(),
-        tags: tags.clone(),
+        parameters: request.parameters.clone(),
+        tags: request.tags.clone(),
     };
-    let created = create_change_set(cfn, timing, &request).await;
+    let created = create_change_set(cfn, timing, &change_set_request).await;
     // CloudFormation keeps its own copy once the change set exists (or has failed).
     if let Some((bucket, key)) = &staged {
         if let Err(err) = support.store.delete(bucket, key).await {
@@ -314,8 +383,8 @@ pub async fn deploy_stack(
 
 /// What to do about a stack CloudFormation will not change until someone decides: a failed
 /// rollback or delete leaves resources in an unknown state, so deploy stops and says how out.
-fn stuck_advice(name: &str, status: &str) -> Option<String> {
-    Some(match status {
+fn stuck_advice(name: &str, status: &str) -> String {
+    match status {
         "UPDATE_ROLLBACK_FAILED" => format!(
             "an update failed and so did its rollback; fix what the stack's events name, then run `aws cloudformation continue-update-rollback --stack-name {name}` (add `--resources-to-skip` for resources that cannot roll back) and re-run deploy"
         ),
@@ -328,8 +397,8 @@ fn stuck_advice(name: &str, status: &str) -> Option<String> {
         "IMPORT_ROLLBACK_FAILED" => format!(
             "a resource import failed and so did its rollback; resolve it in the CloudFormation console for {name}, then re-run deploy"
         ),
-        _ => return None,
-    })
+        _ => "it waits for someone to look at it in the CloudFormation console; then re-run deploy".to_string(),
+    }
 }
 
 /// Creates the change set and waits until CloudFormation has computed it.
@@ -369,12 +438,12 @@ pub enum Operation {
 }
 
 impl Operation {
-    fn succeeded(self, status: &str) -> bool {
+    fn succeeded(self, status: &StackStatus) -> bool {
         matches!(
             (self, status),
-            (Operation::Create, "CREATE_COMPLETE")
-                | (Operation::Update, "UPDATE_COMPLETE")
-                | (Operation::Delete, "DELETE_COMPLETE")
+            (Operation::Create, StackStatus::CreateComplete)
+                | (Operation::Update, StackStatus::UpdateComplete)
+                | (Operation::Delete, StackStatus::DeleteComplete)
         )
     }
 }
@@ -523,15 +592,17 @@ pub async fn follow(
             });
         }
         let status = match &live {
-            None if operation == Operation::Delete => "DELETE_COMPLETE".to_string(),
+            None if operation == Operation::Delete => StackStatus::DeleteComplete,
             None => bail!("stack {name} disappeared while it was being deployed"),
             Some(stack) => stack.status.clone(),
         };
-        if !is_in_progress(&status) {
+        // REVIEW_IN_PROGRESS rests until a change set runs: only a running operation is
+        // waited for.
+        if !status.is_in_progress() {
             let ok = operation.succeeded(&status);
             progress.report(ProgressEvent::StackFinished {
                 stack: name.to_string(),
-                status: status.clone(),
+                status: status.to_string(),
                 ok,
             });
             if ok {

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, Identity, LiveStack, NsChange, StackEvent, TemplateSource,
+    Cloud, Dns, Identity, LiveStack, NsChange, StackEvent, StackStatus, TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -79,7 +79,7 @@ fn mutating(calls: &Mutex<Vec<String>>) -> Vec<String> {
 /// A stack in `status` with these outputs.
 pub fn stack(status: &str, outputs: &[(&str, &str)]) -> Option<LiveStack> {
     Some(LiveStack {
-        status: status.to_string(),
+        status: StackStatus::parse(status),
         outputs: outputs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -473,11 +473,10 @@ impl Cfn for FakeCloud {
         let failed = self.fail.iter().any(|f| f == stack);
         let live = LiveStack {
             status: if failed {
-                "ROLLBACK_COMPLETE"
+                StackStatus::RollbackComplete
             } else {
-                "CREATE_COMPLETE"
-            }
-            .to_string(),
+                StackStatus::CreateComplete
+            },
             status_reason: failed.then(|| "The following resource(s) failed to create".to_string()),
             parameters: request.parameters,
             outputs: if failed {

@@ -21,7 +21,9 @@ use crate::plan::{Outputs, Plan, Retained, StepId};
 use crate::stacks::{OutputRef, Stack, StackId};
 use crate::synth;
 use api::{Artifacts, Cfn, Cloud, Identity};
-use changeset::{Operation, StackFailed, StackOutcome, Support, Timing};
+use changeset::{
+    Operation, StackContext, StackFailed, StackOutcome, StackRequest, Support, Timing,
+};
 use delegation::{Delegation, DelegationOutcome, DelegationTiming};
 use progress::{Progress, ProgressEvent};
 
@@ -163,17 +165,19 @@ pub async fn deploy(
             let tags = &tags;
             let support = &support;
             runs.push(async move {
-                let result = changeset::deploy_stack(
-                    cloud.cfn(),
+                let context = StackContext {
+                    cfn: cloud.cfn(),
                     support,
                     progress,
-                    options.timing,
-                    &name,
-                    &template,
-                    &parameters,
+                    timing: options.timing,
+                };
+                let request = StackRequest {
+                    name: &name,
+                    template_json: &template,
+                    parameters: &parameters,
                     tags,
-                )
-                .await;
+                };
+                let result = changeset::deploy_stack(&context, &request).await;
                 (stack.id, name, result)
             });
         }

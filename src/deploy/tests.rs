@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::api::{CertificateState, ChangeSetState, DomainValidation, TemplateSource};
-use super::changeset::{deploy_stack, StackFailed, StackOutcome, Support, Timing};
+use super::changeset::{
+    deploy_stack, StackContext, StackFailed, StackOutcome, StackPlan, StackRequest, Support, Timing,
+};
 use super::delegation::{delegate, undelegate, Delegation, DelegationOutcome, DelegationTiming};
 use super::fakes::{
     event, stack, FakeAccounts, FakeAcm, FakeAssume, FakeCfn, FakeCloud, FakeDns, FakeIdentity,
@@ -62,17 +64,20 @@ async fn run(
     name: &str,
     template: &str,
 ) -> anyhow::Result<(StackOutcome, BTreeMap<String, String>)> {
-    deploy_stack(
+    let context = StackContext {
         cfn,
         support,
         progress,
         timing,
+    };
+    let no_params = no_params();
+    let request = StackRequest {
         name,
-        template,
-        &no_params(),
-        &no_params(),
-    )
-    .await
+        template_json: template,
+        parameters: &no_params,
+        tags: &no_params,
+    };
+    deploy_stack(&context, &request).await
 }
 
 /// The frame's template bucket `tb` exists.
@@ -195,7 +200,7 @@ async fn a_failed_creation_ends_with_the_failed_resources_and_the_stack_status()
     .await
     .unwrap_err();
     let failed = err.downcast_ref::<StackFailed>().expect("a StackFailed");
-    assert_eq!(failed.status, "ROLLBACK_COMPLETE");
+    assert_eq!(failed.status.as_str(), "ROLLBACK_COMPLETE");
     assert_eq!(
         failed.reason.as_deref(),
         Some("The following resource(s) failed to create: [Vpc].")
@@ -259,6 +264,92 @@ async fn an_identical_stack_gets_no_mutating_call() {
     assert_eq!(outputs["A"], "1");
     assert!(
         cfn.mutating_calls().is_empty(),
+        "{:?}",
+        cfn.mutating_calls()
+    );
+}
+
+#[tokio::test]
+async fn planning_a_stack_reads_only() {
+    let no_params = no_params();
+    let request = StackRequest {
+        name: "s",
+        template_json: TEMPLATE,
+        parameters: &no_params,
+        tags: &no_params,
+    };
+    let cases: [(Option<crate::deploy::api::LiveStack>, &str, StackPlan); 5] = [
+        (None, "", StackPlan::Create),
+        (stack("REVIEW_IN_PROGRESS", &[]), "", StackPlan::Create),
+        (stack("ROLLBACK_COMPLETE", &[]), "", StackPlan::Recreate),
+        (
+            stack("UPDATE_COMPLETE", &[("A", "1")]),
+            "{\"Resources\":{\"Vpc\":{\"Type\":\"AWS::EC2::VPC\"}}}",
+            StackPlan::Unchanged {
+                outputs: [("A".to_string(), "1".to_string())].into(),
+            },
+        ),
+        (
+            stack("UPDATE_COMPLETE", &[]),
+            "{\"Resources\":{}}",
+            StackPlan::Update,
+        ),
+    ];
+    for (live, template, expected) in cases {
+        let cfn = FakeCfn::default();
+        *cfn.stacks.lock().unwrap() = [live.clone()].into();
+        *cfn.template.lock().unwrap() = template.to_string();
+        let plan = super::changeset::plan_stack(&cfn, timing(), &request)
+            .await
+            .unwrap();
+        assert_eq!(plan, expected, "{live:?}");
+        assert!(
+            cfn.mutating_calls().is_empty(),
+            "{:?}",
+            cfn.mutating_calls()
+        );
+    }
+    // A stack that waits for a person is an error with the way out, still read-only.
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [stack("UPDATE_ROLLBACK_FAILED", &[])].into();
+    let err = super::changeset::plan_stack(&cfn, timing(), &request)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err}").contains("continue-update-rollback"),
+        "{err}"
+    );
+    assert!(cfn.mutating_calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_stack_left_by_a_change_set_that_never_ran_is_created_without_waiting() {
+    // REVIEW_IN_PROGRESS rests until a change set runs (an interrupted first deploy): it is
+    // not someone else's operation to wait out.
+    let store = FakeStore::default();
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [
+        stack("REVIEW_IN_PROGRESS", &[]),
+        stack("CREATE_COMPLETE", &[("A", "1")]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    let (outcome, outputs) = run(
+        &cfn,
+        &inline(&store),
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Changed);
+    assert_eq!(outputs["A"], "1");
+    assert!(
+        cfn.mutating_calls()
+            .iter()
+            .any(|c| c == "CreateChangeSet s create=true"),
         "{:?}",
         cfn.mutating_calls()
     );
@@ -1232,7 +1323,10 @@ async fn destroy_walks_the_plan_backwards_and_reports_what_the_templates_keep() 
         .await
         .unwrap();
     assert!(report.delegation_removed);
-    assert!(clients.cfn.live.lock().unwrap().is_empty(), "every stack is gone");
+    assert!(
+        clients.cfn.live.lock().unwrap().is_empty(),
+        "every stack is gone"
+    );
 
     // The order destroy took is the plan's, reversed: each step's first event.
     let plan = crate::plan::Plan::of(&deployment);
@@ -1260,10 +1354,12 @@ async fn destroy_walks_the_plan_backwards_and_reports_what_the_templates_keep() 
     // rendered templates.
     let mut expected = Vec::new();
     for stack in &plan.stacks {
-        let template: serde_json::Value =
-            serde_json::from_str(&stack.template.to_json()).unwrap();
+        let template: serde_json::Value = serde_json::from_str(&stack.template.to_json()).unwrap();
         for (id, resource) in template["Resources"].as_object().unwrap() {
-            if matches!(resource["DeletionPolicy"].as_str(), Some("Retain" | "Snapshot")) {
+            if matches!(
+                resource["DeletionPolicy"].as_str(),
+                Some("Retain" | "Snapshot")
+            ) {
                 expected.push((plan.stack_name(stack.id), id.clone()));
             }
         }
@@ -1276,5 +1372,8 @@ async fn destroy_walks_the_plan_backwards_and_reports_what_the_templates_keep() 
     kept.sort();
     expected.sort();
     assert_eq!(kept, expected);
-    assert!(kept.len() >= 4, "EFS, key, log bucket, database snapshot: {kept:?}");
+    assert!(
+        kept.len() >= 4,
+        "EFS, key, log bucket, database snapshot: {kept:?}"
+    );
 }

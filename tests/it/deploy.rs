@@ -478,7 +478,9 @@ async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_
     use hubctl::deploy::api::{Artifacts, Cfn};
     use hubctl::deploy::aws::Acm;
     use hubctl::deploy::aws::{CloudFormation, S3};
-    use hubctl::deploy::changeset::{deploy_stack, StackOutcome, Support, Timing};
+    use hubctl::deploy::changeset::{
+        deploy_stack, StackContext, StackOutcome, StackRequest, Support, Timing,
+    };
     use hubctl::deploy::progress::Collect;
 
     let aws = Aws::start(&[]);
@@ -523,16 +525,19 @@ async fn a_template_over_the_inline_limit_is_staged_in_s3_and_deployed_from_its_
     let tags = [("hubctl:env".to_string(), "dev".to_string())].into();
     let no_parameters = std::collections::BTreeMap::new();
     let deploy = |progress| {
-        deploy_stack(
-            &cfn,
-            &support,
+        let context = StackContext {
+            cfn: &cfn,
+            support: &support,
             progress,
             timing,
-            "e2e-dev-big",
-            &template,
-            &no_parameters,
-            &tags,
-        )
+        };
+        let request = StackRequest {
+            name: "e2e-dev-big",
+            template_json: &template,
+            parameters: &no_parameters,
+            tags: &tags,
+        };
+        async move { deploy_stack(&context, &request).await }
     };
     let progress = Collect::default();
     let (outcome, outputs) = deploy(&progress).await.expect("the staged deploy");
