@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::cfn::template::Policy;
 use crate::model::Deployment;
-use crate::stacks::{self, dns, frame, hub, OutputRef, Stack, StackId};
+use crate::stacks::{self, dns, frame, OutputRef, Stack, StackId};
 
 /// A step of the plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,10 +99,7 @@ impl<'d> Plan<'d> {
             zone_id: OutputRef::new(StackId::Dns, dns::HOSTED_ZONE_ID),
         };
         let waves = waves(&stacks, delegation.after);
-        let hub_url = stacks
-            .iter()
-            .any(|stack| stack.id == StackId::Hub)
-            .then_some(OutputRef::new(StackId::Hub, hub::outputs::HUB_URL));
+        let hub_url = stacks::platform::of(deployment.hub.platform).hub_url();
         Plan {
             deployment,
             stacks,

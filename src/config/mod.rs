@@ -6,6 +6,7 @@
 //! model. All problems come back at once, sorted by line.
 
 pub mod error;
+mod hub;
 pub mod overlay;
 pub mod read;
 pub mod yaml;

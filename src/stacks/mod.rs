@@ -8,11 +8,12 @@ pub mod delegation_role;
 pub mod dns;
 pub mod frame;
 pub mod hub;
+pub mod platform;
 
 use std::collections::BTreeMap;
 
 use crate::cfn::Template;
-use crate::model::{Deployment, Platform};
+use crate::model::Deployment;
 
 /// A stack of an environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,7 +75,7 @@ pub struct Stack {
     pub after_delegation: bool,
 }
 
-/// The stacks of `deployment`, in deploy order.
+/// The stacks of `deployment`, in deploy order: frame and dns, then the platform's.
 pub fn build(deployment: &Deployment) -> Vec<Stack> {
     let mut stacks = vec![
         Stack {
@@ -92,51 +93,6 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             after_delegation: false,
         },
     ];
-    if deployment.hub.platform == Platform::Ecs {
-        stacks.push(Stack {
-            id: StackId::Hub,
-            template: hub::template(deployment),
-            depends_on: vec![StackId::Frame, StackId::Dns],
-            inputs: hub_inputs(),
-            // The certificate is validated through the subzone, which resolves only once the
-            // parent zone delegates to it.
-            after_delegation: true,
-        });
-    }
+    stacks.extend(platform::of(deployment.hub.platform).stacks(deployment));
     stacks
-}
-
-fn hub_inputs() -> BTreeMap<String, OutputRef> {
-    use hub::parameters as p;
-    let from = OutputRef::new;
-    [
-        (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
-        (
-            p::PUBLIC_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PUBLIC_SUBNET_IDS),
-        ),
-        (
-            p::PRIVATE_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PRIVATE_SUBNET_IDS),
-        ),
-        (
-            p::FILE_SYSTEM_ID,
-            from(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
-        ),
-        (
-            p::FILE_SYSTEM_SECURITY_GROUP_ID,
-            from(
-                StackId::Frame,
-                frame::outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
-            ),
-        ),
-        (
-            p::KMS_KEY_ARN,
-            from(StackId::Frame, frame::outputs::KMS_KEY_ARN),
-        ),
-        (p::HOSTED_ZONE_ID, from(StackId::Dns, dns::HOSTED_ZONE_ID)),
-    ]
-    .into_iter()
-    .map(|(parameter, input)| (parameter.to_string(), input))
-    .collect()
 }

@@ -130,9 +130,9 @@ fn the_hub_task_sets_exactly_what_the_config_reads() {
         never_set.is_empty(),
         "read by jupyterhub_config.py but set by no fixture: {never_set:?}"
     );
-    let declared: BTreeSet<String> = hubctl::stacks::hub::HUB_ENVIRONMENT
+    let declared: BTreeSet<String> = hubctl::stacks::hub::ecs::HUB_ENVIRONMENT
         .iter()
-        .chain(hubctl::stacks::hub::HUB_SECRETS)
+        .chain(hubctl::stacks::hub::ecs::HUB_SECRETS)
         .map(|s| s.to_string())
         .collect();
     assert_eq!(
@@ -154,7 +154,7 @@ fn secrets_reach_the_hub_only_through_ecs_secrets() {
         for plain in container["Environment"].as_array().unwrap() {
             let variable = plain["Name"].as_str().unwrap();
             assert!(
-                hubctl::stacks::hub::HUB_ENVIRONMENT.contains(&variable),
+                hubctl::stacks::hub::ecs::HUB_ENVIRONMENT.contains(&variable),
                 "{name}: {variable} is not a plain variable"
             );
         }
@@ -196,7 +196,7 @@ fn the_pinned_jupyterhub_loads_the_config_with_the_tasks_environment() {
             "region": deployment.region,
             "hub_host": deployment.dns.hub_host.as_str(),
             "hub_family": format!("{}-{}-hub", deployment.project, deployment.env),
-            "token_secret_prefix": hubctl::stacks::hub::user_token_secret_prefix(&format!("{}-{}", deployment.project, deployment.env)),
+            "token_secret_prefix": hubctl::stacks::hub::ecs::user_token_secret_prefix(&format!("{}-{}", deployment.project, deployment.env)),
             "admins": hub.admins.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
             "allowed_users": hub.allowed_users.iter().map(|u| u.name.clone()).collect::<Vec<_>>(),
             "idle_timeout": hub.idle_timeout_seconds,

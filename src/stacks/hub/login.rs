@@ -1,0 +1,144 @@
+//! Login: the OAuth settings the hub gets, from any OAuth2/OIDC provider's endpoints or
+//! from a Cognito user pool (created here, or an existing one) with the hub's app client.
+
+use super::{parameters, reference};
+use crate::cfn::resources::{
+    AdminCreateUserConfig, PasswordPolicy, Secret, UserPool, UserPoolClient, UserPoolDomain,
+    UserPoolPolicies,
+};
+use crate::cfn::{Expr, Resource, Template};
+use crate::model::{Auth, Deployment};
+
+/// The OAuth settings the hub container gets: (authorize, token, userdata, client id,
+/// client secret `valueFrom`, scopes, username claim).
+pub(crate) struct OAuthSettings {
+    pub(crate) authorize_url: Expr,
+    pub(crate) token_url: Expr,
+    pub(crate) userdata_url: Expr,
+    pub(crate) client_id: Expr,
+    pub(crate) client_secret: Expr,
+    pub(crate) scopes: String,
+    pub(crate) username_claim: String,
+}
+
+pub(crate) fn add_auth(
+    template: &mut Template,
+    deployment: &Deployment,
+    prefix: &str,
+) -> OAuthSettings {
+    let host = deployment.dns.hub_host.as_str();
+    match &deployment.hub.auth {
+        Auth::OAuth(provider) => OAuthSettings {
+            authorize_url: provider.authorize_url.clone().into(),
+            token_url: provider.token_url.clone().into(),
+            userdata_url: provider.userdata_url.clone().into(),
+            client_id: provider.client_id.clone().into(),
+            client_secret: provider.client_secret_arn.clone().into(),
+            scopes: provider.scopes.join(" "),
+            username_claim: provider.username_claim.clone(),
+        },
+        Auth::Cognito { existing } => {
+            let (pool_id, domain) = match existing {
+                Some(pool) => (
+                    Expr::from(pool.user_pool_id.as_str()),
+                    Expr::from(pool.domain.as_str()),
+                ),
+                None => {
+                    template.add(
+                        "UserPool",
+                        Resource::new(UserPool {
+                            admin_create_user_config: Some(AdminCreateUserConfig {
+                                allow_admin_create_user_only: true,
+                            }),
+                            auto_verified_attributes: vec!["email".to_string()],
+                            deletion_protection: if deployment.hub.deletion_protection {
+                                "ACTIVE"
+                            } else {
+                                "INACTIVE"
+                            }
+                            .to_string(),
+                            enabled_mfas: vec!["SOFTWARE_TOKEN_MFA".to_string()],
+                            mfa_configuration: "OPTIONAL".to_string(),
+                            policies: Some(UserPoolPolicies {
+                                password_policy: PasswordPolicy {
+                                    minimum_length: 12,
+                                    require_lowercase: true,
+                                    require_numbers: true,
+                                    require_symbols: false,
+                                    require_uppercase: true,
+                                    temporary_password_validity_days: 7,
+                                },
+                            }),
+                            user_pool_name: format!("{prefix}-hub"),
+                        }),
+                    );
+                    let domain_prefix = format!("{prefix}-${{AWS::AccountId}}");
+                    template.add(
+                        "UserPoolDomain",
+                        Resource::new(UserPoolDomain {
+                            domain: Expr::sub(domain_prefix.clone()),
+                            user_pool_id: reference("UserPool"),
+                        }),
+                    );
+                    template.output(
+                        "UserPoolId",
+                        "Cognito user pool: create the hub's users here",
+                        reference("UserPool"),
+                    );
+                    (
+                        reference("UserPool"),
+                        Expr::sub(format!(
+                            "{domain_prefix}.auth.${{AWS::Region}}.amazoncognito.com"
+                        )),
+                    )
+                }
+            };
+            template.add(
+                "UserPoolClient",
+                Resource::new(UserPoolClient {
+                    allowed_o_auth_flows: vec!["code".to_string()],
+                    allowed_o_auth_flows_user_pool_client: true,
+                    allowed_o_auth_scopes: vec![
+                        "email".to_string(),
+                        "openid".to_string(),
+                        "profile".to_string(),
+                    ],
+                    callback_urls: vec![format!("https://{host}/hub/oauth_callback")],
+                    client_name: format!("{prefix}-hub"),
+                    enable_token_revocation: true,
+                    generate_secret: true,
+                    logout_urls: vec![format!("https://{host}/hub/login")],
+                    prevent_user_existence_errors: "ENABLED".to_string(),
+                    supported_identity_providers: vec!["COGNITO".to_string()],
+                    user_pool_id: pool_id,
+                }),
+            );
+            // The client secret goes from Cognito into Secrets Manager inside CloudFormation;
+            // the template only names the attribute, never the value.
+            template.add(
+                "OAuthClientSecret",
+                Resource::new(Secret {
+                    description: "Cognito app client secret of the hub".to_string(),
+                    name: None,
+                    generate_secret_string: None,
+                    kms_key_id: reference(parameters::KMS_KEY_ARN),
+                    secret_string: Some(Expr::get_att("UserPoolClient", "ClientSecret")),
+                }),
+            );
+            let url = |path: &str| match &domain {
+                Expr::Str(domain) => Expr::from(format!("https://{domain}{path}")),
+                Expr::Sub(domain) => Expr::sub(format!("https://{domain}{path}")),
+                other => other.clone(),
+            };
+            OAuthSettings {
+                authorize_url: url("/oauth2/authorize"),
+                token_url: url("/oauth2/token"),
+                userdata_url: url("/oauth2/userInfo"),
+                client_id: reference("UserPoolClient"),
+                client_secret: reference("OAuthClientSecret"),
+                scopes: "openid email profile".to_string(),
+                username_claim: "username".to_string(),
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The hub stack: JupyterHub behind HTTPS, with its database, login and EFS homes.
+//!
+//! A platform (`ecs` today; EKS to come) is an implementation of
+//! [`crate::stacks::platform::HubPlatform`]: it builds its hub stack from the parts here that
+//! any platform shares — the certificate, the record, the database, the identity provider,
+//! the EFS access points, the parameters the frame and dns stacks fill — plus its own.
+//! Logical ids that other resources refer to are named once, in [`ids`].
+
+pub mod ecs;
+pub mod ids;
+
+mod certificate;
+mod database;
+mod homes;
+mod login;
+mod record;
+
+use crate::cfn::{Expr, Parameter, Template};
+
+/// Outputs other code reads.
+pub mod outputs {
+    /// The hub's URL.
+    pub const HUB_URL: &str = "HubUrl";
+}
+
+/// Parameters deploy fills from the frame and dns stacks' outputs.
+pub mod parameters {
+    /// VPC id.
+    pub const VPC_ID: &str = "VpcId";
+    /// Public subnets (ALB).
+    pub const PUBLIC_SUBNET_IDS: &str = "PublicSubnetIds";
+    /// Private subnets (tasks, database).
+    pub const PRIVATE_SUBNET_IDS: &str = "PrivateSubnetIds";
+    /// EFS file system.
+    pub const FILE_SYSTEM_ID: &str = "FileSystemId";
+    /// EFS mount targets' security group.
+    pub const FILE_SYSTEM_SECURITY_GROUP_ID: &str = "FileSystemSecurityGroupId";
+    /// The environment's KMS key.
+    pub const KMS_KEY_ARN: &str = "KmsKeyArn";
+    /// The subzone's hosted zone.
+    pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
+}
+
+pub(super) fn reference(name: &str) -> Expr {
+    Expr::reference(name)
+}
+
+pub(super) fn group_id(logical_id: &str) -> Expr {
+    Expr::get_att(logical_id, "GroupId")
+}
+
+/// The parameters every hub stack takes from the frame and dns stacks.
+pub(super) fn add_parameters(template: &mut Template) {
+    use parameters::*;
+    let upstream = |kind: &str, what: &str| Parameter::new(kind, what);
+    template.parameter(
+        VPC_ID,
+        upstream("AWS::EC2::VPC::Id", "From the frame stack: the VPC"),
+    );
+    template.parameter(
+        PUBLIC_SUBNET_IDS,
+        upstream(
+            "List<AWS::EC2::Subnet::Id>",
+            "From the frame stack: public subnets",
+        ),
+    );
+    template.parameter(
+        PRIVATE_SUBNET_IDS,
+        upstream(
+            "List<AWS::EC2::Subnet::Id>",
+            "From the frame stack: private subnets",
+        ),
+    );
+    let mut file_system = upstream("String", "From the frame stack: the EFS file system");
+    file_system.allowed_pattern = Some("^fs-[0-9a-f]{8,40}$".to_string());
+    template.parameter(FILE_SYSTEM_ID, file_system);
+    template.parameter(
+        FILE_SYSTEM_SECURITY_GROUP_ID,
+        upstream(
+            "AWS::EC2::SecurityGroup::Id",
+            "From the frame stack: the EFS mount targets' security group",
+        ),
+    );
+    let mut key = upstream(
+        "String",
+        "From the frame stack: the KMS key for logs, secrets and the database",
+    );
+    key.allowed_pattern =
+        Some("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$".to_string());
+    template.parameter(KMS_KEY_ARN, key);
+    template.parameter(
+        HOSTED_ZONE_ID,
+        upstream(
+            "AWS::Route53::HostedZone::Id",
+            "From the dns stack: the subzone",
+        ),
+    );
+}

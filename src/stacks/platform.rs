@@ -1,0 +1,62 @@
+//! The hub platforms as implementations of one small trait: the stacks a platform adds after
+//! frame and dns, the server sizes it can run, and where the hub's URL comes from. What
+//! platforms share (certificate, record, database, identity provider, EFS homes) lives in
+//! `stacks::hub`, owned by neither.
+
+use super::hub::ecs::Ecs;
+use super::{OutputRef, Stack};
+use crate::model::{Deployment, Platform};
+
+/// Why a platform cannot run a server size, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileProblem {
+    /// The CPU value is not one the platform offers.
+    Cpu {
+        /// What is wrong.
+        problem: String,
+        /// The fix.
+        fix: String,
+    },
+    /// The memory does not fit the CPU value.
+    Memory {
+        /// What is wrong.
+        problem: String,
+        /// The fix.
+        fix: String,
+    },
+}
+
+/// What a hub platform adds to an environment.
+pub trait HubPlatform: Sync {
+    /// The stacks it adds after frame and dns (with their dependencies and wiring).
+    fn stacks(&self, deployment: &Deployment) -> Vec<Stack>;
+    /// `Ok` when the platform can run a server of `cpu` units and `memory` MiB.
+    fn check_profile(&self, cpu: u32, memory: u32) -> Result<(), ProfileProblem>;
+    /// The output holding the hub's URL, when the platform makes one.
+    fn hub_url(&self) -> Option<OutputRef>;
+}
+
+/// EKS: frame and dns only, so far (its cluster, add-ons and chart are on their way).
+pub struct Eks;
+
+impl HubPlatform for Eks {
+    fn stacks(&self, _deployment: &Deployment) -> Vec<Stack> {
+        Vec::new()
+    }
+
+    fn check_profile(&self, _cpu: u32, _memory: u32) -> Result<(), ProfileProblem> {
+        Ok(())
+    }
+
+    fn hub_url(&self) -> Option<OutputRef> {
+        None
+    }
+}
+
+/// The implementation of `platform`.
+pub fn of(platform: Platform) -> &'static dyn HubPlatform {
+    match platform {
+        Platform::Ecs => &Ecs,
+        Platform::Eks => &Eks,
+    }
+}
