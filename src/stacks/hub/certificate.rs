@@ -1,14 +1,14 @@
 //! The hub's certificate: ACM, validated by DNS in the environment's subzone (CloudFormation
 //! writes the validation record there). Any platform's load balancer serves it.
 
-use super::parameters;
+use super::{ids, parameters};
 use crate::cfn::resources::{Certificate, DomainValidationOption};
 use crate::cfn::{Resource, Template};
 
 /// Adds the certificate for `host`.
 pub(crate) fn add_certificate(template: &mut Template, host: &str) {
     template.add(
-        "Certificate",
+        ids::CERTIFICATE,
         Resource::new(Certificate {
             domain_name: host.to_string(),
             domain_validation_options: vec![DomainValidationOption {

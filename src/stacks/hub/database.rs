@@ -2,7 +2,7 @@
 //! encrypted with the environment's key, its password generated into the stack's own secret,
 //! enhanced monitoring, a snapshot on delete. Any platform's hub connects to it.
 
-use super::{group_id, parameters, reference};
+use super::{group_id, ids, parameters, reference};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
     DbInstance, DbSubnetGroup, GenerateSecretString, Role, Secret, SecretTargetAttachment,
@@ -21,7 +21,7 @@ pub(super) fn add_database(
     engine_version: &str,
 ) {
     template.add(
-        "DatabaseSecret",
+        ids::DATABASE_SECRET,
         Resource::new(Secret {
             description: "Hub database user and password (not rotated: the hub reads it at start)"
                 .to_string(),
@@ -40,15 +40,15 @@ pub(super) fn add_database(
         }),
     );
     template.add(
-        "DatabaseSecretAttachment",
+        ids::DATABASE_SECRET_ATTACHMENT,
         Resource::new(SecretTargetAttachment {
-            secret_id: reference("DatabaseSecret"),
-            target_id: reference("Database"),
+            secret_id: reference(ids::DATABASE_SECRET),
+            target_id: reference(ids::DATABASE),
             target_type: "AWS::RDS::DBInstance".to_string(),
         }),
     );
     template.add(
-        "DatabaseSubnetGroup",
+        ids::DATABASE_SUBNET_GROUP,
         Resource::new(DbSubnetGroup {
             description: "Hub database: the private subnets".to_string(),
             subnet_ids: reference(parameters::PRIVATE_SUBNET_IDS),
@@ -65,8 +65,7 @@ pub(super) fn add_database(
         "aws:SourceAccount",
         reference("AWS::AccountId"),
     )]);
-    template.add(
-        "DatabaseMonitoringRole",
+    template.add(ids::DATABASE_MONITORING_ROLE,
         Resource::new(Role {
             assume_role_policy_document: Some(monitoring_trust),
             description: "RDS enhanced monitoring of the hub database".to_string(),
@@ -77,7 +76,7 @@ pub(super) fn add_database(
         }),
     );
     let database = template.add(
-        "Database",
+        ids::DATABASE,
         Resource::new(DbInstance {
             allocated_storage: "20".to_string(),
             auto_minor_version_upgrade: true,
@@ -85,7 +84,7 @@ pub(super) fn add_database(
             copy_tags_to_snapshot: true,
             db_instance_class: instance_class.to_string(),
             db_name: "jupyterhub".to_string(),
-            db_subnet_group_name: reference("DatabaseSubnetGroup"),
+            db_subnet_group_name: reference(ids::DATABASE_SUBNET_GROUP),
             deletion_protection: deployment.hub.deletion_protection,
             enable_cloudwatch_logs_exports: vec!["postgresql".to_string(), "upgrade".to_string()],
             enable_iam_database_authentication: true,
@@ -95,19 +94,20 @@ pub(super) fn add_database(
             kms_key_id: reference(parameters::KMS_KEY_ARN),
             // From the stack's own secret (not RDS's managed one: RDS rotates that every 7
             // days, and ECS reads secrets only when the hub starts).
-            master_user_password: Expr::sub(
-                "{{resolve:secretsmanager:${DatabaseSecret}:SecretString:password}}",
-            ),
+            master_user_password: Expr::sub(format!(
+                "{{{{resolve:secretsmanager:${{{}}}:SecretString:password}}}}",
+                ids::DATABASE_SECRET
+            )),
             master_username: DATABASE_USER.to_string(),
             max_allocated_storage: 100,
             multi_az,
             monitoring_interval: 60,
-            monitoring_role_arn: Expr::get_att("DatabaseMonitoringRole", "Arn"),
+            monitoring_role_arn: Expr::get_att(ids::DATABASE_MONITORING_ROLE, "Arn"),
             performance_insights_kms_key_id: reference(parameters::KMS_KEY_ARN),
             publicly_accessible: false,
             storage_encrypted: true,
             storage_type: "gp3".to_string(),
-            vpc_security_groups: vec![group_id("DatabaseSecurityGroup")],
+            vpc_security_groups: vec![group_id(ids::DATABASE_SECURITY_GROUP)],
         }),
     );
     database.deletion_policy = Some(crate::cfn::template::Policy::Snapshot);

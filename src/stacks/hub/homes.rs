@@ -43,7 +43,7 @@ pub(super) fn access_point(
 
 pub(super) fn add_access_points(template: &mut Template, deployment: &Deployment, prefix: &str) {
     template.add(
-        "HubAccessPoint",
+        ids::HUB_ACCESS_POINT,
         access_point(prefix, "/hub", (HUB_UID, HUB_UID), "hub"),
     );
     // Every home belongs to the notebook image's user (jovyan, 1000:100), so files, git and

@@ -1,7 +1,7 @@
 //! Login: the OAuth settings the hub gets, from any OAuth2/OIDC provider's endpoints or
 //! from a Cognito user pool (created here, or an existing one) with the hub's app client.
 
-use super::{parameters, reference};
+use super::{ids, parameters, reference};
 use crate::cfn::resources::{
     AdminCreateUserConfig, PasswordPolicy, Secret, UserPool, UserPoolClient, UserPoolDomain,
     UserPoolPolicies,
@@ -45,7 +45,7 @@ pub(crate) fn add_auth(
                 ),
                 None => {
                     template.add(
-                        "UserPool",
+                        ids::USER_POOL,
                         Resource::new(UserPool {
                             admin_create_user_config: Some(AdminCreateUserConfig {
                                 allow_admin_create_user_only: true,
@@ -74,19 +74,19 @@ pub(crate) fn add_auth(
                     );
                     let domain_prefix = format!("{prefix}-${{AWS::AccountId}}");
                     template.add(
-                        "UserPoolDomain",
+                        ids::USER_POOL_DOMAIN,
                         Resource::new(UserPoolDomain {
                             domain: Expr::sub(domain_prefix.clone()),
-                            user_pool_id: reference("UserPool"),
+                            user_pool_id: reference(ids::USER_POOL),
                         }),
                     );
                     template.output(
                         "UserPoolId",
                         "Cognito user pool: create the hub's users here",
-                        reference("UserPool"),
+                        reference(ids::USER_POOL),
                     );
                     (
-                        reference("UserPool"),
+                        reference(ids::USER_POOL),
                         Expr::sub(format!(
                             "{domain_prefix}.auth.${{AWS::Region}}.amazoncognito.com"
                         )),
@@ -94,7 +94,7 @@ pub(crate) fn add_auth(
                 }
             };
             template.add(
-                "UserPoolClient",
+                ids::USER_POOL_CLIENT,
                 Resource::new(UserPoolClient {
                     allowed_o_auth_flows: vec!["code".to_string()],
                     allowed_o_auth_flows_user_pool_client: true,
@@ -116,13 +116,13 @@ pub(crate) fn add_auth(
             // The client secret goes from Cognito into Secrets Manager inside CloudFormation;
             // the template only names the attribute, never the value.
             template.add(
-                "OAuthClientSecret",
+                ids::OAUTH_CLIENT_SECRET,
                 Resource::new(Secret {
                     description: "Cognito app client secret of the hub".to_string(),
                     name: None,
                     generate_secret_string: None,
                     kms_key_id: reference(parameters::KMS_KEY_ARN),
-                    secret_string: Some(Expr::get_att("UserPoolClient", "ClientSecret")),
+                    secret_string: Some(Expr::get_att(ids::USER_POOL_CLIENT, "ClientSecret")),
                 }),
             );
             let url = |path: &str| match &domain {
@@ -134,8 +134,8 @@ pub(crate) fn add_auth(
                 authorize_url: url("/oauth2/authorize"),
                 token_url: url("/oauth2/token"),
                 userdata_url: url("/oauth2/userInfo"),
-                client_id: reference("UserPoolClient"),
-                client_secret: reference("OAuthClientSecret"),
+                client_id: reference(ids::USER_POOL_CLIENT),
+                client_secret: reference(ids::OAUTH_CLIENT_SECRET),
                 scopes: "openid email profile".to_string(),
                 username_claim: "username".to_string(),
             }

@@ -1,14 +1,14 @@
 //! The hub's name: an alias record for `hub_host` in the subzone, pointing at whatever
 //! load balancer the platform puts in front of the hub.
 
-use super::parameters;
+use super::{ids, parameters};
 use crate::cfn::resources::{AliasTarget, RecordSet};
 use crate::cfn::{Expr, Resource, Template};
 
 /// Adds the alias record `host` → the load balancer `(dns_name, hosted_zone_id)`.
 pub(crate) fn add_alias(template: &mut Template, host: &str, dns_name: Expr, hosted_zone_id: Expr) {
     template.add(
-        "HubRecord",
+        ids::HUB_RECORD,
         Resource::new(RecordSet {
             alias_target: Some(AliasTarget {
                 dns_name,

@@ -16,7 +16,7 @@ mod tasks;
 use std::collections::BTreeMap;
 
 use super::login::OAuthSettings;
-use super::{database, homes, login, outputs, parameters, reference};
+use super::{database, homes, ids, login, outputs, parameters, reference};
 use crate::cfn::resources::{GenerateSecretString, Secret};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Database, Deployment};
@@ -203,12 +203,12 @@ pub fn template(deployment: &Deployment) -> Template {
     template.output(
         "ClusterName",
         "ECS cluster of the hub and the user servers",
-        reference("Cluster"),
+        reference(ids::CLUSTER),
     );
     template.output(
         "LogGroupName",
         "Log group of the hub and the user servers",
-        reference("LogGroup"),
+        reference(ids::LOG_GROUP),
     );
     template
 }
@@ -233,17 +233,17 @@ pub(super) fn generated_secret(description: &str, hex: bool) -> Resource {
 pub(super) fn add_secrets(template: &mut Template) {
     for (id, description, hex) in [
         (
-            "CookieSecret",
+            ids::COOKIE_SECRET,
             "JupyterHub cookie secret (32 random bytes, hex)",
             true,
         ),
         (
-            "ProxyAuthToken",
+            ids::PROXY_AUTH_TOKEN,
             "Token between JupyterHub and its proxy",
             false,
         ),
         (
-            "CryptKey",
+            ids::CRYPT_KEY,
             "JupyterHub auth-state encryption key (32 random bytes, hex)",
             true,
         ),
@@ -260,18 +260,18 @@ pub(super) fn hub_secrets(
     let mut secrets = vec![
         (
             "JUPYTERHUB_COOKIE_SECRET",
-            reference("CookieSecret"),
-            reference("CookieSecret"),
+            reference(ids::COOKIE_SECRET),
+            reference(ids::COOKIE_SECRET),
         ),
         (
             "JUPYTERHUB_CRYPT_KEY",
-            reference("CryptKey"),
-            reference("CryptKey"),
+            reference(ids::CRYPT_KEY),
+            reference(ids::CRYPT_KEY),
         ),
         (
             "JUPYTERHUB_PROXY_AUTH_TOKEN",
-            reference("ProxyAuthToken"),
-            reference("ProxyAuthToken"),
+            reference(ids::PROXY_AUTH_TOKEN),
+            reference(ids::PROXY_AUTH_TOKEN),
         ),
         (
             "OAUTH_CLIENT_SECRET",
@@ -281,15 +281,15 @@ pub(super) fn hub_secrets(
     ];
     match &deployment.hub.database {
         Database::Postgres { .. } => {
-            let secret_arn = reference("DatabaseSecret");
+            let secret_arn = reference(ids::DATABASE_SECRET);
             secrets.push((
                 "JUPYTERHUB_DB_USER",
-                Expr::sub("${DatabaseSecret}:username::"),
+                Expr::sub(format!("${{{}}}:username::", ids::DATABASE_SECRET)),
                 secret_arn.clone(),
             ));
             secrets.push((
                 "JUPYTERHUB_DB_PASSWORD",
-                Expr::sub("${DatabaseSecret}:password::"),
+                Expr::sub(format!("${{{}}}:password::", ids::DATABASE_SECRET)),
                 secret_arn,
             ));
         }

@@ -12,7 +12,7 @@ use crate::cfn::resources::{
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Database, Deployment};
 use crate::stacks::frame::LOG_RETENTION_DAYS;
-use crate::stacks::hub::{certificate, group_id, parameters, record, reference};
+use crate::stacks::hub::{certificate, group_id, ids, parameters, record, reference};
 
 /// The Elastic Load Balancing account that writes access logs, for regions that predate
 /// the log-delivery service principal (August 2022); newer regions use the principal.
@@ -138,7 +138,7 @@ pub(super) fn add_security_groups(template: &mut Template, deployment: &Deployme
         ));
     }
     let alb = template.add(
-        "LoadBalancerSecurityGroup",
+        ids::LOAD_BALANCER_SECURITY_GROUP,
         security_group(
             "Hub load balancer: HTTPS and HTTP from hub.allowed_cidrs",
             alb_ingress,
@@ -167,18 +167,18 @@ pub(super) fn add_security_groups(template: &mut Template, deployment: &Deployme
         ));
     }
     template.add(
-        "HubSecurityGroup",
+        ids::HUB_SECURITY_GROUP,
         security_group("JupyterHub: proxy and hub API", Vec::new(), hub_egress),
     );
     template.add(
-        "UserSecurityGroup",
+        ids::USER_SECURITY_GROUP,
         security_group("Single-user servers", Vec::new(), outbound()),
     );
 
     let (alb, hub_group, user) = (
-        group_id("LoadBalancerSecurityGroup"),
-        group_id("HubSecurityGroup"),
-        group_id("UserSecurityGroup"),
+        group_id(ids::LOAD_BALANCER_SECURITY_GROUP),
+        group_id(ids::HUB_SECURITY_GROUP),
+        group_id(ids::USER_SECURITY_GROUP),
     );
     let efs = reference(parameters::FILE_SYSTEM_SECURITY_GROUP_ID);
     allow(
@@ -223,7 +223,7 @@ pub(super) fn add_security_groups(template: &mut Template, deployment: &Deployme
     );
     if matches!(hub.database, Database::Postgres { .. }) {
         template.add(
-            "DatabaseSecurityGroup",
+            ids::DATABASE_SECURITY_GROUP,
             security_group(
                 "Hub database: PostgreSQL from the hub only",
                 Vec::new(),
@@ -234,7 +234,7 @@ pub(super) fn add_security_groups(template: &mut Template, deployment: &Deployme
             template,
             "HubToDatabase",
             hub_group,
-            group_id("DatabaseSecurityGroup"),
+            group_id(ids::DATABASE_SECURITY_GROUP),
             POSTGRES_PORT,
             "Hub to its database",
         );
@@ -248,7 +248,7 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
     // ALB access logs accept only SSE-S3 (not KMS) encryption.
     template
         .add(
-            "AccessLogBucket",
+            ids::ACCESS_LOG_BUCKET,
             Resource::new(Bucket::private(
                 ServerSideEncryptionRule {
                     bucket_key_enabled: None,
@@ -280,19 +280,20 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
         None => Principal::service("logdelivery.elasticloadbalancing.amazonaws.com"),
     };
     template.add(
-        "AccessLogBucketPolicy",
+        ids::ACCESS_LOG_BUCKET_POLICY,
         Resource::new(BucketPolicy {
-            bucket: reference("AccessLogBucket"),
+            bucket: reference(ids::ACCESS_LOG_BUCKET),
             policy_document: Some(PolicyDocument::new(vec![
                 Statement::allow(
                     "LoadBalancerWritesAccessLogs",
                     &["s3:PutObject"],
-                    vec![Expr::sub(
-                        "${AccessLogBucket.Arn}/AWSLogs/${AWS::AccountId}/*",
-                    )],
+                    vec![Expr::sub(format!(
+                        "${{{}.Arn}}/AWSLogs/${{AWS::AccountId}}/*",
+                        ids::ACCESS_LOG_BUCKET
+                    ))],
                 )
                 .principal(log_writer),
-                BucketPolicy::deny_insecure_transport("AccessLogBucket"),
+                BucketPolicy::deny_insecure_transport(ids::ACCESS_LOG_BUCKET),
             ])),
         }),
     );
@@ -304,24 +305,24 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
             hub.deletion_protection.to_string(),
         ),
         Attribute::new("access_logs.s3.enabled", "true"),
-        Attribute::new("access_logs.s3.bucket", reference("AccessLogBucket")),
+        Attribute::new("access_logs.s3.bucket", reference(ids::ACCESS_LOG_BUCKET)),
         Attribute::new("idle_timeout.timeout_seconds", "300"),
     ];
     attributes.sort_by(|a, b| a.key.cmp(&b.key));
     let alb = template.add(
-        "LoadBalancer",
+        ids::LOAD_BALANCER,
         Resource::new(LoadBalancer {
             load_balancer_attributes: attributes,
             scheme: "internet-facing".to_string(),
-            security_groups: vec![group_id("LoadBalancerSecurityGroup")],
+            security_groups: vec![group_id(ids::LOAD_BALANCER_SECURITY_GROUP)],
             subnets: reference(parameters::PUBLIC_SUBNET_IDS),
             kind: "application".to_string(),
             tags: Vec::new(),
         }),
     );
-    alb.depends_on("AccessLogBucketPolicy");
+    alb.depends_on(ids::ACCESS_LOG_BUCKET_POLICY);
     template.add(
-        "TargetGroup",
+        ids::TARGET_GROUP,
         Resource::new(TargetGroup {
             health_check_path: "/hub/health".to_string(),
             matcher: Some(Matcher {
@@ -338,24 +339,24 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
         }),
     );
     template.add(
-        "HttpsListener",
+        ids::HTTPS_LISTENER,
         Resource::new(crate::cfn::resources::Listener {
             certificates: vec![ListenerCertificate {
-                certificate_arn: reference("Certificate"),
+                certificate_arn: reference(ids::CERTIFICATE),
             }],
             default_actions: vec![Action {
                 kind: "forward".to_string(),
-                target_group_arn: Some(reference("TargetGroup")),
+                target_group_arn: Some(reference(ids::TARGET_GROUP)),
                 redirect_config: None,
             }],
-            load_balancer_arn: reference("LoadBalancer"),
+            load_balancer_arn: reference(ids::LOAD_BALANCER),
             port: HTTPS_PORT,
             protocol: "HTTPS".to_string(),
             ssl_policy: Some("ELBSecurityPolicy-TLS13-1-2-2021-06".to_string()),
         }),
     );
     template.add(
-        "HttpListener",
+        ids::HTTP_LISTENER,
         Resource::new(Listener {
             certificates: Vec::new(),
             default_actions: vec![Action {
@@ -367,7 +368,7 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
                     status_code: "HTTP_301".to_string(),
                 }),
             }],
-            load_balancer_arn: reference("LoadBalancer"),
+            load_balancer_arn: reference(ids::LOAD_BALANCER),
             port: 80,
             protocol: "HTTP".to_string(),
             ssl_policy: None,
@@ -376,7 +377,7 @@ pub(super) fn add_load_balancer(template: &mut Template, deployment: &Deployment
     record::add_alias(
         template,
         host,
-        Expr::get_att("LoadBalancer", "DNSName"),
-        Expr::get_att("LoadBalancer", "CanonicalHostedZoneID"),
+        Expr::get_att(ids::LOAD_BALANCER, "DNSName"),
+        Expr::get_att(ids::LOAD_BALANCER, "CanonicalHostedZoneID"),
     );
 }

@@ -81,7 +81,13 @@ pub(super) fn write_logs() -> Statement {
     Statement::allow(
         "WriteLogs",
         &["logs:CreateLogStream", "logs:PutLogEvents"],
-        vec![Expr::sub("${LogGroup.Arn}"), Expr::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${LogGroup}:log-stream:*")],
+        vec![
+            Expr::sub(format!("${{{}.Arn}}", ids::LOG_GROUP)),
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{}}}:log-stream:*",
+                ids::LOG_GROUP
+            )),
+        ],
     )
 }
 
@@ -158,7 +164,7 @@ pub(super) fn add_roles(
         );
     }
     template.add(
-        "HubExecutionRole",
+        ids::HUB_EXECUTION_ROLE,
         role(
             "Starts the hub: pulls its image, writes logs, reads its secrets",
             "StartHub",
@@ -186,7 +192,7 @@ pub(super) fn add_roles(
         ),
     );
     template.add(
-        "UserExecutionRole",
+        ids::USER_EXECUTION_ROLE,
         role(
             "Starts single-user servers: pulls images, writes logs",
             "StartUserServers",
@@ -195,7 +201,7 @@ pub(super) fn add_roles(
     );
 
     // Task roles: what the running containers may do.
-    let cluster_arn = Expr::get_att("Cluster", "Arn");
+    let cluster_arn = Expr::get_att(ids::CLUSTER, "Arn");
     let hub_task = vec![
         Statement::allow(
             "RunUserServersInThisCluster",
@@ -208,7 +214,10 @@ pub(super) fn add_roles(
         Statement::allow(
             "ManageUserServersInThisCluster",
             &["ecs:DescribeTasks", "ecs:StopTask"],
-            vec![Expr::sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Cluster}/*")],
+            vec![Expr::sub(format!(
+                "arn:${{AWS::Partition}}:ecs:${{AWS::Region}}:${{AWS::AccountId}}:task/${{{}}}/*",
+                ids::CLUSTER
+            ))],
         )
         .when("ArnEquals", "ecs:cluster", cluster_arn),
         Statement::allow(
@@ -216,7 +225,7 @@ pub(super) fn add_roles(
             &["iam:PassRole"],
             vec![
                 Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{}*", user_role_path(prefix))),
-                Expr::get_att("UserExecutionRole", "Arn"),
+                Expr::get_att(ids::USER_EXECUTION_ROLE, "Arn"),
             ],
         )
         .when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com".into()),
@@ -228,10 +237,10 @@ pub(super) fn add_roles(
             &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
             vec![file_system_arn()],
         )
-        .when("StringEquals", "elasticfilesystem:AccessPointArn", Expr::get_att("HubAccessPoint", "Arn")),
+        .when("StringEquals", "elasticfilesystem:AccessPointArn", Expr::get_att(ids::HUB_ACCESS_POINT, "Arn")),
     ];
     template.add(
-        "HubTaskRole",
+        ids::HUB_TASK_ROLE,
         role(
             "The hub: starts, watches and stops user servers in its cluster",
             "SpawnUserServers",

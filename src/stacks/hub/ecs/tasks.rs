@@ -73,7 +73,7 @@ pub(super) fn secret(name: &str, value_from: Expr) -> ContainerSecret {
 
 pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
     template.add(
-        "Cluster",
+        ids::CLUSTER,
         Resource::new(Cluster {
             cluster_settings: vec![ClusterSetting {
                 name: "containerInsights".to_string(),
@@ -83,7 +83,7 @@ pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
         }),
     );
     template.add(
-        "LogGroup",
+        ids::LOG_GROUP,
         Resource::new(LogGroup {
             kms_key_id: Some(reference(parameters::KMS_KEY_ARN)),
             log_group_name: Some(format!("/hubctl/{prefix}/hub").into()),
@@ -92,7 +92,7 @@ pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
         }),
     );
     template.add(
-        "Namespace",
+        ids::NAMESPACE,
         Resource::new(PrivateDnsNamespace {
             description: "User servers find the hub API here".to_string(),
             name: format!("{prefix}.hub.internal"),
@@ -100,7 +100,7 @@ pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
         }),
     );
     template.add(
-        "HubDiscovery",
+        ids::HUB_DISCOVERY,
         Resource::new(DiscoveryService {
             description: "The hub's API address".to_string(),
             dns_config: Some(DnsConfig {
@@ -108,7 +108,7 @@ pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
                     ttl: 10,
                     kind: "A".to_string(),
                 }],
-                namespace_id: Expr::get_att("Namespace", "Id"),
+                namespace_id: Expr::get_att(ids::NAMESPACE, "Id"),
                 routing_policy: "MULTIVALUE".to_string(),
             }),
             health_check_custom_config: Some(HealthCheckCustomConfig {
@@ -121,7 +121,7 @@ pub(super) fn add_cluster(template: &mut Template, prefix: &str) {
 
 pub(super) fn log_configuration(stream_prefix: &str) -> LogConfiguration {
     let mut options = BTreeMap::new();
-    options.insert("awslogs-group".to_string(), reference("LogGroup"));
+    options.insert("awslogs-group".to_string(), reference(ids::LOG_GROUP));
     options.insert("awslogs-region".to_string(), reference("AWS::Region"));
     options.insert("awslogs-stream-prefix".to_string(), stream_prefix.into());
     LogConfiguration {
@@ -206,7 +206,7 @@ pub(super) fn add_user_tasks(template: &mut Template, deployment: &Deployment, p
                         user: format!("{NOTEBOOK_UID}:{NOTEBOOK_GID}"),
                     }],
                     cpu: profile.cpu.to_string(),
-                    execution_role_arn: Expr::get_att("UserExecutionRole", "Arn"),
+                    execution_role_arn: Expr::get_att(ids::USER_EXECUTION_ROLE, "Arn"),
                     family: user_task_family(deployment, profile, user),
                     memory: profile.memory.to_string(),
                     network_mode: "awsvpc".to_string(),
@@ -256,7 +256,7 @@ pub(super) fn hub_environment(
         env("JUPYTERHUB_ADMIN_USERS", names(&hub.admins)),
         env("JUPYTERHUB_ALLOWED_USERS", names(&hub.allowed_users)),
         env("JUPYTERHUB_AWS_REGION", reference("AWS::Region")),
-        env("JUPYTERHUB_ECS_CLUSTER", reference("Cluster")),
+        env("JUPYTERHUB_ECS_CLUSTER", reference(ids::CLUSTER)),
         env(
             "JUPYTERHUB_HUB_CONNECT_URL",
             format!("http://hub.{prefix}.hub.internal:{HUB_API_PORT}"),
@@ -273,7 +273,7 @@ pub(super) fn hub_environment(
         env("JUPYTERHUB_PUBLIC_URL", format!("https://{host}")),
         env(
             "JUPYTERHUB_USER_SECURITY_GROUPS",
-            group_id("UserSecurityGroup"),
+            group_id(ids::USER_SECURITY_GROUP),
         ),
         env(
             "JUPYTERHUB_USER_SUBNETS",
@@ -304,12 +304,12 @@ pub(super) fn hub_environment(
     if let Database::Postgres { .. } = hub.database {
         environment.push(env(
             "JUPYTERHUB_DB_HOST",
-            Expr::get_att("Database", "Endpoint.Address"),
+            Expr::get_att(ids::DATABASE, "Endpoint.Address"),
         ));
         environment.push(env("JUPYTERHUB_DB_NAME", "jupyterhub"));
         environment.push(env(
             "JUPYTERHUB_DB_PORT",
-            Expr::get_att("Database", "Endpoint.Port"),
+            Expr::get_att(ids::DATABASE, "Endpoint.Port"),
         ));
     }
     environment.sort_by(|a, b| a.name.cmp(&b.name));
@@ -324,7 +324,7 @@ pub(super) fn add_hub_service(
     secrets: &[(&str, Expr, Expr)],
 ) {
     template.add(
-        "HubTask",
+        ids::HUB_TASK,
         Resource::new(TaskDefinition {
             container_definitions: vec![ContainerDefinition {
                 environment: hub_environment(deployment, prefix, oauth),
@@ -364,7 +364,7 @@ pub(super) fn add_hub_service(
                 user: format!("{HUB_UID}:{HUB_UID}"),
             }],
             cpu: "1024".to_string(),
-            execution_role_arn: Expr::get_att("HubExecutionRole", "Arn"),
+            execution_role_arn: Expr::get_att(ids::HUB_EXECUTION_ROLE, "Arn"),
             family: format!("{prefix}-hub"),
             memory: "2048".to_string(),
             network_mode: "awsvpc".to_string(),
@@ -373,9 +373,9 @@ pub(super) fn add_hub_service(
                 cpu_architecture: "X86_64".to_string(),
                 operating_system_family: "LINUX".to_string(),
             }),
-            task_role_arn: Expr::get_att("HubTaskRole", "Arn"),
+            task_role_arn: Expr::get_att(ids::HUB_TASK_ROLE, "Arn"),
             volumes: vec![
-                efs_volume("state", "HubAccessPoint"),
+                efs_volume("state", ids::HUB_ACCESS_POINT),
                 Volume {
                     efs_volume_configuration: None,
                     name: "tmp".to_string(),
@@ -385,9 +385,9 @@ pub(super) fn add_hub_service(
     );
     template
         .add(
-            "HubService",
+            ids::HUB_SERVICE,
             Resource::new(Service {
-                cluster: reference("Cluster"),
+                cluster: reference(ids::CLUSTER),
                 // JupyterHub is not made to run twice against one database: at most one task,
                 // the old one stopped before the new one starts.
                 deployment_configuration: Some(DeploymentConfiguration {
@@ -405,21 +405,21 @@ pub(super) fn add_hub_service(
                 load_balancers: vec![ServiceLoadBalancer {
                     container_name: "hub".to_string(),
                     container_port: PROXY_PORT,
-                    target_group_arn: reference("TargetGroup"),
+                    target_group_arn: reference(ids::TARGET_GROUP),
                 }],
                 network_configuration: Some(NetworkConfiguration {
                     awsvpc_configuration: AwsVpcConfiguration {
                         assign_public_ip: "DISABLED".to_string(),
-                        security_groups: vec![group_id("HubSecurityGroup")],
+                        security_groups: vec![group_id(ids::HUB_SECURITY_GROUP)],
                         subnets: reference(parameters::PRIVATE_SUBNET_IDS),
                     },
                 }),
                 propagate_tags: "SERVICE".to_string(),
                 service_registries: vec![ServiceRegistry {
-                    registry_arn: Expr::get_att("HubDiscovery", "Arn"),
+                    registry_arn: Expr::get_att(ids::HUB_DISCOVERY, "Arn"),
                 }],
-                task_definition: reference("HubTask"),
+                task_definition: reference(ids::HUB_TASK),
             }),
         )
-        .depends_on("HttpsListener");
+        .depends_on(ids::HTTPS_LISTENER);
 }
