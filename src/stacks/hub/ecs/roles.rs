@@ -21,6 +21,16 @@ pub(super) fn user_token_secrets(prefix: &str) -> Expr {
     ))
 }
 
+/// `statement` only for calls Secrets Manager makes for the caller (`kms:ViaService`): the
+/// key decrypts secrets, not whatever the role's session asks.
+fn through_secrets_manager(statement: Statement) -> Statement {
+    statement.when(
+        "StringEquals",
+        "kms:ViaService",
+        Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+    )
+}
+
 pub(super) fn ecs_tasks_trust() -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow(
         "EcsTasksOfThisAccount",
@@ -120,18 +130,11 @@ pub(super) fn add_roles(
         &["secretsmanager:GetSecretValue"],
         secret_arns,
     ));
-    hub_execution.push(
-        Statement::allow(
-            "DecryptHubSecrets",
-            &["kms:Decrypt"],
-            vec![reference(parameters::KMS_KEY_ARN)],
-        )
-        .when(
-            "StringEquals",
-            "kms:ViaService",
-            Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-        ),
-    );
+    hub_execution.push(through_secrets_manager(Statement::allow(
+        "DecryptHubSecrets",
+        &["kms:Decrypt"],
+        vec![reference(parameters::KMS_KEY_ARN)],
+    )));
     // Secrets named in the config may be encrypted with any key of the account (the
     // `aws/secretsmanager` key needs no grant here, a customer-managed one does): decrypt
     // through Secrets Manager, and only for exactly those secrets.
@@ -144,18 +147,13 @@ pub(super) fn add_roles(
         arns.sort_unstable();
         arns.dedup();
         hub_execution.push(
-            Statement::allow(
+            through_secrets_manager(Statement::allow(
                 "DecryptConfiguredSecrets",
                 &["kms:Decrypt"],
                 vec![Expr::sub(
                     "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*",
                 )],
-            )
-            .when(
-                "StringEquals",
-                "kms:ViaService",
-                Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-            )
+            ))
             .when(
                 "StringEquals",
                 "kms:EncryptionContext:SecretARN",
@@ -179,18 +177,11 @@ pub(super) fn add_roles(
         &["secretsmanager:GetSecretValue"],
         vec![user_token_secrets(prefix)],
     ));
-    user_execution.push(
-        Statement::allow(
-            "DecryptUserTokens",
-            &["kms:Decrypt"],
-            vec![reference(parameters::KMS_KEY_ARN)],
-        )
-        .when(
-            "StringEquals",
-            "kms:ViaService",
-            Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-        ),
-    );
+    user_execution.push(through_secrets_manager(Statement::allow(
+        "DecryptUserTokens",
+        &["kms:Decrypt"],
+        vec![reference(parameters::KMS_KEY_ARN)],
+    )));
     template.add(
         ids::USER_EXECUTION_ROLE,
         role(
@@ -230,8 +221,7 @@ pub(super) fn add_roles(
         )
         .when("StringEquals", "iam:PassedToService", "ecs-tasks.amazonaws.com".into()),
         Statement::allow("HandUserServersTheirTokens", &["secretsmanager:PutSecretValue"], vec![user_token_secrets(prefix)]),
-        Statement::allow("EncryptUserServerTokens", &["kms:Decrypt", "kms:GenerateDataKey"], vec![reference(parameters::KMS_KEY_ARN)])
-            .when("StringEquals", "kms:ViaService", Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com")),
+        through_secrets_manager(Statement::allow("EncryptUserServerTokens", &["kms:Decrypt", "kms:GenerateDataKey"], vec![reference(parameters::KMS_KEY_ARN)])),
         Statement::allow(
             "MountHubState",
             &["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
