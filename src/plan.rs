@@ -129,8 +129,8 @@ impl<'d> Plan<'d> {
             .collect()
     }
 
-    /// What deleting stack `id` leaves behind: its resources whose `DeletionPolicy` keeps
-    /// them (`Retain`) or a snapshot of them (`Snapshot`).
+    /// What deleting stack `id` as synthesized leaves behind: its resources whose
+    /// `DeletionPolicy` keeps them (`Retain`) or a snapshot of them (`Snapshot`).
     pub fn retained(&self, id: StackId) -> Vec<Retained> {
         let Some(stack) = self.stack(id) else {
             return Vec::new();
@@ -140,10 +140,12 @@ impl<'d> Plan<'d> {
             .resources
             .iter()
             .filter_map(|(logical_id, resource)| {
-                let policy = match resource.deletion_policy? {
-                    Policy::Retain => "Retain",
-                    Policy::Snapshot => "Snapshot",
-                    Policy::Delete => return None,
+                let policy = match resource.deletion_policy {
+                    Some(Policy::Retain) => "Retain",
+                    Some(Policy::Snapshot) => "Snapshot",
+                    // CloudFormation's default for a database instance without a policy.
+                    None if resource.kind == "AWS::RDS::DBInstance" => "Snapshot",
+                    _ => return None,
                 };
                 Some(Retained {
                     stack: self.stack_name(id),
@@ -154,6 +156,33 @@ impl<'d> Plan<'d> {
             })
             .collect()
     }
+}
+
+/// What deleting stack `stack` leaves behind, read off a template as JSON (the one
+/// CloudFormation holds): the resources whose `DeletionPolicy` is `Retain` or `Snapshot`.
+pub fn retained_in(stack: &str, template: &serde_json::Value) -> Vec<Retained> {
+    let Some(resources) = template["Resources"].as_object() else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter_map(|(logical_id, resource)| {
+            let kind = resource["Type"].as_str().unwrap_or_default();
+            let policy = match resource["DeletionPolicy"].as_str() {
+                Some("Retain") => "Retain",
+                Some("Snapshot") => "Snapshot",
+                // CloudFormation's default for a database instance without a policy.
+                None if kind == "AWS::RDS::DBInstance" => "Snapshot",
+                _ => return None,
+            };
+            Some(Retained {
+                stack: stack.to_string(),
+                logical_id: logical_id.clone(),
+                resource_type: kind.to_string(),
+                policy,
+            })
+        })
+        .collect()
 }
 
 /// Steps in waves: every stack whose dependencies are done joins the next wave; the

@@ -185,7 +185,10 @@ pub enum StackPlan {
     /// The first creation failed (`ROLLBACK_COMPLETE`): delete it, then create it anew.
     Recreate,
     /// The live stack differs: an UPDATE change set (which may still find no change).
-    Update,
+    Update {
+        /// The live stack's status.
+        from: StackStatus,
+    },
 }
 
 /// Reads the live stack, waiting out someone else's operation, and compares it with
@@ -215,7 +218,7 @@ pub async fn plan_stack(
                 outputs: stack.outputs,
             }
         }
-        _ => StackPlan::Update,
+        _ => StackPlan::Update { from: stack.status },
     })
 }
 
@@ -248,6 +251,8 @@ pub async fn apply_stack(
     let (cfn, support, progress, timing) = (*cfn, *support, *progress, *timing);
     let name = request.name;
     let body = compact(request.template_json)?;
+    // A CREATE change set leaves the stack in REVIEW_IN_PROGRESS until it runs.
+    let mut from = Some(StackStatus::ReviewInProgress);
     let create = match plan {
         StackPlan::Unchanged { outputs } => {
             progress.report(ProgressEvent::StackUnchanged {
@@ -264,20 +269,20 @@ pub async fn apply_stack(
                 reason: Some("a failed first creation can only be deleted: deleting it, then creating it anew".to_string()),
             });
             cfn.delete_stack(name).await?;
-            follow(
-                cfn,
-                support.certificates,
-                progress,
-                timing,
+            let watch = Watch {
                 name,
-                &BTreeSet::new(),
-                Operation::Delete,
-            )
-            .await?;
+                operation: Operation::Delete,
+                from: Some(StackStatus::RollbackComplete),
+                seen: BTreeSet::new(),
+            };
+            follow(cfn, support.certificates, progress, timing, &watch).await?;
             true
         }
         StackPlan::Create => true,
-        StackPlan::Update => false,
+        StackPlan::Update { from: live } => {
+            from = Some(live);
+            false
+        }
     };
 
     let seen: BTreeSet<String> = cfn
@@ -365,16 +370,13 @@ pub async fn apply_stack(
     } else {
         Operation::Update
     };
-    let stack = follow(
-        cfn,
-        support.certificates,
-        progress,
-        timing,
+    let watch = Watch {
         name,
-        &seen,
         operation,
-    )
-    .await?;
+        from,
+        seen,
+    };
+    let stack = follow(cfn, support.certificates, progress, timing, &watch).await?;
     Ok((
         StackOutcome::Changed,
         stack.map(|s| s.outputs).unwrap_or_default(),
@@ -550,18 +552,37 @@ fn unix_seconds() -> u64 {
         .unwrap_or_default()
 }
 
+/// One stack operation to follow: which stack, what it is, the status the stack had before
+/// it started, and the events already shown.
+#[derive(Clone, Debug)]
+pub struct Watch<'a> {
+    /// The stack.
+    pub name: &'a str,
+    /// The operation.
+    pub operation: Operation,
+    /// The stack's status before the operation started (a stack a CREATE change set made
+    /// is `REVIEW_IN_PROGRESS`).
+    pub from: Option<StackStatus>,
+    /// Events already reported (from before the operation).
+    pub seen: BTreeSet<String>,
+}
+
 /// Follows a stack operation to its end, reporting each new event; returns the final stack
 /// (`None` once deleted) or a [`StackFailed`] with the failed resources.
+///
+/// The operation has started (ExecuteChangeSet and DeleteStack only start it) once the stack
+/// was seen in progress, showed a new event of its own, or left the status it had before:
+/// until then a resting status is the old one, not the end.
 pub async fn follow(
     cfn: &impl Cfn,
     certificates: &impl Certificates,
     progress: &impl Progress,
     timing: Timing,
-    name: &str,
-    already_seen: &BTreeSet<String>,
-    operation: Operation,
+    watch: &Watch<'_>,
 ) -> Result<Option<LiveStack>> {
-    let mut seen = already_seen.clone();
+    let (name, operation) = (watch.name, watch.operation);
+    let mut seen = watch.seen.clone();
+    let mut started = false;
     let mut failed: Vec<FailedResource> = Vec::new();
     let mut waiting = WaitingCertificates::default();
     let deadline = tokio::time::Instant::now() + timing.timeout;
@@ -573,6 +594,7 @@ pub async fn follow(
             if !seen.insert(event.id.clone()) {
                 continue;
             }
+            started |= event.logical_id == name;
             waiting.see(&event);
             if event.status.ends_with("_FAILED") {
                 failed.push(FailedResource {
@@ -596,9 +618,8 @@ pub async fn follow(
             None => bail!("stack {name} disappeared while it was being deployed"),
             Some(stack) => stack.status.clone(),
         };
-        // REVIEW_IN_PROGRESS rests until a change set runs: only a running operation is
-        // waited for.
-        if !status.is_in_progress() {
+        started |= status.is_in_progress() || watch.from.as_ref() != Some(&status);
+        if started && !status.is_in_progress() {
             let ok = operation.succeeded(&status);
             progress.report(ProgressEvent::StackFinished {
                 stack: name.to_string(),

@@ -20,9 +20,10 @@ use crate::model::Deployment;
 use crate::plan::{Outputs, Plan, Retained, StepId};
 use crate::stacks::{OutputRef, Stack, StackId};
 use crate::synth;
+use api::StackStatus;
 use api::{Artifacts, Cfn, Cloud, Identity};
 use changeset::{
-    Operation, StackContext, StackFailed, StackOutcome, StackRequest, Support, Timing,
+    Operation, StackContext, StackFailed, StackOutcome, StackRequest, Support, Timing, Watch,
 };
 use delegation::{Delegation, DelegationOutcome, DelegationTiming};
 use progress::{Progress, ProgressEvent};
@@ -241,18 +242,36 @@ pub struct DestroyReport {
     pub retained: Vec<Retained>,
 }
 
-/// Deletes one stack, if it exists, and follows the delete to its end.
+/// What deleting a stack did: its name and what its deployed template keeps.
+struct Deleted {
+    name: String,
+    retained: Vec<Retained>,
+}
+
+/// Deletes one stack, if it exists, and follows the delete to its end. What stays is read
+/// off the deployed template's `DeletionPolicy` (the synthesized one if CloudFormation
+/// cannot return it); a stack a change set made but never ran holds nothing.
 async fn delete_stack(
     cloud: &impl Cloud,
     plan: &Plan<'_>,
     progress: &impl Progress,
     timing: Timing,
     id: StackId,
-) -> Result<Option<String>> {
+) -> Result<Option<Deleted>> {
     let name = plan.stack_name(id);
-    if cloud.cfn().describe_stack(&name).await?.is_none() {
+    let Some(live) = cloud.cfn().describe_stack(&name).await? else {
         return Ok(None);
-    }
+    };
+    let retained = match live.status {
+        StackStatus::ReviewInProgress => Vec::new(),
+        _ => match cloud.cfn().get_template(&name).await {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(template) => crate::plan::retained_in(&name, &template),
+                Err(_) => plan.retained(id),
+            },
+            Err(_) => plan.retained(id),
+        },
+    };
     // CloudFormation deletes only empty buckets: remove what an interrupted deploy may have
     // left in the template bucket before its stack goes.
     if id == plan.template_bucket.stack {
@@ -269,18 +288,24 @@ async fn delete_stack(
     progress.report(ProgressEvent::StackStarted {
         stack: name.clone(),
     });
+    // Earlier events (a failed update, say) are not this delete's.
+    let seen = cloud
+        .cfn()
+        .stack_events(&name, 100)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|event| event.id)
+        .collect();
     cloud.cfn().delete_stack(&name).await?;
-    changeset::follow(
-        cloud.cfn(),
-        cloud.certificates(),
-        progress,
-        timing,
-        &name,
-        &Default::default(),
-        Operation::Delete,
-    )
-    .await?;
-    Ok(Some(name))
+    let watch = Watch {
+        name: &name,
+        operation: Operation::Delete,
+        from: Some(live.status),
+        seen,
+    };
+    changeset::follow(cloud.cfn(), cloud.certificates(), progress, timing, &watch).await?;
+    Ok(Some(Deleted { name, retained }))
 }
 
 /// Deletes the environment's stacks and its delegation record: the plan's waves in reverse.
@@ -320,11 +345,22 @@ pub async fn destroy(
                 .map(|id| delete_stack(cloud, &plan, progress, options.timing, *id)),
         )
         .await;
-        for (id, result) in stacks.iter().zip(results) {
-            if result?.is_some() {
-                report.deleted.push(plan.stack_name(*id));
-                report.retained.extend(plan.retained(*id));
+        // Every stack of the wave that went is reported, also when another failed.
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Ok(Some(deleted)) => {
+                    report.deleted.push(deleted.name);
+                    report.retained.extend(deleted.retained);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
             }
+        }
+        if let Some(err) = first_error {
+            return Err(err);
         }
     }
     Ok(report)

@@ -292,7 +292,9 @@ async fn planning_a_stack_reads_only() {
         (
             stack("UPDATE_COMPLETE", &[]),
             "{\"Resources\":{}}",
-            StackPlan::Update,
+            StackPlan::Update {
+                from: crate::deploy::api::StackStatus::UpdateComplete,
+            },
         ),
     ];
     for (live, template, expected) in cases {
@@ -352,6 +354,62 @@ async fn a_stack_left_by_a_change_set_that_never_ran_is_created_without_waiting(
             .any(|c| c == "CreateChangeSet s create=true"),
         "{:?}",
         cfn.mutating_calls()
+    );
+}
+
+#[tokio::test]
+async fn an_operation_that_has_not_shown_yet_is_waited_for() {
+    // ExecuteChangeSet and DeleteStack only start an operation: the first DescribeStacks
+    // may still show the status from before (REVIEW_IN_PROGRESS after a CREATE change set,
+    // the old UPDATE_COMPLETE before an update), which is not the end.
+    let store = FakeStore::default();
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [
+        None,
+        stack("REVIEW_IN_PROGRESS", &[]),
+        stack("REVIEW_IN_PROGRESS", &[]),
+        stack("CREATE_IN_PROGRESS", &[]),
+        stack("CREATE_COMPLETE", &[("A", "1")]),
+    ]
+    .into();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    let (outcome, outputs) = run(
+        &cfn,
+        &inline(&store),
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Changed);
+    assert_eq!(outputs["A"], "1", "the outputs of the created stack");
+
+    let cfn = FakeCfn::default();
+    *cfn.stacks.lock().unwrap() = [
+        stack("UPDATE_COMPLETE", &[("A", "old")]),
+        stack("UPDATE_COMPLETE", &[("A", "old")]),
+        stack("UPDATE_IN_PROGRESS", &[]),
+        stack("UPDATE_COMPLETE", &[("A", "new")]),
+    ]
+    .into();
+    *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
+    *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
+    let (outcome, outputs) = run(
+        &cfn,
+        &inline(&store),
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, StackOutcome::Changed);
+    assert_eq!(
+        outputs["A"], "new",
+        "not the outputs from before the update"
     );
 }
 
@@ -1376,4 +1434,32 @@ async fn destroy_walks_the_plan_backwards_and_reports_what_the_templates_keep() 
         kept.len() >= 4,
         "EFS, key, log bucket, database snapshot: {kept:?}"
     );
+}
+
+#[tokio::test]
+async fn what_stays_is_what_the_deployed_template_says() {
+    // Deployed when the config kept the storage; the config no longer does. CloudFormation
+    // acts on the template it holds, so that is what the report reads.
+    let deployment = ecs_deployment(1);
+    let clients = clients(cloud(&[]), "123456789012");
+    super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    {
+        let mut live = clients.cfn.live.lock().unwrap();
+        let (_, template) = live.get_mut("p-dev-frame").expect("the frame stack");
+        let mut value: serde_json::Value = serde_json::from_str(template).unwrap();
+        value["Resources"]["FileSystem"]["DeletionPolicy"] = serde_json::json!("Delete");
+        *template = value.to_string();
+    }
+    let report = super::destroy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    let kept: Vec<&str> = report
+        .retained
+        .iter()
+        .filter(|r| r.stack == "p-dev-frame")
+        .map(|r| r.logical_id.as_str())
+        .collect();
+    assert_eq!(kept, ["Key"], "{:?}", report.retained);
 }
