@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::cfn::template::Policy;
 use crate::model::Deployment;
 use crate::stacks::{self, dns, frame, OutputRef, Stack, StackId};
 
@@ -129,32 +128,14 @@ impl<'d> Plan<'d> {
             .collect()
     }
 
-    /// What deleting stack `id` as synthesized leaves behind: its resources whose
-    /// `DeletionPolicy` keeps them (`Retain`) or a snapshot of them (`Snapshot`).
+    /// What deleting stack `id` as synthesized leaves behind (see [`retained_in`]).
     pub fn retained(&self, id: StackId) -> Vec<Retained> {
         let Some(stack) = self.stack(id) else {
             return Vec::new();
         };
-        stack
-            .template
-            .resources
-            .iter()
-            .filter_map(|(logical_id, resource)| {
-                let policy = match resource.deletion_policy {
-                    Some(Policy::Retain) => "Retain",
-                    Some(Policy::Snapshot) => "Snapshot",
-                    // CloudFormation's default for a database instance without a policy.
-                    None if resource.kind == "AWS::RDS::DBInstance" => "Snapshot",
-                    _ => return None,
-                };
-                Some(Retained {
-                    stack: self.stack_name(id),
-                    logical_id: logical_id.clone(),
-                    resource_type: resource.kind.to_string(),
-                    policy,
-                })
-            })
-            .collect()
+        // Plain data always serializes.
+        let template = serde_json::to_value(&stack.template).expect("a template serializes");
+        retained_in(&self.stack_name(id), &template)
     }
 }
 

@@ -82,7 +82,11 @@ fn template_file(stack_name: &str) -> String {
 }
 
 fn delegation_role_stack_name(all: &[&Deployment]) -> String {
-    let project = all.first().map(|d| d.project.as_str()).unwrap_or_default();
+    parent_stack_name(all.first().map(|d| d.project.as_str()).unwrap_or_default())
+}
+
+/// The parent account's stack of the delegation roles: `<project>-delegation-role`.
+fn parent_stack_name(project: &str) -> String {
     format!("{project}-delegation-role")
 }
 
@@ -167,7 +171,7 @@ fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
             role_arn: deployment.delegation_role_arn(),
             role_template: format!(
                 "../{PARENT_DIR}/{}",
-                template_file(&format!("{}-delegation-role", deployment.project))
+                template_file(&parent_stack_name(&deployment.project))
             ),
         },
     }

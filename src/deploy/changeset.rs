@@ -242,18 +242,17 @@ pub async fn apply_stack(
     request: &StackRequest<'_>,
     plan: StackPlan,
 ) -> Result<(StackOutcome, BTreeMap<String, String>)> {
-    let StackContext {
-        cfn,
-        support,
-        progress,
-        timing,
-    } = context;
-    let (cfn, support, progress, timing) = (*cfn, *support, *progress, *timing);
+    let (cfn, support, progress, timing) = (
+        context.cfn,
+        context.support,
+        context.progress,
+        context.timing,
+    );
     let name = request.name;
     let body = compact(request.template_json)?;
-    // A CREATE change set leaves the stack in REVIEW_IN_PROGRESS until it runs.
-    let mut from = Some(StackStatus::ReviewInProgress);
-    let create = match plan {
+    // The stack's status before the change set runs: a CREATE change set leaves it in
+    // REVIEW_IN_PROGRESS.
+    let (create, from) = match plan {
         StackPlan::Unchanged { outputs } => {
             progress.report(ProgressEvent::StackUnchanged {
                 stack: name.to_string(),
@@ -276,22 +275,13 @@ pub async fn apply_stack(
                 seen: BTreeSet::new(),
             };
             follow(cfn, support.certificates, progress, timing, &watch).await?;
-            true
+            (true, StackStatus::ReviewInProgress)
         }
-        StackPlan::Create => true,
-        StackPlan::Update { from: live } => {
-            from = Some(live);
-            false
-        }
+        StackPlan::Create => (true, StackStatus::ReviewInProgress),
+        StackPlan::Update { from } => (false, from),
     };
 
-    let seen: BTreeSet<String> = cfn
-        .stack_events(name, 100)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let seen = event_ids(cfn, name).await;
     // Unique per stack and run: change set names are looked up per stack on AWS, but a name
     // shared by two stacks is one mistake away from running the wrong one.
     let change_set = format!("hubctl-{name}-{}", unix_seconds());
@@ -373,7 +363,7 @@ pub async fn apply_stack(
     let watch = Watch {
         name,
         operation,
-        from,
+        from: Some(from),
         seen,
     };
     let stack = follow(cfn, support.certificates, progress, timing, &watch).await?;
@@ -381,6 +371,16 @@ pub async fn apply_stack(
         StackOutcome::Changed,
         stack.map(|s| s.outputs).unwrap_or_default(),
     ))
+}
+
+/// The ids of the stack's events so far: what a new operation's follower need not show again.
+pub async fn event_ids(cfn: &impl Cfn, name: &str) -> BTreeSet<String> {
+    cfn.stack_events(name, 100)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|event| event.id)
+        .collect()
 }
 
 /// What to do about a stack CloudFormation will not change until someone decides: a failed

@@ -26,6 +26,13 @@ pub struct Delegation {
     pub force: bool,
 }
 
+impl Delegation {
+    /// "the NS record of <subzone> in <parent zone>", for messages.
+    fn record(&self) -> String {
+        format!("the NS record of {} in {}", self.subzone, self.parent_zone)
+    }
+}
+
 /// What the delegation did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DelegationOutcome {
@@ -167,11 +174,7 @@ pub async fn delegate<W: Dns, A: AssumeRole>(
     // Read, compare and write together: a denial (a role that does not name this subzone
     // yet) is retried from the read, so a record that appeared meanwhile is seen, not
     // overwritten.
-    let what = format!(
-        "the NS record of {} in {}",
-        delegation.subzone, delegation.parent_zone
-    );
-    let written = retry_denied(&what, timing, progress, || async {
+    let written = retry_denied(&delegation.record(), timing, progress, || async {
         let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
         let existing = parent
             .ns_record(&parent_zone_id, &delegation.subzone)
@@ -230,11 +233,16 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
 ) -> Result<bool> {
     let ours = normalize(&workload.name_servers(&delegation.zone_id).await?);
     let parent = assume_with_retry(assume, &delegation.role_arn, timing, progress).await?;
-    let what = format!(
-        "the NS record of {} in {}",
-        delegation.subzone, delegation.parent_zone
-    );
-    let removed = retry_denied(&what, timing, progress, || async {
+    /// What the parent zone held.
+    enum Found {
+        /// Our record, now being removed by this change.
+        Ours(String),
+        /// A record that points elsewhere.
+        Foreign,
+        /// No record.
+        Absent,
+    }
+    let found = retry_denied(&delegation.record(), timing, progress, || async {
         let parent_zone_id = parent_zone_id(&parent, &delegation.parent_zone).await?;
         match parent
             .ns_record(&parent_zone_id, &delegation.subzone)
@@ -249,15 +257,15 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
                     &values,
                 )
                 .await
-                .map(|change| Some(Some(change))),
-            Some(_) => Ok(Some(None)),
-            None => Ok(None),
+                .map(Found::Ours),
+            Some(_) => Ok(Found::Foreign),
+            None => Ok(Found::Absent),
         }
     })
     .await
     .map_err(|err| explain_parent_denial(err, delegation))?;
-    match removed {
-        Some(Some(change)) => {
+    match found {
+        Found::Ours(change) => {
             wait_in_sync(&parent, &change, timing).await?;
             progress.report(ProgressEvent::Delegation {
                 message: format!(
@@ -267,7 +275,7 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
             });
             Ok(true)
         }
-        Some(None) => {
+        Found::Foreign => {
             progress.report(ProgressEvent::Delegation {
                 message: format!(
                     "the NS record of {} in {} points elsewhere now: left alone",
@@ -276,7 +284,7 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
             });
             Ok(false)
         }
-        None => Ok(false),
+        Found::Absent => Ok(false),
     }
 }
 

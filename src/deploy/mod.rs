@@ -20,8 +20,7 @@ use crate::model::Deployment;
 use crate::plan::{Outputs, Plan, Retained, StepId};
 use crate::stacks::{OutputRef, Stack, StackId};
 use crate::synth;
-use api::StackStatus;
-use api::{Artifacts, Cfn, Cloud, Identity};
+use api::{Artifacts, Cfn, Cloud, Identity, StackStatus};
 use changeset::{
     Operation, StackContext, StackFailed, StackOutcome, StackRequest, Support, Timing, Watch,
 };
@@ -262,22 +261,26 @@ async fn delete_stack(
     let Some(live) = cloud.cfn().describe_stack(&name).await? else {
         return Ok(None);
     };
-    let retained = match live.status {
-        StackStatus::ReviewInProgress => Vec::new(),
-        _ => match cloud.cfn().get_template(&name).await {
-            Ok(text) => match serde_json::from_str(&text) {
-                Ok(template) => crate::plan::retained_in(&name, &template),
-                Err(_) => plan.retained(id),
-            },
-            Err(_) => plan.retained(id),
-        },
+    let retained = if live.status == StackStatus::ReviewInProgress {
+        Vec::new()
+    } else {
+        let deployed: Option<serde_json::Value> = cloud
+            .cfn()
+            .get_template(&name)
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        match deployed {
+            Some(template) => crate::plan::retained_in(&name, &template),
+            None => plan.retained(id),
+        }
     };
     // CloudFormation deletes only empty buckets: remove what an interrupted deploy may have
     // left in the template bucket before its stack goes.
     if id == plan.template_bucket.stack {
-        if let Some(bucket) = live_output(cloud.cfn(), plan, plan.template_bucket).await? {
-            for key in cloud.artifacts().keys(&bucket).await? {
-                cloud.artifacts().delete(&bucket, &key).await?;
+        if let Some(bucket) = live.outputs.get(plan.template_bucket.output) {
+            for key in cloud.artifacts().keys(bucket).await? {
+                cloud.artifacts().delete(bucket, &key).await?;
                 progress.report(ProgressEvent::Note {
                     stack: name.clone(),
                     message: format!("deleted the staged template s3://{bucket}/{key}"),
@@ -289,14 +292,7 @@ async fn delete_stack(
         stack: name.clone(),
     });
     // Earlier events (a failed update, say) are not this delete's.
-    let seen = cloud
-        .cfn()
-        .stack_events(&name, 100)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|event| event.id)
-        .collect();
+    let seen = changeset::event_ids(cloud.cfn(), &name).await;
     cloud.cfn().delete_stack(&name).await?;
     let watch = Watch {
         name: &name,

@@ -62,6 +62,7 @@ import signal
 import sys
 import threading
 import urllib.parse
+import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULT_KINDS = ("throttle", "5xx", "drop-before", "drop-after")
@@ -195,8 +196,6 @@ def decode(content_type: str, body: bytes):
         if "json" in content_type:
             return json.loads(text)
         if text.lstrip().startswith("<"):
-            import xml.etree.ElementTree as ElementTree
-
             root = ElementTree.fromstring(text)
             return {root.tag.split("}", 1)[-1]: xml_data(root)}
     except (ValueError, SyntaxError):

@@ -1,7 +1,7 @@
 //! The hub's name: an alias record for `hub_host` in the subzone, pointing at whatever
 //! load balancer the platform puts in front of the hub.
 
-use super::{ids, parameters};
+use super::{ids, parameters, reference};
 use crate::cfn::resources::{AliasTarget, RecordSet};
 use crate::cfn::{Expr, Resource, Template};
 
@@ -15,7 +15,7 @@ pub(crate) fn add_alias(template: &mut Template, host: &str, dns_name: Expr, hos
                 evaluate_target_health: true,
                 hosted_zone_id,
             }),
-            hosted_zone_id: super::reference(parameters::HOSTED_ZONE_ID),
+            hosted_zone_id: reference(parameters::HOSTED_ZONE_ID),
             name: host.to_string(),
             kind: "A".to_string(),
         }),
