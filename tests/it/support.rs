@@ -73,21 +73,35 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     found
 }
 
-/// The path of executable `program` from the pinned Python tool `tool`
-/// (`tests/tools/<tool>.txt`), installing it on first use.
-pub fn python_tool(tool: &str, program: &str) -> PathBuf {
+/// Runs `install` into `dir` unless `dir` already holds what `pinned` pins (recorded in
+/// `dir/<stamp>` after a successful install); one install at a time across the tests.
+fn install_once(dir: &Path, stamp: &str, pinned: &str, install: impl FnOnce()) {
     static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
     let _guard = LOCK
         .get_or_init(|| Mutex::new(()))
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let stamp = dir.join(stamp);
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(pinned) {
+        install();
+        std::fs::write(&stamp, pinned).expect("write install stamp");
+    }
+}
+
+/// The directory a pinned tool is installed into: `target/tmp/tools/<tool>/`.
+fn tool_dir(tool: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("tools")
+        .join(tool)
+}
+
+/// The path of executable `program` from the pinned Python tool `tool`
+/// (`tests/tools/<tool>.txt`), installing it on first use.
+pub fn python_tool(tool: &str, program: &str) -> PathBuf {
     let requirements = root().join("tests/tools").join(format!("{tool}.txt"));
     let wanted = std::fs::read_to_string(&requirements).expect("pinned requirements exist");
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("tools")
-        .join(tool);
-    let stamp = venv.join("installed-requirements.txt");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+    let venv = tool_dir(tool);
+    install_once(&venv, "installed-requirements.txt", &wanted, || {
         eprintln!(
             "installing {tool} into {} (pinned: {})",
             venv.display(),
@@ -105,8 +119,7 @@ pub fn python_tool(tool: &str, program: &str) -> PathBuf {
                 "-r",
             ])
             .arg(&requirements));
-        std::fs::write(&stamp, &wanted).expect("write install stamp");
-    }
+    });
     venv.join("bin").join(program)
 }
 
@@ -114,19 +127,11 @@ pub fn python_tool(tool: &str, program: &str) -> PathBuf {
 /// `package-lock.json`), installed with `npm ci` into `target/tmp/tools/<tool>/` on first
 /// use. Returns the directory holding `node_modules/`.
 pub fn npm_tool(tool: &str) -> PathBuf {
-    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
-    let _guard = LOCK
-        .get_or_init(|| Mutex::new(()))
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let source = root().join("tests").join(tool);
     let lock = std::fs::read_to_string(source.join("package-lock.json"))
         .expect("the pinned package-lock.json exists");
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("tools")
-        .join(tool);
-    let stamp = dir.join("installed-package-lock.json");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(lock.as_str()) {
+    let dir = tool_dir(tool);
+    install_once(&dir, "installed-package-lock.json", &lock, || {
         eprintln!(
             "installing the npm packages of {} into {}",
             source.display(),
@@ -146,8 +151,7 @@ pub fn npm_tool(tool: &str) -> PathBuf {
                 "--loglevel=error",
             ])
             .current_dir(&dir));
-        std::fs::write(&stamp, &lock).expect("write install stamp");
-    }
+    });
     dir
 }
 

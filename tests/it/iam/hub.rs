@@ -17,6 +17,16 @@ use super::resolve::{outputs, resolve, Scope};
 use super::{check, inline_policies, Case, Expect, Policies, Request};
 use crate::support::{local_aws_env, python_tool, root, start, synth};
 
+/// The one resource of type `kind` in `template`: (logical id, resource).
+pub(super) fn resource_of<'a>(template: &'a Value, kind: &str) -> (&'a String, &'a Value) {
+    template["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .find(|(_, r)| r["Type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind}"))
+}
+
 pub(super) fn read_json(path: &Path) -> Value {
     serde_json::from_str(
         &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
@@ -120,17 +130,14 @@ impl Environment {
         self.hub_scope.attributes[&format!("{id}.Arn")].clone()
     }
 
+    /// Property `key` of the frame's one resource of type `kind`, resolved.
+    fn frame_property(&self, kind: &str, key: &str) -> Value {
+        let (_, resource) = resource_of(&self.frame, kind);
+        resolve(&resource["Properties"][key], &self.frame_scope)
+    }
+
     pub(super) fn key_policy(&self) -> Value {
-        let (id, _) = self.frame["Resources"]
-            .as_object()
-            .expect("resources")
-            .iter()
-            .find(|(_, r)| r["Type"] == "AWS::KMS::Key")
-            .expect("the frame's key");
-        resolve(
-            &self.frame["Resources"][id]["Properties"]["KeyPolicy"],
-            &self.frame_scope,
-        )
+        self.frame_property("AWS::KMS::Key", "KeyPolicy")
     }
 
     pub(super) fn key_arn(&self) -> String {
@@ -141,16 +148,7 @@ impl Environment {
     }
 
     fn file_system_policy(&self) -> Value {
-        let (id, _) = self.frame["Resources"]
-            .as_object()
-            .expect("resources")
-            .iter()
-            .find(|(_, r)| r["Type"] == "AWS::EFS::FileSystem")
-            .expect("the frame's EFS");
-        resolve(
-            &self.frame["Resources"][id]["Properties"]["FileSystemPolicy"],
-            &self.frame_scope,
-        )
+        self.frame_property("AWS::EFS::FileSystem", "FileSystemPolicy")
     }
 
     /// The secrets the hub stack creates, by ARN: their KMS key, if any.

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use super::context::Principal;
-use super::hub::Environment;
+use super::hub::{resource_of, Environment};
 use super::resolve::resolve;
 use super::{check, inline_policies, Case, Expect, Policies, Request};
 use crate::support::{root, synth};
@@ -36,15 +36,6 @@ fn service(
         }
     }
     request
-}
-
-fn resource_of<'a>(template: &'a Value, kind: &str) -> (&'a String, &'a Value) {
-    template["Resources"]
-        .as_object()
-        .expect("resources")
-        .iter()
-        .find(|(_, r)| r["Type"] == kind)
-        .unwrap_or_else(|| panic!("no {kind}"))
 }
 
 #[test]
