@@ -41,11 +41,16 @@ def names(variable):
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
-# Addresses: the proxy serves users on 8000 behind the ALB; user servers reach the hub API
-# on 8081 through Cloud Map.
+# Addresses: the proxy serves users on 8000 behind the ALB; the hub listens on 8081.
+# The proxy (a child process in this container) and the idle culler reach the hub on
+# 127.0.0.1; only user servers, on other Fargate tasks, use the Cloud Map name. Not
+# JupyterHub.hub_connect_url: that one would also become the proxy's target for the hub
+# route (every login, the ALB health check) and the culler's API URL (JupyterHub 5.4
+# objects.py Hub.host/url, proxy.py add_hub_route, services/service.py start).
 c.JupyterHub.bind_url = "http://0.0.0.0:8000"
 c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
-c.JupyterHub.hub_connect_url = env("JUPYTERHUB_HUB_CONNECT_URL")
+c.JupyterHub.hub_connect_ip = "127.0.0.1"
+c.Spawner.hub_connect_url = env("JUPYTERHUB_HUB_CONNECT_URL")  # their JUPYTERHUB_API_URL and _ACTIVITY_URL
 c.JupyterHub.public_url = env("JUPYTERHUB_PUBLIC_URL")
 c.JupyterHub.pid_file = "/srv/jupyterhub/data/jupyterhub.pid"
 # A hub restart (every deploy: one hub task at a time) leaves user servers running; the

@@ -124,6 +124,7 @@ def main():
     class User:
         def __init__(self, name):
             self.name, self.id = name, 7
+            self.escaped_name, self.url = name, f"/user/{name}/"
 
     class TestSpawner(FargateSpawner):
         def get_env(self):
@@ -227,6 +228,62 @@ def main():
     assert f"--timeout={expected['idle_timeout']}" in culler["command"], culler["command"]
     (role,) = config.JupyterHub.load_roles
     assert role["services"] == ["idle-culler"] and "delete:servers" in role["scopes"]
+
+    # Addresses: the proxy, in this container, sends the hub route (logins, the ALB health
+    # check) to the local hub, and so does the culler; only user servers, on other tasks,
+    # get the Cloud Map name. Built with JupyterHub's own code, short of starting anything.
+    from urllib.parse import urlparse
+
+    from jupyterhub.services import service as services
+
+    cloud_map = environment["JUPYTERHUB_HUB_CONNECT_URL"]
+    parsed = urlparse(cloud_map)
+    assert parsed.scheme == "http" and parsed.port == 8081 and parsed.path == "", cloud_map
+    assert parsed.hostname.endswith(".internal"), cloud_map
+    local = "http://127.0.0.1:8081"
+    app.db_url = "sqlite://"  # in memory: the services live in the database
+    app.init_db()
+    app.init_hub()
+    assert app.hub.url == local + "/hub/", app.hub.url
+    app.init_proxy()
+    routes = []
+
+    async def add_route(routespec, target, data):
+        routes.append((routespec, target, data))
+
+    app.proxy.add_route = add_route
+    asyncio.run(app.proxy.add_hub_route(app.hub))
+    assert routes == [(app.hub_routespec, local, {"hub": True})], routes
+
+    for user_name in families:
+        spawner = FargateSpawner(config=config, hub=app.hub, user=User(user_name))
+        request = spawner.run_task_request()
+        (overrides,) = request["overrides"]["containerOverrides"]
+        server_env = {variable["name"]: variable["value"] for variable in overrides["environment"]}
+        api_url, activity_url = server_env.get("JUPYTERHUB_API_URL"), server_env.get("JUPYTERHUB_ACTIVITY_URL")
+        assert api_url == cloud_map + "/hub/api", api_url
+        assert activity_url == f"{cloud_map}/hub/api/users/{user_name}/activity", activity_url
+
+    class Started(Exception):
+        pass
+
+    culler_env = {}
+
+    class Capture(services._ServiceSpawner):
+        def start(self):
+            culler_env.update(self.get_env())
+            raise Started
+
+    app.init_services()
+    services._ServiceSpawner, real = Capture, services._ServiceSpawner
+    try:
+        asyncio.run(app._service_map["idle-culler"].start())
+        raise AssertionError("the culler's spawner did not start")
+    except Started:
+        pass
+    finally:
+        services._ServiceSpawner = real
+    assert culler_env.get("JUPYTERHUB_API_URL") == local + "/hub/api", culler_env.get("JUPYTERHUB_API_URL")
 
     print(f"ok: {os.path.basename(template_path)}: {len(families)} users, {len(expected['profiles'])} profiles")
 
