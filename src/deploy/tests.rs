@@ -55,6 +55,22 @@ fn inline(store: &FakeStore) -> Support<'_, FakeStore, FakeAcm> {
     }
 }
 
+/// Deploys `TEMPLATE` as stack `s` inline, with no progress to look at.
+async fn run_s(
+    cfn: &impl super::api::Cfn,
+    store: &FakeStore,
+) -> anyhow::Result<(StackOutcome, BTreeMap<String, String>)> {
+    run(
+        cfn,
+        &inline(store),
+        &Collect::default(),
+        timing(),
+        "s",
+        TEMPLATE,
+    )
+    .await
+}
+
 /// Deploys `template` as stack `name`, without parameters or tags.
 async fn run(
     cfn: &impl super::api::Cfn,
@@ -225,16 +241,7 @@ async fn an_update_rollback_is_a_failure_too() {
     .into();
     *cfn.template.lock().unwrap() = "{}".to_string();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    let err = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap_err();
+    let err = run_s(&cfn, &store).await.unwrap_err();
     assert_eq!(
         err.downcast_ref::<StackFailed>().map(|f| f.status.as_str()),
         Some("UPDATE_ROLLBACK_COMPLETE")
@@ -250,16 +257,7 @@ async fn an_identical_stack_gets_no_mutating_call() {
     *cfn.template.lock().unwrap() = serde_json::from_str::<serde_json::Value>(TEMPLATE)
         .unwrap()
         .to_string();
-    let (outcome, outputs) = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    let (outcome, outputs) = run_s(&cfn, &store).await.unwrap();
     assert_eq!(outcome, StackOutcome::Unchanged);
     assert_eq!(outputs["A"], "1");
     assert!(
@@ -336,16 +334,7 @@ async fn a_stack_left_by_a_change_set_that_never_ran_is_created_without_waiting(
     ]
     .into();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    let (outcome, outputs) = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    let (outcome, outputs) = run_s(&cfn, &store).await.unwrap();
     assert_eq!(outcome, StackOutcome::Changed);
     assert_eq!(outputs["A"], "1");
     assert!(
@@ -373,16 +362,7 @@ async fn an_operation_that_has_not_shown_yet_is_waited_for() {
     ]
     .into();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    let (outcome, outputs) = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    let (outcome, outputs) = run_s(&cfn, &store).await.unwrap();
     assert_eq!(outcome, StackOutcome::Changed);
     assert_eq!(outputs["A"], "1", "the outputs of the created stack");
 
@@ -396,16 +376,7 @@ async fn an_operation_that_has_not_shown_yet_is_waited_for() {
     .into();
     *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    let (outcome, outputs) = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    let (outcome, outputs) = run_s(&cfn, &store).await.unwrap();
     assert_eq!(outcome, StackOutcome::Changed);
     assert_eq!(
         outputs["A"], "new",
@@ -421,16 +392,7 @@ async fn an_empty_change_set_is_deleted_and_nothing_runs() {
     *cfn.template.lock().unwrap() = "{\"Resources\": {}}".to_string();
     *cfn.change_set.lock().unwrap() =
         [change_set("FAILED", Some("The submitted information didn't contain changes. Submit different information to create a change set."))].into();
-    let (outcome, _) = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    let (outcome, _) = run_s(&cfn, &store).await.unwrap();
     assert_eq!(outcome, StackOutcome::Unchanged);
     assert_eq!(
         cfn.mutating_calls(),
@@ -449,16 +411,7 @@ async fn a_stack_whose_creation_failed_is_deleted_then_created() {
     ]
     .into();
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None)].into();
-    run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    run_s(&cfn, &store).await.unwrap();
     assert_eq!(
         cfn.mutating_calls(),
         [
@@ -482,16 +435,7 @@ async fn an_execute_whose_answer_was_lost_is_not_an_error() {
         ..change_set("CREATE_COMPLETE", None)
     };
     *cfn.change_set.lock().unwrap() = [change_set("CREATE_COMPLETE", None), running].into();
-    run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap();
+    run_s(&cfn, &store).await.unwrap();
     assert_eq!(
         cfn.mutating_calls()
             .iter()
@@ -514,16 +458,7 @@ async fn a_stack_whose_rollback_failed_is_left_alone_with_the_way_out() {
         let store = FakeStore::default();
         let cfn = FakeCfn::default();
         *cfn.stacks.lock().unwrap() = [stack(status, &[])].into();
-        let err = run(
-            &cfn,
-            &inline(&store),
-            &Collect::default(),
-            timing(),
-            "s",
-            TEMPLATE,
-        )
-        .await
-        .unwrap_err();
+        let err = run_s(&cfn, &store).await.unwrap_err();
         let message = format!("{err}");
         assert!(
             message.contains(&format!("stack s is {status}")) && message.contains(expected),
@@ -542,16 +477,7 @@ async fn a_stuck_stack_times_out_with_advice() {
     let store = FakeStore::default();
     let cfn = FakeCfn::default();
     *cfn.stacks.lock().unwrap() = [stack("UPDATE_IN_PROGRESS", &[])].into();
-    let err = run(
-        &cfn,
-        &inline(&store),
-        &Collect::default(),
-        timing(),
-        "s",
-        TEMPLATE,
-    )
-    .await
-    .unwrap_err();
+    let err = run_s(&cfn, &store).await.unwrap_err();
     assert!(
         format!("{err}").contains("stayed in UPDATE_IN_PROGRESS"),
         "{err}"
