@@ -91,14 +91,18 @@ pub struct Network {
     pub availability_zones: AvailabilityZones,
     /// Number of NAT gateways, 1 to the number of zones.
     pub nat_gateways: usize,
+    /// Interface endpoints for ECR's API and registry in the private subnets.
+    pub ecr_endpoints: bool,
 }
 
-/// Availability zones: the first N of the region, or an explicit list.
+/// Availability zones: a count resolved at validate time to zone ids (the same physical
+/// zones in every account, fixed for good), or zone names the config lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AvailabilityZones {
-    /// The first N zones `Fn::GetAZs` returns.
-    Count(usize),
-    /// These zones, in this order.
+    /// These zone ids (`euw1-az1`), the region's first N where Fargate runs
+    /// (`config::zones`).
+    Ids(Vec<String>),
+    /// These zone names (`eu-west-1a`), in this order.
     Named(Vec<String>),
 }
 
@@ -106,8 +110,7 @@ impl AvailabilityZones {
     /// How many zones the VPC spans.
     pub fn len(&self) -> usize {
         match self {
-            AvailabilityZones::Count(count) => *count,
-            AvailabilityZones::Named(names) => names.len(),
+            AvailabilityZones::Ids(zones) | AvailabilityZones::Named(zones) => zones.len(),
         }
     }
 
@@ -198,7 +201,7 @@ pub enum Database {
         instance_class: String,
         /// A standby in a second zone.
         multi_az: bool,
-        /// PostgreSQL version, e.g. `17.6`.
+        /// PostgreSQL major version, e.g. `17` (RDS applies the minor versions).
         engine_version: String,
     },
     /// An existing database; its SQLAlchemy URL is in this secret.

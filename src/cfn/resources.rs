@@ -96,6 +96,8 @@ resource! {
     Subnet = "AWS::EC2::Subnet" {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub availability_zone: Option<Expr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub availability_zone_id: Option<String>,
         pub cidr_block: String,
         pub map_public_ip_on_launch: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,6 +194,23 @@ pub struct SecurityGroupRule {
     pub source_security_group_id: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_security_group_id: Option<Expr>,
+}
+
+resource! {
+    /// AWS::EC2::VPCEndpoint
+    VpcEndpoint = "AWS::EC2::VPCEndpoint" {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub private_dns_enabled: Option<bool>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub route_table_ids: Vec<Expr>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub security_group_ids: Vec<Expr>,
+        pub service_name: Expr,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub subnet_ids: Vec<Expr>,
+        pub vpc_endpoint_type: String,
+        pub vpc_id: Expr,
+    }
 }
 
 resource! {

@@ -31,7 +31,9 @@ const DATABASE_KEYS: &[&str] = &[
     "url_secret_arn",
 ];
 /// The PostgreSQL version of a created database unless the config says otherwise.
-pub const DEFAULT_POSTGRES_VERSION: &str = "17.6";
+/// The PostgreSQL major version of a hub database made here; RDS applies the minors
+/// (`AutoMinorVersionUpgrade`).
+pub const DEFAULT_POSTGRES_VERSION: &str = "17";
 const AUTH_KEYS: &[&str] = &[
     "kind",
     "user_pool_id",
@@ -146,7 +148,7 @@ pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str
     })
 }
 
-fn read_bool(reader: &mut Reader<'_>, node: &Node) -> Option<bool> {
+pub(super) fn read_bool(reader: &mut Reader<'_>, node: &Node) -> Option<bool> {
     match node.value {
         Value::Bool(flag) => Some(flag),
         _ => {
@@ -548,24 +550,29 @@ fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> 
             };
             let engine_version = match node.get("engine_version") {
                 Some(n) => {
-                    let text = reader.string(n, DEFAULT_POSTGRES_VERSION)?;
-                    let parts: Vec<&str> = text.split('.').collect();
-                    let valid = parts.len() == 2
-                        && parts.iter().all(|part| {
-                            !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
-                        })
-                        && parts[0].parse::<u32>().is_ok_and(|major| major >= 14);
-                    if !valid {
+                    // A major version: `17` reads as a number, `"17"` as a string.
+                    let text = match &n.value {
+                        Value::Int(major) => major.to_string(),
+                        _ => reader.string(n, DEFAULT_POSTGRES_VERSION)?.to_string(),
+                    };
+                    let major = text.parse::<u32>().ok().filter(|major| *major >= 14);
+                    if major.is_none() {
+                        let hint = match text.split_once('.') {
+                            Some((major, _)) if major.parse::<u32>().is_ok() => format!(
+                                "write the major version only, `{major}`: RDS applies minor versions itself (automatic minor upgrades), and a pinned minor would make CloudFormation downgrade-fail after RDS upgraded it"
+                            ),
+                            _ => format!(
+                                "write a PostgreSQL major version, 14 or newer, e.g. `{DEFAULT_POSTGRES_VERSION}`"
+                            ),
+                        };
                         reader.error(
                             n,
-                            format!("\"{text}\" is not a PostgreSQL version RDS offers"),
-                            format!(
-                                "write major.minor, 14 or newer, e.g. `{DEFAULT_POSTGRES_VERSION}`"
-                            ),
+                            format!("\"{text}\" is not a PostgreSQL major version"),
+                            hint,
                         );
                         return None;
                     }
-                    text.to_string()
+                    text
                 }
                 None => DEFAULT_POSTGRES_VERSION.to_string(),
             };

@@ -10,6 +10,7 @@ mod hub;
 pub mod overlay;
 pub mod read;
 pub mod yaml;
+pub mod zones;
 
 pub use error::{ConfigError, ConfigErrors};
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConfigError;
-use super::hub::read_hub;
+use super::hub::{read_bool, read_hub};
 use super::yaml::{Entry, Node, Pos, Value};
 use crate::model::{
     AccountId, Auth, AvailabilityZones, Cidr, Database, DelegationRoles, Deployment, Dns, DnsName,
@@ -35,7 +35,12 @@ const DNS_KEYS: &[&str] = &[
     "subzone",
     "hub_host",
 ];
-const NETWORK_KEYS: &[&str] = &["vpc_cidr", "availability_zones", "nat_gateways"];
+const NETWORK_KEYS: &[&str] = &[
+    "vpc_cidr",
+    "availability_zones",
+    "nat_gateways",
+    "ecr_endpoints",
+];
 const STORAGE_KEYS: &[&str] = &["retain"];
 /// AWS regions hubctl knows (commercial, GovCloud and China partitions).
 pub const REGIONS: &[&str] = &[
@@ -741,7 +746,9 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
             }
         });
     let availability_zones = match node.get("availability_zones") {
-        None => Some(AvailabilityZones::Count(2)),
+        // The default, two zones, is in every region of the table; a region outside it
+        // needs the zones named, said at the network section.
+        None => zones_by_count(reader, node, 2, region),
         Some(n) => read_zones(reader, n, region),
     };
     let nat_gateways = match node.get("nat_gateways") {
@@ -771,11 +778,57 @@ fn read_network(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> O
             }
         },
     };
+    let ecr_endpoints = match node.get("ecr_endpoints") {
+        Some(n) => read_bool(reader, n),
+        None => Some(false),
+    };
     Some(Network {
         vpc_cidr: vpc_cidr?,
         availability_zones: availability_zones?,
         nat_gateways: nat_gateways?,
+        ecr_endpoints: ecr_endpoints?,
     })
+}
+
+/// The region's first `count` zone ids where Fargate runs (`config::zones`), or an error at
+/// `node` when the region has fewer or is not in the table. `None` without an error when
+/// the region itself was invalid (said there).
+fn zones_by_count(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    count: usize,
+    region: Option<&str>,
+) -> Option<AvailabilityZones> {
+    let region = region?;
+    let example = format!("[{region}a, {region}b]");
+    match super::zones::zone_ids(region) {
+        Some(ids) if ids.len() >= count => Some(AvailabilityZones::Ids(
+            ids[..count].iter().map(|id| id.to_string()).collect(),
+        )),
+        Some(ids) => {
+            reader.error(
+                node,
+                format!(
+                    "{count} availability zones, but {region} has {} where ECS Fargate runs ({})",
+                    ids.len(),
+                    ids.join(", ")
+                ),
+                format!("give a count from 2 to {}", ids.len()),
+            );
+            None
+        }
+        None => {
+            reader.error(
+                node,
+                format!(
+                    "hubctl's zone table has no zones for {region} (it covers {})",
+                    super::zones::regions().collect::<Vec<_>>().join(", ")
+                ),
+                format!("name the zones instead: `availability_zones: {example}`"),
+            );
+            None
+        }
+    }
 }
 
 fn read_zones(
@@ -787,7 +840,7 @@ fn read_zones(
     const FIX: &str = "give a count from 2 to 6, or a list of 2 to 6 zone names such as `[eu-west-1a, eu-west-1b]`";
     match &node.value {
         Value::Int(count) if (2..=6).contains(count) => {
-            Some(AvailabilityZones::Count(*count as usize))
+            zones_by_count(reader, node, *count as usize, region)
         }
         Value::Int(count) => {
             reader.error(node, format!("{count} availability zones"), FIX);

@@ -12,6 +12,7 @@ use super::api::{
     Artifacts, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState, LiveStack,
     StackEvent, StackStatus, TemplateSource,
 };
+use super::keep::{keep_deployed, Kept};
 use super::progress::{Progress, ProgressEvent};
 
 /// How long to wait between status checks, and for how long at most.
@@ -188,6 +189,11 @@ pub enum StackPlan {
     Update {
         /// The live stack's status.
         from: StackStatus,
+        /// The template to send (compact JSON): the synthesized one with what it keeps
+        /// from the deployed one (`keep`).
+        body: String,
+        /// What it keeps.
+        kept: Vec<Kept>,
     },
 }
 
@@ -207,18 +213,24 @@ pub async fn plan_stack(
         StackStatus::Stuck(code) => bail!("stack {name} is {code}: {}", stuck_advice(name, code)),
         StackStatus::RollbackComplete => StackPlan::Recreate,
         StackStatus::ReviewInProgress => StackPlan::Create,
-        _ if &stack.parameters == request.parameters
-            && &stack.tags == request.tags
-            && same_template(
-                &cfn.get_template(name).await?,
-                &compact(request.template_json)?,
-            ) =>
-        {
-            StackPlan::Unchanged {
-                outputs: stack.outputs,
+        _ => {
+            let live = cfn.get_template(name).await?;
+            let (body, kept) = keep_deployed(&live, &compact(request.template_json)?)?;
+            if &stack.parameters == request.parameters
+                && &stack.tags == request.tags
+                && same_template(&live, &body)
+            {
+                StackPlan::Unchanged {
+                    outputs: stack.outputs,
+                }
+            } else {
+                StackPlan::Update {
+                    from: stack.status,
+                    body,
+                    kept,
+                }
             }
         }
-        _ => StackPlan::Update { from: stack.status },
     })
 }
 
@@ -249,7 +261,7 @@ pub async fn apply_stack(
         context.timing,
     );
     let name = request.name;
-    let body = compact(request.template_json)?;
+    let mut body = compact(request.template_json)?;
     // The stack's status before the change set runs: a CREATE change set leaves it in
     // REVIEW_IN_PROGRESS.
     let (create, from) = match plan {
@@ -278,7 +290,20 @@ pub async fn apply_stack(
             (true, StackStatus::ReviewInProgress)
         }
         StackPlan::Create => (true, StackStatus::ReviewInProgress),
-        StackPlan::Update { from } => (false, from),
+        StackPlan::Update {
+            from,
+            body: kept_body,
+            kept,
+        } => {
+            for kept in kept {
+                progress.report(ProgressEvent::Note {
+                    stack: name.to_string(),
+                    message: format!("{} {}", kept.logical_id, kept.what),
+                });
+            }
+            body = kept_body;
+            (false, from)
+        }
     };
 
     let seen = event_ids(cfn, name).await;

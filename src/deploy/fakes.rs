@@ -471,9 +471,12 @@ impl Cfn for FakeCloud {
             return Err(anyhow!("requests are stored with their body"));
         };
         let failed = self.fail.iter().any(|f| f == stack);
+        let existed = lock(&self.live).contains_key(stack);
         let live = LiveStack {
             status: if failed {
                 StackStatus::RollbackComplete
+            } else if existed {
+                StackStatus::UpdateComplete
             } else {
                 StackStatus::CreateComplete
             },

@@ -9,6 +9,7 @@ pub mod api;
 pub mod aws;
 pub mod changeset;
 pub mod delegation;
+pub mod keep;
 pub mod progress;
 
 use std::collections::BTreeMap;

@@ -292,6 +292,8 @@ async fn planning_a_stack_reads_only() {
             "{\"Resources\":{}}",
             StackPlan::Update {
                 from: crate::deploy::api::StackStatus::UpdateComplete,
+                body: super::changeset::compact(TEMPLATE).unwrap(),
+                kept: vec![],
             },
         ),
     ];
@@ -1388,4 +1390,56 @@ async fn what_stays_is_what_the_deployed_template_says() {
         .map(|r| r.logical_id.as_str())
         .collect();
     assert_eq!(kept, ["Key"], "{:?}", report.retained);
+}
+
+#[tokio::test]
+async fn an_update_keeps_a_deployed_subnet_zone_and_the_next_deploy_is_a_no_op() {
+    let store = FakeStore::default();
+    let cloud = FakeCloud::default();
+    let deployed = r#"{"Resources":{"PrivateSubnet1":{"Type":"AWS::EC2::Subnet","Properties":{"AvailabilityZone":{"Fn::Select":[0,{"Fn::GetAZs":""}]},"CidrBlock":"10.0.0.0/20"}}}}"#;
+    // Deployed by an earlier hubctl, which left the zone to Fn::GetAZs order.
+    run(
+        &cloud,
+        &inline(&store),
+        &Collect::default(),
+        timing(),
+        "s",
+        deployed,
+    )
+    .await
+    .unwrap();
+    // Synth now fixes the zone by id, and adds a tag: an update, but not of the zone.
+    let wanted = r#"{"Resources":{"PrivateSubnet1":{"Type":"AWS::EC2::Subnet","Properties":{"AvailabilityZoneId":"euw1-az1","CidrBlock":"10.0.0.0/20","Tags":[{"Key":"Name","Value":"p"}]}}}}"#;
+    let progress = Collect::default();
+    let (outcome, _) = run(&cloud, &inline(&store), &progress, timing(), "s", wanted)
+        .await
+        .unwrap();
+    assert_eq!(outcome, StackOutcome::Changed);
+    let sent = match &cloud.requests.lock().unwrap()[1].template {
+        TemplateSource::Body(body) => serde_json::from_str::<serde_json::Value>(body).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let properties = &sent["Resources"]["PrivateSubnet1"]["Properties"];
+    assert_eq!(
+        properties["AvailabilityZone"],
+        serde_json::json!({"Fn::Select": [0, {"Fn::GetAZs": ""}]})
+    );
+    assert!(
+        properties.get("AvailabilityZoneId").is_none(),
+        "{properties}"
+    );
+    assert_eq!(properties["Tags"][0]["Value"], "p");
+    assert!(
+        progress.events().iter().any(|event| matches!(event,
+            ProgressEvent::Note { message, .. } if message.contains("PrivateSubnet1 keeps its deployed AvailabilityZone"))),
+        "{:?}",
+        progress.events()
+    );
+    // The same synth again: the stack equals it once the kept zone is counted in.
+    let before = cloud.mutating_calls().len();
+    let (outcome, _) = run(&cloud, &inline(&store), &progress, timing(), "s", wanted)
+        .await
+        .unwrap();
+    assert_eq!(outcome, StackOutcome::Unchanged);
+    assert_eq!(cloud.mutating_calls().len(), before);
 }

@@ -11,7 +11,7 @@ use crate::cfn::resources::{
     InternetGateway, KmsAlias, KmsKey, LifecyclePolicy, LifecycleRule, LogGroup, MountTarget,
     NatGateway, NoncurrentVersionExpiration, Role, Route, RouteTable, SecurityGroup,
     SecurityGroupRule, ServerSideEncryptionByDefault, ServerSideEncryptionRule, Subnet,
-    SubnetRouteTableAssociation, Tag, Vpc, VpcGatewayAttachment,
+    SubnetRouteTableAssociation, Tag, Vpc, VpcEndpoint, VpcGatewayAttachment,
 };
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{AvailabilityZones, Deployment};
@@ -47,12 +47,13 @@ pub mod outputs {
 /// Days a staged template may outlive a deploy that died before removing it.
 const STAGED_TEMPLATE_DAYS: u32 = 1;
 
-fn zone(deployment: &Deployment, index: usize) -> Expr {
+/// Zone `index` of the subnets: `(AvailabilityZone, AvailabilityZoneId)`, one of them set.
+/// Both are fixed at synth (never `Fn::GetAZs`, whose order may change): a subnet's zone is
+/// create-only.
+fn zone(deployment: &Deployment, index: usize) -> (Option<Expr>, Option<String>) {
     match &deployment.network.availability_zones {
-        AvailabilityZones::Count(_) => {
-            Expr::Select(index as u32, Box::new(Expr::GetAZs(String::new())))
-        }
-        AvailabilityZones::Named(names) => Expr::from(names[index].as_str()),
+        AvailabilityZones::Ids(ids) => (None, Some(ids[index].clone())),
+        AvailabilityZones::Named(names) => (Some(Expr::from(names[index].as_str())), None),
     }
 }
 
@@ -68,6 +69,7 @@ pub fn template(deployment: &Deployment) -> Template {
 
     add_key(&mut template, deployment, &prefix);
     add_network(&mut template, deployment, &prefix);
+    add_endpoints(&mut template, deployment, &prefix);
     add_flow_logs(&mut template);
     add_file_system(&mut template, deployment, &prefix);
     add_template_bucket(&mut template);
@@ -221,10 +223,12 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
             ("Private", zone_index, false),
             ("Public", PUBLIC_BLOCKS + zone_index, true),
         ] {
+            let (availability_zone, availability_zone_id) = zone(deployment, zone_index);
             let subnet = template.add(
                 &format!("{kind}Subnet{n}"),
                 Resource::new(Subnet {
-                    availability_zone: Some(zone(deployment, zone_index)),
+                    availability_zone,
+                    availability_zone_id,
                     cidr_block: network
                         .vpc_cidr
                         .subnet(SUBNET_BITS, block as u32)
@@ -287,6 +291,68 @@ fn add_network(template: &mut Template, deployment: &Deployment, prefix: &str) {
                 allocation_id: Some(Expr::get_att(&format!("NatEip{n}"), "AllocationId")),
                 subnet_id: Some(Expr::reference(&format!("PublicSubnet{n}"))),
                 tags: Tag::name(format!("{prefix}-nat-{n}")),
+            }),
+        );
+    }
+}
+
+/// S3 through a gateway endpoint (free; ECR serves image layers from S3, so every server
+/// start's image pull skips the NAT gateway's per-GB charge), and with
+/// `network.ecr_endpoints` ECR's API and registry as interface endpoints in the private
+/// subnets (hourly per zone; worth it only for heavy pulls, see the README's costs).
+fn add_endpoints(template: &mut Template, deployment: &Deployment, prefix: &str) {
+    let network = &deployment.network;
+    let n_zones = network.availability_zones.len();
+    template.add(
+        "S3Endpoint",
+        Resource::new(VpcEndpoint {
+            route_table_ids: (1..=n_zones)
+                .map(|n| Expr::reference(&format!("PrivateRouteTable{n}")))
+                .collect(),
+            service_name: Expr::sub("com.amazonaws.${AWS::Region}.s3"),
+            vpc_endpoint_type: "Gateway".to_string(),
+            vpc_id: Expr::reference("Vpc"),
+            ..VpcEndpoint::default()
+        }),
+    );
+    if !network.ecr_endpoints {
+        return;
+    }
+    template.add(
+        "EcrEndpointSecurityGroup",
+        Resource::new(SecurityGroup {
+            group_description: format!("{prefix} ECR endpoints - HTTPS from the VPC only"),
+            vpc_id: Some(Expr::reference("Vpc")),
+            security_group_ingress: vec![SecurityGroupRule {
+                description: "HTTPS from the VPC".to_string(),
+                ip_protocol: "tcp".to_string(),
+                from_port: Some(443),
+                to_port: Some(443),
+                cidr_ip: Some(Expr::get_att("Vpc", "CidrBlock")),
+                ..SecurityGroupRule::default()
+            }],
+            security_group_egress: vec![SecurityGroupRule {
+                description: "No egress: endpoints only answer".to_string(),
+                ip_protocol: "-1".to_string(),
+                cidr_ip: Some("127.0.0.1/32".into()),
+                ..SecurityGroupRule::default()
+            }],
+            tags: Tag::name(format!("{prefix}-ecr-endpoints")),
+        }),
+    );
+    for (id, service) in [("EcrApiEndpoint", "ecr.api"), ("EcrDkrEndpoint", "ecr.dkr")] {
+        template.add(
+            id,
+            Resource::new(VpcEndpoint {
+                private_dns_enabled: Some(true),
+                security_group_ids: vec![Expr::get_att("EcrEndpointSecurityGroup", "GroupId")],
+                service_name: Expr::sub(format!("com.amazonaws.${{AWS::Region}}.{service}")),
+                subnet_ids: (1..=n_zones)
+                    .map(|n| Expr::reference(&format!("PrivateSubnet{n}")))
+                    .collect(),
+                vpc_endpoint_type: "Interface".to_string(),
+                vpc_id: Expr::reference("Vpc"),
+                ..VpcEndpoint::default()
             }),
         );
     }
@@ -490,9 +556,10 @@ mod tests {
             ),
         )
         .expect("valid config");
+        let ids = ["euw1-az1", "euw1-az2", "euw1-az3"];
         assert_eq!(
             config.deployments[0].network.availability_zones,
-            AvailabilityZones::Count(n_zones)
+            AvailabilityZones::Ids(ids[..n_zones].iter().map(|id| id.to_string()).collect())
         );
         let template = template(&config.deployments[0]);
         template

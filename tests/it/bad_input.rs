@@ -255,6 +255,35 @@ fn two_to_six_availability_zones() {
 }
 
 #[test]
+fn a_zone_count_the_region_lacks_is_refused() {
+    // eu-west-1 has three zones; CloudFormation would refuse Fn::Select index 3 only at
+    // deploy time, after the change set was made.
+    rejects(
+        &replace(
+            "vpc_cidr: 10.0.0.0/16",
+            "vpc_cidr: 10.0.0.0/16\n  availability_zones: 4",
+        ),
+        &[
+            "network.availability_zones",
+            "4 availability zones, but eu-west-1 has 3 where ECS Fargate runs (euw1-az1, euw1-az2, euw1-az3)",
+            "give a count from 2 to 3",
+        ],
+    );
+    // A region outside the table: the zones must be named, also for the default count.
+    let yaml = replace("region: eu-west-1", "region: me-central-1");
+    let yaml = yaml.replace("eu-west-1:", "me-central-1:");
+    let message = rejects(
+        &yaml,
+        &[
+            "network",
+            "hubctl's zone table has no zones for me-central-1",
+            "availability_zones: [me-central-1a, me-central-1b]",
+        ],
+    );
+    assert!(!message.contains("eu-west-1 has"), "{message}");
+}
+
+#[test]
 fn subzone_is_a_strict_child_of_the_parent_zone() {
     rejects(
         &replace("subzone: dev.example.com", "subzone: dev.example.org"),
@@ -666,7 +695,19 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         ),
         &[
             "hub.database.engine_version",
-            "is not a PostgreSQL version RDS offers",
+            "\"9\" is not a PostgreSQL major version",
+            "14 or newer",
+        ],
+    );
+    // A minor pin would fight RDS's automatic minor upgrades.
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}",
+            "  auth: {kind: cognito}\n  database: {kind: postgres, engine_version: \"17.6\"}",
+        ),
+        &[
+            "hub.database.engine_version",
+            "write the major version only, `17`",
         ],
     );
 }

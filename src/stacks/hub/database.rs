@@ -110,8 +110,21 @@ pub(super) fn add_database(
             vpc_security_groups: vec![group_id(ids::DATABASE_SECURITY_GROUP)],
         }),
     );
-    database.deletion_policy = Some(crate::cfn::template::Policy::Snapshot);
+    // A final snapshot only where its key outlives the stack: with `storage.retain: false`
+    // destroy deletes the KMS key, and a snapshot under a deleted key can never be restored.
+    // A replacement keeps its snapshot either way (the key is still there then).
+    database.deletion_policy = Some(if deployment.storage.retain {
+        crate::cfn::template::Policy::Snapshot
+    } else {
+        crate::cfn::template::Policy::Delete
+    });
     database.update_replace_policy = Some(crate::cfn::template::Policy::Snapshot);
+    // The major version only, so that RDS's automatic minor upgrades and the template agree.
+    // cfn-lint's W3691 lists every major-only version as deprecated; RDS accepts them.
+    database.ignore_cfn_lint(
+        "W3691",
+        "EngineVersion is the major version: RDS applies minor versions (AutoMinorVersionUpgrade)",
+    );
     if !multi_az {
         database.skip_checkov(
             "CKV_AWS_157",

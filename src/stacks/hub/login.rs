@@ -142,3 +142,46 @@ pub(crate) fn add_auth(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cfn::Template;
+
+    /// The domain `<project>-<env>-<account>` is a fixed, create-only name: it may stay fixed
+    /// only while nothing replaces the pool (ARCHITECTURE.md, "Fixed names"). The pool's
+    /// resource schema lists no create-only property; AWS's documentation still marks these
+    /// as "Update requires: Replacement".
+    #[test]
+    fn the_pool_sets_no_property_that_replaces_it() {
+        let config = crate::config::parse(
+            "t.yaml",
+            "project: p\nregion: eu-west-1\ndns: {parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: dev.example.com, hub_host: hub.dev.example.com}\nnetwork: {vpc_cidr: 10.20.0.0/16}\nhub: {platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {kind: cognito}}\nenvironments: {dev: {account: '123456789012'}}\n",
+        )
+        .expect("valid config");
+        let mut template = Template::new("t");
+        super::add_auth(&mut template, &config.deployments[0], "p-dev");
+        let pool = &template.resources[super::ids::USER_POOL];
+        let set: Vec<&String> = pool
+            .properties
+            .as_object()
+            .expect("properties are an object")
+            .keys()
+            .collect();
+        for replacing in [
+            "AliasAttributes",
+            "Schema",
+            "UsernameAttributes",
+            "UsernameConfiguration",
+        ] {
+            assert!(
+                !set.iter().any(|key| key.as_str() == replacing),
+                "the pool sets {replacing}, which replaces it: give the domain a new name with it"
+            );
+        }
+        let domain = &template.resources[super::ids::USER_POOL_DOMAIN];
+        assert_eq!(
+            domain.properties["Domain"],
+            serde_json::json!({"Fn::Sub": "p-dev-${AWS::AccountId}"})
+        );
+    }
+}
