@@ -112,6 +112,7 @@ struct ManifestStack {
     depends_on: Vec<&'static str>,
     after_delegation: bool,
     parameters: BTreeMap<String, OutputRef>,
+    before_delete: Vec<crate::stacks::Cleanup>,
 }
 
 #[derive(Serialize)]
@@ -159,6 +160,7 @@ fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
                     depends_on: stack.depends_on.iter().map(|id| id.suffix()).collect(),
                     after_delegation: stack.after_delegation,
                     parameters: stack.inputs.clone(),
+                    before_delete: stack.before_delete.clone(),
                 }
             })
             .collect(),

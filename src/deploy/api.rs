@@ -233,6 +233,72 @@ pub trait Dns: Sync {
     ) -> impl Future<Output = Result<String>> + Send;
     /// True once the change is `INSYNC`.
     fn change_in_sync(&self, change_id: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Every record set of the zone.
+    fn records(&self, zone_id: &str) -> impl Future<Output = Result<Vec<Record>>> + Send;
+    /// Deletes `record` (as `records` read it) from the zone; returns the change id.
+    fn delete_record(
+        &self,
+        zone_id: &str,
+        record: &Record,
+    ) -> impl Future<Output = Result<String>> + Send;
+}
+
+/// A simple record set of a hosted zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Its name, fully qualified with the trailing dot, as Route 53 returns it.
+    pub name: String,
+    /// `CNAME`, `NS`, ...
+    pub kind: String,
+    /// Its TTL (0 for an alias record).
+    pub ttl: i64,
+    /// Its values.
+    pub values: Vec<String>,
+}
+
+/// An ECS task, as destroy's cleanup reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// The task's ARN.
+    pub arn: String,
+    /// `service:<name>` for a service's task; what RunTask was given otherwise.
+    pub group: String,
+    /// `ecs-svc/...` for a service's task; what RunTask was given otherwise.
+    pub started_by: String,
+    /// Where the task is: `RUNNING`, `STOPPING`, `STOPPED`, ...
+    pub last_status: String,
+    /// Where ECS takes it: `RUNNING` or `STOPPED`.
+    pub desired_status: String,
+}
+
+impl Task {
+    /// True for a task an ECS service started (the hub itself), false for one started by
+    /// RunTask (a user's server).
+    pub fn of_a_service(&self) -> bool {
+        self.group.starts_with("service:") || self.started_by.starts_with("ecs-svc/")
+    }
+}
+
+/// ECS, as destroy uses it: the hub's cluster holds user servers that no service owns, and
+/// CloudFormation cannot delete a cluster with running tasks.
+pub trait Tasks: Sync {
+    /// The services of `cluster` (ARNs); none when the cluster does not exist.
+    fn services(&self, cluster: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Sets the service's desired count to 0.
+    fn scale_to_zero(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Every task `cluster` holds, running or stopped; none when the cluster does not exist.
+    fn tasks(&self, cluster: &str) -> impl Future<Output = Result<Vec<Task>>> + Send;
+    /// Stops a task.
+    fn stop_task(
+        &self,
+        cluster: &str,
+        arn: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Assumes the parent account's delegation role.
@@ -296,6 +362,8 @@ pub trait Cloud: Sync {
     type Artifacts: Artifacts;
     /// ACM, to explain a certificate that keeps the hub stack waiting.
     type Certificates: Certificates;
+    /// ECS, to stop the user servers before the hub stack goes.
+    type Tasks: Tasks;
 
     /// CloudFormation.
     fn cfn(&self) -> &Self::Cfn;
@@ -309,4 +377,6 @@ pub trait Cloud: Sync {
     fn artifacts(&self) -> &Self::Artifacts;
     /// ACM.
     fn certificates(&self) -> &Self::Certificates;
+    /// ECS.
+    fn tasks(&self) -> &Self::Tasks;
 }

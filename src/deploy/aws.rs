@@ -16,8 +16,8 @@ use aws_sdk_route53::types::{
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, StackEvent, StackStatus,
-    TemplateSource,
+    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, Record, StackEvent, StackStatus,
+    Task, Tasks, TemplateSource,
 };
 
 /// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
@@ -27,6 +27,7 @@ pub struct Aws {
     route53: Route53,
     s3: S3,
     acm: Acm,
+    ecs: Ecs,
 }
 
 impl Aws {
@@ -38,6 +39,7 @@ impl Aws {
             route53: Route53::new(config),
             s3: S3::new(config),
             acm: Acm::new(config),
+            ecs: Ecs(aws_sdk_ecs::Client::new(config)),
         }
     }
 }
@@ -49,6 +51,7 @@ impl Cloud for Aws {
     type AssumeRole = Sts;
     type Artifacts = S3;
     type Certificates = Acm;
+    type Tasks = Ecs;
 
     fn cfn(&self) -> &CloudFormation {
         &self.cfn
@@ -67,6 +70,9 @@ impl Cloud for Aws {
     }
     fn certificates(&self) -> &Acm {
         &self.acm
+    }
+    fn tasks(&self) -> &Ecs {
+        &self.ecs
     }
 }
 
@@ -520,6 +526,84 @@ impl Dns for Route53 {
             .unwrap_or_default())
     }
 
+    async fn records(&self, zone_id: &str) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        let mut start: Option<(String, RrType)> = None;
+        loop {
+            let mut request = self.0.list_resource_record_sets().hosted_zone_id(zone_id);
+            if let Some((name, kind)) = start.take() {
+                request = request.start_record_name(name).start_record_type(kind);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|err| sdk_error(&format!("ListResourceRecordSets {zone_id}"), err))?;
+            for set in response.resource_record_sets() {
+                records.push(Record {
+                    name: set.name().to_string(),
+                    kind: set.r#type().as_str().to_string(),
+                    ttl: set.ttl().unwrap_or_default(),
+                    values: set
+                        .resource_records()
+                        .iter()
+                        .map(|r| r.value().to_string())
+                        .collect(),
+                });
+            }
+            match (
+                response.is_truncated(),
+                response.next_record_name(),
+                response.next_record_type(),
+            ) {
+                (true, Some(name), Some(kind)) => start = Some((name.to_string(), kind.clone())),
+                _ => return Ok(records),
+            }
+        }
+    }
+
+    async fn delete_record(&self, zone_id: &str, record: &Record) -> Result<String> {
+        let values = record
+            .values
+            .iter()
+            .map(|value| {
+                ResourceRecord::builder()
+                    .value(value)
+                    .build()
+                    .context("record value")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let set = ResourceRecordSet::builder()
+            .name(&record.name)
+            .r#type(RrType::from(record.kind.as_str()))
+            .ttl(record.ttl)
+            .set_resource_records(Some(values))
+            .build()
+            .context("record")?;
+        let batch = ChangeBatch::builder()
+            .comment("hubctl destroy: a record CloudFormation left in the zone")
+            .changes(
+                Change::builder()
+                    .action(ChangeAction::Delete)
+                    .resource_record_set(set)
+                    .build()
+                    .context("record change")?,
+            )
+            .build()
+            .context("record change batch")?;
+        let response = self
+            .0
+            .change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ChangeResourceRecordSets {}", record.name), err))?;
+        Ok(response
+            .change_info()
+            .map(|info| info.id().to_string())
+            .unwrap_or_default())
+    }
+
     async fn change_in_sync(&self, change_id: &str) -> Result<bool> {
         let response = self
             .0
@@ -531,6 +615,121 @@ impl Dns for Route53 {
         Ok(response
             .change_info()
             .is_some_and(|info| info.status() == &ChangeStatus::Insync))
+    }
+}
+
+/// ECS in the workload account (the hub's cluster).
+pub struct Ecs(aws_sdk_ecs::Client);
+
+/// True for ECS's answer that the cluster is gone (nothing left to stop).
+fn cluster_missing<E: ProvideErrorMetadata>(err: &E) -> bool {
+    err.code() == Some("ClusterNotFoundException")
+}
+
+impl Tasks for Ecs {
+    async fn services(&self, cluster: &str) -> Result<Vec<String>> {
+        let mut services = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let response = match self
+                .0
+                .list_services()
+                .cluster(cluster)
+                .set_next_token(token.take())
+                .send()
+                .await
+            {
+                Ok(response) => response,
+                Err(err) if err.as_service_error().is_some_and(cluster_missing) => {
+                    return Ok(Vec::new())
+                }
+                Err(err) => return Err(sdk_error(&format!("ListServices {cluster}"), err)),
+            };
+            services.extend(response.service_arns().iter().cloned());
+            match response.next_token() {
+                Some(next) => token = Some(next.to_string()),
+                None => return Ok(services),
+            }
+        }
+    }
+
+    async fn scale_to_zero(&self, cluster: &str, service: &str) -> Result<()> {
+        self.0
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .desired_count(0)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("UpdateService {service}"), err))?;
+        Ok(())
+    }
+
+    async fn tasks(&self, cluster: &str) -> Result<Vec<Task>> {
+        let mut arns = Vec::new();
+        // Running and stopping tasks are listed by their desired status, so both lists.
+        for desired in [
+            aws_sdk_ecs::types::DesiredStatus::Running,
+            aws_sdk_ecs::types::DesiredStatus::Stopped,
+        ] {
+            let mut token: Option<String> = None;
+            loop {
+                let response = match self
+                    .0
+                    .list_tasks()
+                    .cluster(cluster)
+                    .desired_status(desired.clone())
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                {
+                    Ok(response) => response,
+                    Err(err) if err.as_service_error().is_some_and(cluster_missing) => {
+                        return Ok(Vec::new())
+                    }
+                    Err(err) => return Err(sdk_error(&format!("ListTasks {cluster}"), err)),
+                };
+                arns.extend(response.task_arns().iter().cloned());
+                match response.next_token() {
+                    Some(next) => token = Some(next.to_string()),
+                    None => break,
+                }
+            }
+        }
+        let mut tasks = Vec::new();
+        // DescribeTasks takes at most 100 tasks a call.
+        for chunk in arns.chunks(100) {
+            let response = self
+                .0
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|err| sdk_error(&format!("DescribeTasks {cluster}"), err))?;
+            for task in response.tasks() {
+                tasks.push(Task {
+                    arn: task.task_arn().unwrap_or_default().to_string(),
+                    group: task.group().unwrap_or_default().to_string(),
+                    started_by: task.started_by().unwrap_or_default().to_string(),
+                    last_status: task.last_status().unwrap_or_default().to_string(),
+                    desired_status: task.desired_status().unwrap_or_default().to_string(),
+                });
+            }
+        }
+        Ok(tasks)
+    }
+
+    async fn stop_task(&self, cluster: &str, arn: &str, reason: &str) -> Result<()> {
+        self.0
+            .stop_task()
+            .cluster(cluster)
+            .task(arn)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("StopTask {arn}"), err))?;
+        Ok(())
     }
 }
 

@@ -8,7 +8,8 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, Identity, LiveStack, NsChange, StackEvent, StackStatus, TemplateSource,
+    Cloud, Dns, Identity, LiveStack, NsChange, Record, StackEvent, StackStatus, Task, Tasks,
+    TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -189,6 +190,8 @@ pub struct FakeDns {
     pub change_denials: Mutex<usize>,
     /// Whether those denials are explicit (an SCP), as AWS words them.
     pub explicit_deny: bool,
+    /// Other record sets by zone id (what `records` lists besides the NS records).
+    pub other_records: Mutex<BTreeMap<String, Vec<Record>>>,
 }
 
 impl Dns for FakeDns {
@@ -251,6 +254,97 @@ impl Dns for FakeDns {
         *pending -= 1;
         Ok(false)
     }
+
+    async fn records(&self, zone_id: &str) -> Result<Vec<Record>> {
+        let mut records: Vec<Record> = lock(&self.records)
+            .iter()
+            .filter(|((zone, _), _)| zone == zone_id)
+            .map(|((_, name), (ttl, values))| Record {
+                name: format!("{name}."),
+                kind: "NS".to_string(),
+                ttl: *ttl,
+                values: values.clone(),
+            })
+            .collect();
+        records.extend(
+            lock(&self.other_records)
+                .get(zone_id)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        Ok(records)
+    }
+
+    async fn delete_record(&self, zone_id: &str, record: &Record) -> Result<String> {
+        let mut all = lock(&self.other_records);
+        let records = all.entry(zone_id.to_string()).or_default();
+        let before = records.len();
+        records.retain(|r| r != record);
+        if records.len() == before {
+            return Err(anyhow!(
+                "ChangeResourceRecordSets {zone_id}: InvalidChangeBatch: {} not found",
+                record.name
+            ));
+        }
+        lock(&self.changes).push(format!("Delete {} {}", record.kind, record.name));
+        Ok("C2".to_string())
+    }
+}
+
+/// An ECS cluster's tasks: each StopTask marks the task's desired status STOPPED, and the
+/// task reaches STOPPED after `polls_to_stop` further reads (as ECS passes DEACTIVATING,
+/// STOPPING, DEPROVISIONING).
+#[derive(Default)]
+pub struct FakeTasks {
+    /// Service ARNs by cluster.
+    pub services: BTreeMap<String, Vec<String>>,
+    /// Tasks by cluster, with the reads left before a stopping task is STOPPED.
+    pub tasks: Mutex<BTreeMap<String, Vec<(Task, usize)>>>,
+    /// Reads a stopping task takes to stop.
+    pub polls_to_stop: usize,
+    /// Every call that changes something, in order.
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl Tasks for FakeTasks {
+    async fn services(&self, cluster: &str) -> Result<Vec<String>> {
+        Ok(self.services.get(cluster).cloned().unwrap_or_default())
+    }
+
+    async fn scale_to_zero(&self, cluster: &str, service: &str) -> Result<()> {
+        lock(&self.calls).push(format!("UpdateService {cluster} {service} 0"));
+        Ok(())
+    }
+
+    async fn tasks(&self, cluster: &str) -> Result<Vec<Task>> {
+        let mut all = lock(&self.tasks);
+        let Some(tasks) = all.get_mut(cluster) else {
+            return Ok(Vec::new());
+        };
+        for (task, left) in tasks.iter_mut() {
+            if task.desired_status == "STOPPED" && task.last_status != "STOPPED" {
+                if *left == 0 {
+                    task.last_status = "STOPPED".to_string();
+                } else {
+                    *left -= 1;
+                    task.last_status = "DEPROVISIONING".to_string();
+                }
+            }
+        }
+        Ok(tasks.iter().map(|(task, _)| task.clone()).collect())
+    }
+
+    async fn stop_task(&self, cluster: &str, arn: &str, _reason: &str) -> Result<()> {
+        lock(&self.calls).push(format!("StopTask {cluster} {arn}"));
+        let mut all = lock(&self.tasks);
+        let task = all
+            .get_mut(cluster)
+            .and_then(|tasks| tasks.iter_mut().find(|(task, _)| task.arn == arn))
+            .ok_or_else(|| anyhow!("InvalidParameterException: task {arn} not found"))?;
+        task.0.desired_status = "STOPPED".to_string();
+        task.1 = self.polls_to_stop;
+        Ok(())
+    }
 }
 
 /// Assumes a role into a [`FakeDns`] after `denials` AccessDenied answers.
@@ -302,6 +396,12 @@ impl Dns for SharedDns {
     }
     async fn change_in_sync(&self, change_id: &str) -> Result<bool> {
         self.0.change_in_sync(change_id).await
+    }
+    async fn records(&self, zone_id: &str) -> Result<Vec<Record>> {
+        self.0.records(zone_id).await
+    }
+    async fn delete_record(&self, zone_id: &str, record: &Record) -> Result<String> {
+        self.0.delete_record(zone_id, record).await
     }
 }
 
@@ -524,6 +624,8 @@ pub struct FakeAccounts {
     pub artifacts: std::sync::Arc<FakeStore>,
     /// ACM.
     pub certificates: FakeAcm,
+    /// ECS.
+    pub tasks: FakeTasks,
 }
 
 impl Cloud for FakeAccounts {
@@ -533,7 +635,11 @@ impl Cloud for FakeAccounts {
     type AssumeRole = FakeAssume;
     type Artifacts = std::sync::Arc<FakeStore>;
     type Certificates = FakeAcm;
+    type Tasks = FakeTasks;
 
+    fn tasks(&self) -> &FakeTasks {
+        &self.tasks
+    }
     fn cfn(&self) -> &FakeCloud {
         &self.cfn
     }

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod aws;
 pub mod changeset;
+pub mod cleanup;
 pub mod delegation;
 pub mod keep;
 pub mod progress;
@@ -276,6 +277,20 @@ async fn delete_stack(
             None => plan.retained(id),
         }
     };
+    // What CloudFormation's delete would fail on: the user servers, the validation records.
+    if live.status != StackStatus::ReviewInProgress {
+        if let Some(stack) = plan.stack(id) {
+            cleanup::before_delete(
+                cloud,
+                progress,
+                timing,
+                &name,
+                &live.outputs,
+                &stack.before_delete,
+            )
+            .await?;
+        }
+    }
     // CloudFormation deletes only empty buckets: remove what an interrupted deploy may have
     // left in the template bucket before its stack goes.
     if id == plan.template_bucket.stack {

@@ -1164,7 +1164,10 @@ fn cloud(fail: &[&str]) -> FakeCloud {
             ),
             (
                 "p-dev-hub".to_string(),
-                outputs(&[("HubUrl", "https://hub.dev.example.com/")]),
+                outputs(&[
+                    ("HubUrl", "https://hub.dev.example.com/"),
+                    ("ClusterName", "p-dev-cluster"),
+                ]),
             ),
         ]
         .into(),
@@ -1183,6 +1186,7 @@ fn clients(cfn: FakeCloud, account: &'static str) -> FakeAccounts {
         assume,
         artifacts,
         certificates: FakeAcm::default(),
+        tasks: super::fakes::FakeTasks::default(),
     }
 }
 
@@ -1442,4 +1446,150 @@ async fn an_update_keeps_a_deployed_subnet_zone_and_the_next_deploy_is_a_no_op()
         .unwrap();
     assert_eq!(outcome, StackOutcome::Unchanged);
     assert_eq!(cloud.mutating_calls().len(), before);
+}
+
+fn task(arn: &str, group: &str, started_by: &str) -> super::api::Task {
+    super::api::Task {
+        arn: arn.to_string(),
+        group: group.to_string(),
+        started_by: started_by.to_string(),
+        last_status: "RUNNING".to_string(),
+        desired_status: "RUNNING".to_string(),
+    }
+}
+
+fn cname(name: &str, value: &str) -> super::api::Record {
+    super::api::Record {
+        name: name.to_string(),
+        kind: "CNAME".to_string(),
+        ttl: 300,
+        values: vec![value.to_string()],
+    }
+}
+
+#[tokio::test]
+async fn destroy_stops_the_user_servers_and_removes_the_validation_records_first() {
+    let deployment = ecs_deployment(1);
+    let mut clients = clients(cloud(&[]), "123456789012");
+    super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    // The hub's own task, a running user server, one already stopping (desired STOPPED,
+    // still running), and one stopped long ago.
+    let mut stopping = task("arn:task/bob", "", "jupyterhub");
+    stopping.desired_status = "STOPPED".to_string();
+    let mut stopped = task("arn:task/old", "", "jupyterhub");
+    stopped.last_status = "STOPPED".to_string();
+    stopped.desired_status = "STOPPED".to_string();
+    clients.tasks = super::fakes::FakeTasks {
+        services: [(
+            "p-dev-cluster".to_string(),
+            vec!["arn:service/hub".to_string()],
+        )]
+        .into(),
+        tasks: std::sync::Mutex::new(
+            [(
+                "p-dev-cluster".to_string(),
+                vec![
+                    (task("arn:task/hub", "service:hub", "ecs-svc/123"), 0),
+                    (task("arn:task/alice", "", "jupyterhub"), 0),
+                    (stopping, 2),
+                    (stopped, 0),
+                ],
+            )]
+            .into(),
+        ),
+        polls_to_stop: 2,
+        ..super::fakes::FakeTasks::default()
+    };
+    // The certificate's validation record, and a record of someone else's.
+    let validation = cname(
+        "_3f1a.hub.dev.example.com.",
+        "_9c2b.zfyfvmchrl.acm-validations.aws.",
+    );
+    let other = cname("www.dev.example.com.", "hub.dev.example.com.");
+    clients
+        .dns
+        .other_records
+        .lock()
+        .unwrap()
+        .insert("ZSUB".to_string(), vec![validation.clone(), other.clone()]);
+    let progress = Collect::default();
+    super::destroy(&deployment, &clients, &progress, options())
+        .await
+        .unwrap();
+
+    // The service first, then only the running user server (the stopping one is waited
+    // for, the hub's task is the service's), and all of it before the hub stack went.
+    let calls = clients.tasks.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [
+            "UpdateService p-dev-cluster arn:service/hub 0",
+            "StopTask p-dev-cluster arn:task/alice",
+        ]
+    );
+    for (task, _) in &clients.tasks.tasks.lock().unwrap()["p-dev-cluster"][1..] {
+        assert_eq!(task.last_status, "STOPPED", "{task:?}");
+    }
+    let lines: Vec<String> = progress.events().iter().map(ProgressEvent::line).collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} in {lines:#?}"))
+    };
+    assert!(
+        at("2 user server(s) stopped") < at("p-dev-hub: started"),
+        "{lines:#?}"
+    );
+    // Only the validation record goes, before the dns stack.
+    assert_eq!(
+        clients.dns.other_records.lock().unwrap()["ZSUB"],
+        vec![other]
+    );
+    assert!(
+        at("deleted the certificate validation record _3f1a.hub.dev.example.com.")
+            < at("p-dev-dns: started"),
+        "{lines:#?}"
+    );
+    assert!(clients.cfn.live.lock().unwrap().is_empty());
+
+    // Re-run after everything went: nothing left to stop or delete, no error.
+    super::destroy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    assert_eq!(clients.tasks.calls.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn destroy_stops_at_a_server_that_does_not_stop_and_says_why() {
+    let deployment = ecs_deployment(1);
+    let mut clients = clients(cloud(&[]), "123456789012");
+    super::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    clients.tasks = super::fakes::FakeTasks {
+        tasks: std::sync::Mutex::new(
+            [(
+                "p-dev-cluster".to_string(),
+                vec![(task("arn:task/alice", "", "jupyterhub"), 0)],
+            )]
+            .into(),
+        ),
+        polls_to_stop: usize::MAX,
+        ..super::fakes::FakeTasks::default()
+    };
+    let err = super::destroy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("1 task(s) in cluster p-dev-cluster have not stopped")
+            && message.contains("arn:task/alice DEPROVISIONING")
+            && message.contains("re-run destroy"),
+        "{message}"
+    );
+    // The hub stack was not asked to go while its cluster still runs a server.
+    assert!(clients.cfn.live.lock().unwrap().contains_key("p-dev-hub"));
 }

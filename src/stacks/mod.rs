@@ -73,6 +73,33 @@ pub struct Stack {
     pub inputs: BTreeMap<String, OutputRef>,
     /// True when the stack waits for the subzone delegation.
     pub after_delegation: bool,
+    /// What destroy does before it deletes the stack, because CloudFormation's delete
+    /// would fail on AWS without it.
+    pub before_delete: Vec<Cleanup>,
+}
+
+/// A step destroy takes before deleting a stack. Each names the stack's own output that
+/// says where, and does nothing when that output is missing (a stack that never finished).
+/// Serialized into `manifest.json` as `{"step": "<snake_case>", ...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Cleanup {
+    /// Scale the cluster's services to zero, stop the tasks no service owns (the users'
+    /// servers the spawner started with RunTask), and wait until they are stopped: a
+    /// cluster with running tasks cannot be deleted (`ClusterContainsTasksException`), and
+    /// the servers' security group is still in use while they run.
+    StopUserServers {
+        /// The output that holds the cluster's name.
+        cluster: &'static str,
+    },
+    /// Delete the zone's CNAME records that point into `acm-validations.aws`: a
+    /// certificate validated with `DomainValidationOptions.HostedZoneId` has CloudFormation
+    /// write them into the zone and never remove them, and a zone with records of its own
+    /// cannot be deleted (`HostedZoneNotEmpty`).
+    RemoveValidationRecords {
+        /// The output that holds the hosted zone's id.
+        zone: &'static str,
+    },
 }
 
 /// The stacks of `deployment`, in deploy order: frame and dns, then the platform's.
@@ -84,6 +111,7 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             depends_on: Vec::new(),
             inputs: BTreeMap::new(),
             after_delegation: false,
+            before_delete: Vec::new(),
         },
         Stack {
             id: StackId::Dns,
@@ -91,6 +119,10 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             depends_on: Vec::new(),
             inputs: BTreeMap::new(),
             after_delegation: false,
+            // The hub's certificate validated through this zone.
+            before_delete: vec![Cleanup::RemoveValidationRecords {
+                zone: dns::HOSTED_ZONE_ID,
+            }],
         },
     ];
     stacks.extend(platform::of(deployment.hub.platform).stacks(deployment));

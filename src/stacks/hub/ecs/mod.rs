@@ -86,6 +86,9 @@ const FARGATE_SIZES: &[(u32, u32, u32, u32)] = &[
     (16384, 32768, 122880, 8192),
 ];
 
+/// The hub stack's output naming its ECS cluster.
+const CLUSTER_NAME: &str = "ClusterName";
+
 impl HubPlatform for Ecs {
     fn stacks(&self, deployment: &Deployment) -> Vec<Stack> {
         vec![Stack {
@@ -96,6 +99,9 @@ impl HubPlatform for Ecs {
             // The certificate is validated through the subzone, which resolves only once the
             // parent zone delegates to it.
             after_delegation: true,
+            before_delete: vec![crate::stacks::Cleanup::StopUserServers {
+                cluster: CLUSTER_NAME,
+            }],
         }]
     }
 
@@ -201,7 +207,7 @@ pub fn template(deployment: &Deployment) -> Template {
         Expr::from(format!("https://{host}/")),
     );
     template.output(
-        "ClusterName",
+        CLUSTER_NAME,
         "ECS cluster of the hub and the user servers",
         reference(ids::CLUSTER),
     );

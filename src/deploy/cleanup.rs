@@ -1,0 +1,176 @@
+//! What destroy does before it deletes a stack, where CloudFormation's delete alone fails on
+//! AWS ([`Cleanup`]): the users' servers in the hub's cluster, the certificate's validation
+//! records in the subzone. Every step reads the live state first, so an interrupted destroy
+//! picks up where it stopped.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+
+use super::api::{Cloud, Dns, Tasks};
+use super::changeset::Timing;
+use super::progress::{Progress, ProgressEvent};
+use crate::stacks::Cleanup;
+
+/// The domain ACM's DNS validation records point into.
+const VALIDATION_DOMAIN: &str = ".acm-validations.aws.";
+
+/// Why destroy stops a user's server, as ECS shows it on the task.
+const STOP_REASON: &str = "hubctl destroy: the environment is being deleted";
+
+/// Carries out `steps` for stack `stack`, whose live outputs are `outputs`.
+pub async fn before_delete(
+    cloud: &impl Cloud,
+    progress: &impl Progress,
+    timing: Timing,
+    stack: &str,
+    outputs: &BTreeMap<String, String>,
+    steps: &[Cleanup],
+) -> Result<()> {
+    for step in steps {
+        match *step {
+            Cleanup::StopUserServers { cluster } => {
+                if let Some(cluster) = outputs.get(cluster) {
+                    stop_user_servers(cloud.tasks(), progress, timing, stack, cluster).await?;
+                }
+            }
+            Cleanup::RemoveValidationRecords { zone } => {
+                if let Some(zone) = outputs.get(zone) {
+                    remove_validation_records(cloud.dns(), progress, timing, stack, zone).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn note(progress: &impl Progress, stack: &str, message: String) {
+    progress.report(ProgressEvent::Note {
+        stack: stack.to_string(),
+        message,
+    });
+}
+
+/// Scales the cluster's services to zero (so the hub starts no new server), stops every task
+/// no service owns, and waits until each has stopped.
+async fn stop_user_servers(
+    tasks: &impl Tasks,
+    progress: &impl Progress,
+    timing: Timing,
+    stack: &str,
+    cluster: &str,
+) -> Result<()> {
+    for service in tasks.services(cluster).await? {
+        tasks.scale_to_zero(cluster, &service).await?;
+        note(
+            progress,
+            stack,
+            format!("scaled service {service} to 0 tasks"),
+        );
+    }
+    let started = Instant::now();
+    let mut stopped_by_us = Vec::new();
+    // Every server seen running, also those already stopping when destroy began.
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let servers: Vec<_> = tasks
+            .tasks(cluster)
+            .await?
+            .into_iter()
+            .filter(|task| !task.of_a_service() && task.last_status != "STOPPED")
+            .collect();
+        if servers.is_empty() {
+            if !seen.is_empty() {
+                note(
+                    progress,
+                    stack,
+                    format!(
+                        "{} user server(s) stopped in cluster {cluster} ({} by destroy)",
+                        seen.len(),
+                        stopped_by_us.len()
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        seen.extend(servers.iter().map(|task| task.arn.clone()));
+        for task in &servers {
+            // A task already on its way (desired STOPPED) is waited for, not stopped again.
+            if task.desired_status != "STOPPED" && !stopped_by_us.contains(&task.arn) {
+                tasks.stop_task(cluster, &task.arn, STOP_REASON).await?;
+                note(
+                    progress,
+                    stack,
+                    format!(
+                        "stopping user server {} (started by {})",
+                        task.arn,
+                        if task.started_by.is_empty() {
+                            "RunTask"
+                        } else {
+                            &task.started_by
+                        }
+                    ),
+                );
+                stopped_by_us.push(task.arn.clone());
+            }
+        }
+        if started.elapsed() >= timing.timeout {
+            bail!(
+                "{} task(s) in cluster {cluster} have not stopped after {}s ({}); CloudFormation cannot delete a cluster with running tasks: re-run destroy once they have stopped",
+                servers.len(),
+                timing.timeout.as_secs(),
+                servers
+                    .iter()
+                    .map(|task| format!("{} {}", task.arn, task.last_status))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
+}
+
+/// Deletes the zone's CNAME records into `acm-validations.aws` and waits until Route 53 has
+/// applied each deletion.
+async fn remove_validation_records(
+    dns: &impl Dns,
+    progress: &impl Progress,
+    timing: Timing,
+    stack: &str,
+    zone: &str,
+) -> Result<()> {
+    let records = dns.records(zone).await?;
+    for record in records.iter().filter(|record| {
+        record.kind == "CNAME"
+            && !record.values.is_empty()
+            && record.values.iter().all(|value| {
+                format!("{}.", value.trim_end_matches('.'))
+                    .to_ascii_lowercase()
+                    .ends_with(VALIDATION_DOMAIN)
+            })
+    }) {
+        let change = dns.delete_record(zone, record).await?;
+        let started = Instant::now();
+        while !dns.change_in_sync(&change).await? {
+            if started.elapsed() >= timing.timeout {
+                bail!(
+                    "Route 53 change {change} (deleting {}) is not INSYNC after {}s; re-run destroy",
+                    record.name,
+                    timing.timeout.as_secs()
+                );
+            }
+            tokio::time::sleep(timing.poll).await;
+        }
+        note(
+            progress,
+            stack,
+            format!(
+                "deleted the certificate validation record {} CNAME {} (CloudFormation leaves it in the zone)",
+                record.name,
+                record.values.join(" ")
+            ),
+        );
+    }
+    Ok(())
+}
