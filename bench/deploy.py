@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Wall time and AWS API calls of `hubctl deploy` against moto_server.
+"""Wall time and AWS API calls of `hubctl deploy` and `destroy` against moto_server.
 
 For each run: a fresh moto_server (tests/deploy/moto_launcher.py, moto pinned in
-tests/tools/moto.txt) behind the recording proxy (tests/deploy/proxy.py, no faults),
-the parent zone made in account 111111111111, then the release binary deploys
-environment `dev` of tests/deploy/moto.yaml twice: a first deploy (frame, dns,
-delegation) and a no-op re-run. The proxy's log gives the calls by action.
+tests/tools/moto.txt, with its AWS-behaviour patches) behind the recording proxy
+(tests/deploy/proxy.py, no faults), the parent zone made in account 111111111111, then the
+release binary takes environment `dev` of config.example.yaml (the whole ECS environment:
+frame, dns, delegation, hub) through a first deploy, a no-op re-run and a destroy. The
+proxy's log gives the calls by action.
 
 Usage: python3 bench/deploy.py [RUNS]   (default 5)
 
@@ -64,7 +65,7 @@ def calls(log: str) -> list[str]:
         return [json.loads(line)["action"] for line in f if line.strip()]
 
 
-def one_run(python: str) -> tuple[float, list[str], float, list[str]]:
+def one_run(python: str) -> list[tuple[float, list[str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "requests.jsonl")
         moto, moto_port = start(python, "moto_launcher.py", ["--port", "0", "--quiet"])
@@ -87,9 +88,10 @@ def one_run(python: str) -> tuple[float, list[str], float, list[str]]:
             )
             env.pop("AWS_PROFILE", None)
             env.pop("AWS_SESSION_TOKEN", None)
-            command = [BINARY, "--config", "tests/deploy/moto.yaml", "deploy", "--env", "dev"]
+            base = [BINARY, "--config", "config.example.yaml"]
             figures = []
-            for _ in range(2):
+            for command in (base + ["deploy", "--env", "dev"], base + ["deploy", "--env", "dev"],
+                            base + ["destroy", "--env", "dev", "--yes"]):
                 before = len(calls(log))
                 started = time.perf_counter()
                 subprocess.run(command, cwd=ROOT, env=env, check=True,
@@ -100,8 +102,7 @@ def one_run(python: str) -> tuple[float, list[str], float, list[str]]:
             for child in (proxy, moto):
                 child.terminate()
                 child.wait()
-    (first_wall, first_calls), (again_wall, again_calls) = figures
-    return first_wall, first_calls, again_wall, again_calls
+    return figures
 
 
 def main() -> int:
@@ -109,12 +110,12 @@ def main() -> int:
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
     python = moto_python()
     results = [one_run(python) for _ in range(runs)]
-    for label, wall_index, calls_index in (("first deploy", 0, 1), ("no-op re-run", 2, 3)):
-        walls = [r[wall_index] * 1000 for r in results]
-        counts = collections.Counter(results[-1][calls_index])
+    for index, label in enumerate(("first deploy", "no-op re-run", "destroy")):
+        walls = [r[index][0] * 1000 for r in results]
+        counts = collections.Counter(results[-1][index][1])
         print(f"{label}: median {statistics.median(walls):.0f} ms "
               f"(min {min(walls):.0f}, max {max(walls):.0f}, {runs} runs), "
-              f"{len(results[-1][calls_index])} API calls")
+              f"{len(results[-1][index][1])} API calls")
         for action, n in sorted(counts.items()):
             print(f"    {n:3d}  {action}")
     return 0

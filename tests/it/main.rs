@@ -4,6 +4,7 @@ mod bad_input;
 mod checkov;
 mod cli;
 mod deploy;
+mod deploy_ecs;
 mod golden;
 mod hub_image;
 mod iam;
