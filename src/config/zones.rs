@@ -5,14 +5,20 @@
 //! each account, and `Fn::GetAZs` order "isn't guaranteed and can change" while a subnet's
 //! zone is create-only. An id names the same zone in every account and never moves.
 //!
-//! Read from the Amazon ECS Developer Guide, "Supported Regions for Amazon ECS on AWS
-//! Fargate" (Linux), checked 2026-12-02, with the zones AWS marks as constrained left out
-//! (use1-az3 takes no new instance types and is missing from the EFS One Zone and Fargate
-//! capacity of many accounts). A region missing here is not refused: it needs the zones
-//! named in `network.availability_zones`.
+//! The regions and their limits are read from the Amazon ECS Developer Guide, "Supported
+//! Regions for Amazon ECS on AWS Fargate" (Linux), checked 2026-12-02: us-west-1 and
+//! ap-northeast-1 run Fargate in the zones listed only; us-east-1 leaves out use1-az3,
+//! constrained (no new instance types, missing from EFS One Zone's list). Elsewhere Fargate
+//! runs in every zone, and the ids are the region's az1 to az3 (az4 in the regions that
+//! have four): the ids of the regions without a restriction follow AWS's pattern and were
+//! not read off an account (none is reachable here; `aws ec2 describe-availability-zones`
+//! shows an account's). A region missing here needs its zones named in
+//! `network.availability_zones`.
 
 /// (region, zone ids where Fargate runs), sorted by region.
 const ZONES: &[(&str, &[&str])] = &[
+    ("af-south-1", &["afs1-az1", "afs1-az2", "afs1-az3"]),
+    ("ap-east-1", &["ape1-az1", "ape1-az2", "ape1-az3"]),
     ("ap-northeast-1", &["apne1-az1", "apne1-az2", "apne1-az4"]),
     (
         "ap-northeast-2",
@@ -20,15 +26,24 @@ const ZONES: &[(&str, &[&str])] = &[
     ),
     ("ap-northeast-3", &["apne3-az1", "apne3-az2", "apne3-az3"]),
     ("ap-south-1", &["aps1-az1", "aps1-az2", "aps1-az3"]),
+    ("ap-south-2", &["aps2-az1", "aps2-az2", "aps2-az3"]),
     ("ap-southeast-1", &["apse1-az1", "apse1-az2", "apse1-az3"]),
     ("ap-southeast-2", &["apse2-az1", "apse2-az2", "apse2-az3"]),
+    ("ap-southeast-3", &["apse3-az1", "apse3-az2", "apse3-az3"]),
+    ("ap-southeast-4", &["apse4-az1", "apse4-az2", "apse4-az3"]),
     ("ca-central-1", &["cac1-az1", "cac1-az2", "cac1-az4"]),
+    ("ca-west-1", &["caw1-az1", "caw1-az2", "caw1-az3"]),
     ("eu-central-1", &["euc1-az1", "euc1-az2", "euc1-az3"]),
+    ("eu-central-2", &["euc2-az1", "euc2-az2", "euc2-az3"]),
     ("eu-north-1", &["eun1-az1", "eun1-az2", "eun1-az3"]),
     ("eu-south-1", &["eus1-az1", "eus1-az2", "eus1-az3"]),
+    ("eu-south-2", &["eus2-az1", "eus2-az2", "eus2-az3"]),
     ("eu-west-1", &["euw1-az1", "euw1-az2", "euw1-az3"]),
     ("eu-west-2", &["euw2-az1", "euw2-az2", "euw2-az3"]),
     ("eu-west-3", &["euw3-az1", "euw3-az2", "euw3-az3"]),
+    ("il-central-1", &["ilc1-az1", "ilc1-az2", "ilc1-az3"]),
+    ("me-central-1", &["mec1-az1", "mec1-az2", "mec1-az3"]),
+    ("me-south-1", &["mes1-az1", "mes1-az2", "mes1-az3"]),
     ("sa-east-1", &["sae1-az1", "sae1-az2", "sae1-az3"]),
     (
         "us-east-1",

@@ -256,6 +256,17 @@ pub struct Record {
     pub values: Vec<String>,
 }
 
+/// An ECS service, as destroy's cleanup reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// The service's ARN.
+    pub arn: String,
+    /// Tasks it should run.
+    pub desired: i32,
+    /// Tasks it runs.
+    pub running: i32,
+}
+
 /// An ECS task, as destroy's cleanup reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -282,13 +293,14 @@ impl Task {
 /// ECS, as destroy uses it: the hub's cluster holds user servers that no service owns, and
 /// CloudFormation cannot delete a cluster with running tasks.
 pub trait Tasks: Sync {
-    /// The services of `cluster` (ARNs); none when the cluster does not exist.
-    fn services(&self, cluster: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
-    /// Sets the service's desired count to 0.
-    fn scale_to_zero(
+    /// The services of `cluster`; none when the cluster does not exist.
+    fn services(&self, cluster: &str) -> impl Future<Output = Result<Vec<Service>>> + Send;
+    /// Sets the service's desired count.
+    fn set_desired(
         &self,
         cluster: &str,
         service: &str,
+        count: i32,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Every task `cluster` holds, running or stopped; none when the cluster does not exist.
     fn tasks(&self, cluster: &str) -> impl Future<Output = Result<Vec<Task>>> + Send;

@@ -16,8 +16,8 @@ use aws_sdk_route53::types::{
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, Record, StackEvent, StackStatus,
-    Task, Tasks, TemplateSource,
+    Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, Record, Service, StackEvent,
+    StackStatus, Task, Tasks, TemplateSource,
 };
 
 /// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
@@ -528,17 +528,26 @@ impl Dns for Route53 {
 
     async fn records(&self, zone_id: &str) -> Result<Vec<Record>> {
         let mut records = Vec::new();
-        let mut start: Option<(String, RrType)> = None;
+        let mut start: Option<(String, RrType, Option<String>)> = None;
         loop {
             let mut request = self.0.list_resource_record_sets().hosted_zone_id(zone_id);
-            if let Some((name, kind)) = start.take() {
-                request = request.start_record_name(name).start_record_type(kind);
+            if let Some((name, kind, identifier)) = start.take() {
+                request = request
+                    .start_record_name(name)
+                    .start_record_type(kind)
+                    .set_start_record_identifier(identifier);
             }
             let response = request
                 .send()
                 .await
                 .map_err(|err| sdk_error(&format!("ListResourceRecordSets {zone_id}"), err))?;
-            for set in response.resource_record_sets() {
+            // Only simple records: a weighted or latency record (with a set identifier) is
+            // nothing hubctl or CloudFormation's validation writes.
+            for set in response
+                .resource_record_sets()
+                .iter()
+                .filter(|set| set.set_identifier().is_none())
+            {
                 records.push(Record {
                     name: set.name().to_string(),
                     kind: set.r#type().as_str().to_string(),
@@ -555,7 +564,14 @@ impl Dns for Route53 {
                 response.next_record_name(),
                 response.next_record_type(),
             ) {
-                (true, Some(name), Some(kind)) => start = Some((name.to_string(), kind.clone())),
+                // Records of one name and type page on by their identifier.
+                (true, Some(name), Some(kind)) => {
+                    start = Some((
+                        name.to_string(),
+                        kind.clone(),
+                        response.next_record_identifier().map(str::to_string),
+                    ))
+                }
                 _ => return Ok(records),
             }
         }
@@ -627,8 +643,8 @@ fn cluster_missing<E: ProvideErrorMetadata>(err: &E) -> bool {
 }
 
 impl Tasks for Ecs {
-    async fn services(&self, cluster: &str) -> Result<Vec<String>> {
-        let mut services = Vec::new();
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
+        let mut arns = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let response = match self
@@ -645,20 +661,40 @@ impl Tasks for Ecs {
                 }
                 Err(err) => return Err(sdk_error(&format!("ListServices {cluster}"), err)),
             };
-            services.extend(response.service_arns().iter().cloned());
+            arns.extend(response.service_arns().iter().cloned());
             match response.next_token() {
                 Some(next) => token = Some(next.to_string()),
-                None => return Ok(services),
+                None => break,
             }
         }
+        let mut services = Vec::new();
+        // DescribeServices takes at most 10 services a call.
+        for chunk in arns.chunks(10) {
+            let response = self
+                .0
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|err| sdk_error(&format!("DescribeServices {cluster}"), err))?;
+            for service in response.services() {
+                services.push(Service {
+                    arn: service.service_arn().unwrap_or_default().to_string(),
+                    desired: service.desired_count(),
+                    running: service.running_count(),
+                });
+            }
+        }
+        Ok(services)
     }
 
-    async fn scale_to_zero(&self, cluster: &str, service: &str) -> Result<()> {
+    async fn set_desired(&self, cluster: &str, service: &str, count: i32) -> Result<()> {
         self.0
             .update_service()
             .cluster(cluster)
             .service(service)
-            .desired_count(0)
+            .desired_count(count)
             .send()
             .await
             .map_err(|err| sdk_error(&format!("UpdateService {service}"), err))?;

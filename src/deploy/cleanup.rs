@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use super::api::{Cloud, Dns, Tasks};
+use super::api::{Cloud, Dns, Service, Tasks};
 use super::changeset::Timing;
 use super::progress::{Progress, ProgressEvent};
 use crate::stacks::Cleanup;
@@ -52,8 +52,11 @@ fn note(progress: &impl Progress, stack: &str, message: String) {
     });
 }
 
-/// Scales the cluster's services to zero (so the hub starts no new server), stops every task
-/// no service owns, and waits until each has stopped.
+/// Scales the cluster's services to zero and waits until they run nothing (so the hub starts
+/// no new server: it serves while the load balancer drains it), stops every task no service
+/// owns, and waits until each has stopped. If that fails, the services get their desired
+/// counts back: a destroy that stops half-way must not leave the hub down for a deploy that
+/// sees an unchanged template.
 async fn stop_user_servers(
     tasks: &impl Tasks,
     progress: &impl Progress,
@@ -61,15 +64,70 @@ async fn stop_user_servers(
     stack: &str,
     cluster: &str,
 ) -> Result<()> {
+    let mut scaled: Vec<Service> = Vec::new();
     for service in tasks.services(cluster).await? {
-        tasks.scale_to_zero(cluster, &service).await?;
-        note(
-            progress,
-            stack,
-            format!("scaled service {service} to 0 tasks"),
-        );
+        if service.desired > 0 {
+            tasks.set_desired(cluster, &service.arn, 0).await?;
+            note(
+                progress,
+                stack,
+                format!(
+                    "scaled service {} from {} to 0 tasks",
+                    service.arn, service.desired
+                ),
+            );
+            scaled.push(service);
+        }
     }
+    let result = stop_when_idle(tasks, progress, timing, stack, cluster).await;
+    if result.is_err() {
+        for service in &scaled {
+            tasks
+                .set_desired(cluster, &service.arn, service.desired)
+                .await?;
+            note(
+                progress,
+                stack,
+                format!(
+                    "destroy stopped: scaled service {} back to {} tasks",
+                    service.arn, service.desired
+                ),
+            );
+        }
+    }
+    result
+}
+
+async fn stop_when_idle(
+    tasks: &impl Tasks,
+    progress: &impl Progress,
+    timing: Timing,
+    stack: &str,
+    cluster: &str,
+) -> Result<()> {
     let started = Instant::now();
+    loop {
+        let busy: Vec<Service> = tasks
+            .services(cluster)
+            .await?
+            .into_iter()
+            .filter(|service| service.running > 0)
+            .collect();
+        if busy.is_empty() {
+            break;
+        }
+        if started.elapsed() >= timing.timeout {
+            bail!(
+                "service(s) {} of cluster {cluster} still run tasks after {}s at a desired count of 0; re-run destroy once they have stopped",
+                busy.iter()
+                    .map(|service| format!("{} ({} running)", service.arn, service.running))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                timing.timeout.as_secs()
+            );
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
     let mut stopped_by_us = Vec::new();
     // Every server seen running, also those already stopping when destroy began.
     let mut seen = std::collections::BTreeSet::new();

@@ -8,8 +8,8 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, Identity, LiveStack, NsChange, Record, StackEvent, StackStatus, Task, Tasks,
-    TemplateSource,
+    Cloud, Dns, Identity, LiveStack, NsChange, Record, Service, StackEvent, StackStatus, Task,
+    Tasks, TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -296,8 +296,9 @@ impl Dns for FakeDns {
 /// STOPPING, DEPROVISIONING).
 #[derive(Default)]
 pub struct FakeTasks {
-    /// Service ARNs by cluster.
-    pub services: BTreeMap<String, Vec<String>>,
+    /// Services by cluster; a service's running count follows its desired count after
+    /// `polls_to_stop` reads.
+    pub services: Mutex<BTreeMap<String, Vec<Service>>>,
     /// Tasks by cluster, with the reads left before a stopping task is STOPPED.
     pub tasks: Mutex<BTreeMap<String, Vec<(Task, usize)>>>,
     /// Reads a stopping task takes to stop.
@@ -307,12 +308,26 @@ pub struct FakeTasks {
 }
 
 impl Tasks for FakeTasks {
-    async fn services(&self, cluster: &str) -> Result<Vec<String>> {
-        Ok(self.services.get(cluster).cloned().unwrap_or_default())
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
+        let mut all = lock(&self.services);
+        let Some(services) = all.get_mut(cluster) else {
+            return Ok(Vec::new());
+        };
+        let answer = services.clone();
+        for service in services.iter_mut() {
+            service.running = service.desired;
+        }
+        Ok(answer)
     }
 
-    async fn scale_to_zero(&self, cluster: &str, service: &str) -> Result<()> {
-        lock(&self.calls).push(format!("UpdateService {cluster} {service} 0"));
+    async fn set_desired(&self, cluster: &str, service: &str, count: i32) -> Result<()> {
+        lock(&self.calls).push(format!("UpdateService {cluster} {service} {count}"));
+        if let Some(found) = lock(&self.services)
+            .get_mut(cluster)
+            .and_then(|services| services.iter_mut().find(|s| s.arn == service))
+        {
+            found.desired = count;
+        }
         Ok(())
     }
 

@@ -2,10 +2,11 @@
 //! thing in another way that CloudFormation would act on.
 //!
 //! Two such changes exist, both from hubctl's own history, and both would fail on AWS:
-//! - a subnet deployed with `AvailabilityZone` (`Fn::Select` of `Fn::GetAZs`, before zones
-//!   were fixed at synth) that synth now writes with `AvailabilityZoneId`: the zone is
-//!   create-only, so CloudFormation would replace the subnet, and the replacement, with the
-//!   same CIDR block, fails with `InvalidSubnet.Conflict`;
+//! - a subnet's zone, written since as `AvailabilityZoneId` (before: `Fn::Select` of
+//!   `Fn::GetAZs`), or named differently in the config: the zone is create-only, so
+//!   CloudFormation would replace the subnet, and the replacement, with the same CIDR block,
+//!   fails with `InvalidSubnet.Conflict`. A deployed subnet keeps its zone; in a frame placed
+//!   by `Fn::GetAZs`, a new subnet is placed that way too (see `keep_subnet_zones`);
 //! - a database deployed with a minor version (`17.6`) that synth now pins to its major
 //!   (`17`): CloudFormation would call ModifyDBInstance with `17`, which RDS resolves to
 //!   its default minor, a downgrade it refuses once the instance was upgraded.
@@ -38,11 +39,14 @@ pub fn keep_deployed(live: &str, wanted: &str) -> Result<(String, Vec<Kept>)> {
     let live_resources = live.get("Resources").and_then(Value::as_object);
     let wanted_resources = template.get_mut("Resources").and_then(Value::as_object_mut);
     if let (Some(live_resources), Some(wanted_resources)) = (live_resources, wanted_resources) {
+        kept.extend(keep_subnet_zones(live_resources, wanted_resources));
         for (id, resource) in wanted_resources.iter_mut() {
             let Some(deployed) = live_resources.get(id) else {
                 continue;
             };
-            if deployed.get("Type") != resource.get("Type") {
+            if deployed.get("Type") != resource.get("Type")
+                || resource_type(deployed) != "AWS::RDS::DBInstance"
+            {
                 continue;
             }
             let (Some(old), Some(new)) = (
@@ -53,12 +57,7 @@ pub fn keep_deployed(live: &str, wanted: &str) -> Result<(String, Vec<Kept>)> {
             ) else {
                 continue;
             };
-            let what = match resource_type(deployed) {
-                "AWS::EC2::Subnet" => keep_subnet_zone(old, new),
-                "AWS::RDS::DBInstance" => keep_engine_minor(old, new),
-                _ => None,
-            };
-            if let Some(what) = what {
+            if let Some(what) = keep_engine_minor(old, new) {
                 kept.push(Kept {
                     logical_id: id.clone(),
                     what,
@@ -76,17 +75,114 @@ fn resource_type(resource: &Value) -> &str {
     resource.get("Type").and_then(Value::as_str).unwrap_or("")
 }
 
-/// A deployed `AvailabilityZone` replaces a synthesized `AvailabilityZoneId`.
-fn keep_subnet_zone(old: &Map<String, Value>, new: &mut Map<String, Value>) -> Option<String> {
-    let zone = old.get("AvailabilityZone")?;
-    if old.contains_key("AvailabilityZoneId") || !new.contains_key("AvailabilityZoneId") {
-        return None;
+const SUBNET: &str = "AWS::EC2::Subnet";
+const ZONE_KEYS: [&str; 2] = ["AvailabilityZone", "AvailabilityZoneId"];
+
+fn zone_of(properties: &Map<String, Value>) -> Vec<(&'static str, Value)> {
+    ZONE_KEYS
+        .iter()
+        .filter_map(|key| properties.get(*key).map(|value| (*key, value.clone())))
+        .collect()
+}
+
+fn properties_mut(resource: &mut Value) -> Option<&mut Map<String, Value>> {
+    resource
+        .get_mut("Properties")
+        .and_then(Value::as_object_mut)
+}
+
+/// A subnet's zone is create-only, and a replacement with the same CIDR block fails
+/// (`InvalidSubnet.Conflict`): a deployed subnet keeps its deployed zone, however synth now
+/// writes it. In a frame whose subnets were placed by `Fn::GetAZs` order (before zones were
+/// fixed at synth), a new subnet is placed the same way, at its zone's index: ids from the
+/// table could name a zone a kept subnet already is in (names map to different zone ids in
+/// each account), and two subnets of one tier in one zone break the mount targets, the load
+/// balancer and the endpoints.
+fn keep_subnet_zones(live: &Map<String, Value>, wanted: &mut Map<String, Value>) -> Vec<Kept> {
+    let subnets = |resources: &Map<String, Value>| -> Vec<String> {
+        resources
+            .iter()
+            .filter(|(_, resource)| resource_type(resource) == SUBNET)
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let by_get_azs = live.values().any(|resource| {
+        resource_type(resource) == SUBNET
+            && resource
+                .pointer("/Properties/AvailabilityZone/Fn::Select/1/Fn::GetAZs")
+                .is_some()
+    });
+    // The synthesized zone ids in order: a count takes the table's first N, sorted.
+    let mut ids: Vec<String> = wanted
+        .values()
+        .filter(|resource| resource_type(resource) == SUBNET)
+        .filter_map(|resource| resource.pointer("/Properties/AvailabilityZoneId"))
+        .filter_map(|id| id.as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut kept = Vec::new();
+    for id in subnets(wanted) {
+        let deployed = live
+            .get(&id)
+            .filter(|resource| resource_type(resource) == SUBNET)
+            .and_then(|resource| resource.get("Properties"))
+            .and_then(Value::as_object);
+        let Some(new) = wanted.get_mut(&id).and_then(properties_mut) else {
+            continue;
+        };
+        match deployed {
+            Some(old) => {
+                let (was, is) = (zone_of(old), zone_of(new));
+                if was.is_empty() || was == is {
+                    continue;
+                }
+                for key in ZONE_KEYS {
+                    new.remove(key);
+                }
+                for (key, value) in &was {
+                    new.insert(key.to_string(), value.clone());
+                }
+                kept.push(Kept {
+                    logical_id: id,
+                    what: format!(
+                        "keeps its deployed zone {} instead of {} (a subnet's zone is create-only: a replacement with the same CIDR block would fail)",
+                        show(&was),
+                        show(&is)
+                    ),
+                });
+            }
+            None if by_get_azs => {
+                let Some(zone_id) = new.get("AvailabilityZoneId").and_then(Value::as_str) else {
+                    continue;
+                };
+                let Some(index) = ids.iter().position(|known| known == zone_id) else {
+                    continue;
+                };
+                let zone_id = zone_id.to_string();
+                new.remove("AvailabilityZoneId");
+                new.insert(
+                    "AvailabilityZone".to_string(),
+                    serde_json::json!({"Fn::Select": [index.to_string(), {"Fn::GetAZs": ""}]}),
+                );
+                kept.push(Kept {
+                    logical_id: id,
+                    what: format!(
+                        "is placed as the frame's deployed subnets were, by Fn::GetAZs index {index}, not by zone id {zone_id} (which may be a zone a deployed subnet already uses)"
+                    ),
+                });
+            }
+            None => {}
+        }
     }
-    let id = new.remove("AvailabilityZoneId")?;
-    new.insert("AvailabilityZone".to_string(), zone.clone());
-    Some(format!(
-        "keeps its deployed AvailabilityZone {zone} instead of AvailabilityZoneId {id} (a subnet's zone is create-only: a replacement with the same CIDR block would fail)"
-    ))
+    kept
+}
+
+fn show(zone: &[(&str, Value)]) -> String {
+    zone.iter()
+        .map(|(key, value)| format!("{key} {value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A deployed `major.minor` replaces a synthesized `major` of the same number.
@@ -117,9 +213,9 @@ mod tests {
     }
 
     #[test]
-    fn a_deployed_subnet_keeps_its_zone_and_a_new_one_takes_the_id() {
+    fn a_deployed_subnet_keeps_its_zone_and_a_new_one_is_placed_the_same_way() {
         let live = subnet(
-            json!({"AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"}),
+            json!({"AvailabilityZone": {"Fn::Select": ["0", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"}),
         );
         let mut wanted =
             subnet(json!({"AvailabilityZoneId": "euw1-az1", "CidrBlock": "10.0.0.0/20"}));
@@ -128,27 +224,67 @@ mod tests {
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             body["Resources"]["PrivateSubnet1"]["Properties"],
-            json!({"AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"})
+            json!({"AvailabilityZone": {"Fn::Select": ["0", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"})
         );
+        // Not euw1-az2: in this account "GetAZs index 0" may well be euw1-az2.
         assert_eq!(
-            body["Resources"]["PrivateSubnet2"]["Properties"]["AvailabilityZoneId"],
-            "euw1-az2"
+            body["Resources"]["PrivateSubnet2"]["Properties"],
+            json!({"AvailabilityZone": {"Fn::Select": ["1", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.16.0/20"})
         );
-        assert_eq!(kept.len(), 1);
-        assert_eq!(kept[0].logical_id, "PrivateSubnet1");
+        let ids: Vec<&str> = kept.iter().map(|k| k.logical_id.as_str()).collect();
+        assert_eq!(ids, ["PrivateSubnet1", "PrivateSubnet2"]);
         assert!(kept[0].what.contains("create-only"), "{}", kept[0].what);
+        assert!(
+            kept[1].what.contains("Fn::GetAZs index 1"),
+            "{}",
+            kept[1].what
+        );
     }
 
     #[test]
-    fn a_subnet_deployed_with_an_id_or_of_another_type_is_left_alone() {
-        let wanted = subnet(json!({"AvailabilityZoneId": "euw1-az1"})).to_string();
-        for live in [
-            subnet(json!({"AvailabilityZoneId": "euw1-az2"})),
-            json!({"Resources": {"PrivateSubnet1": {"Type": "AWS::EC2::Vpc", "Properties": {"AvailabilityZone": "x"}}}}),
+    fn in_a_frame_placed_by_id_a_new_subnet_keeps_its_id() {
+        let live = subnet(json!({"AvailabilityZoneId": "euw1-az1"}));
+        let mut wanted = live.clone();
+        wanted["Resources"]["PrivateSubnet2"] =
+            json!({"Type": "AWS::EC2::Subnet", "Properties": {"AvailabilityZoneId": "euw1-az2"}});
+        let (body, kept) = keep_deployed(&live.to_string(), &wanted.to_string()).unwrap();
+        assert_eq!((body, kept.len()), (wanted.to_string(), 0));
+    }
+
+    #[test]
+    fn a_zone_never_moves_under_a_deployed_subnet() {
+        // Named zones, then a count; or one named zone for another: the deployed one stays.
+        for (deployed, synthesized) in [
+            (
+                json!({"AvailabilityZone": "eu-west-1a"}),
+                json!({"AvailabilityZoneId": "euw1-az1"}),
+            ),
+            (
+                json!({"AvailabilityZone": "eu-west-1a"}),
+                json!({"AvailabilityZone": "eu-west-1b"}),
+            ),
+            (
+                json!({"AvailabilityZoneId": "euw1-az2"}),
+                json!({"AvailabilityZone": "eu-west-1a"}),
+            ),
         ] {
-            let (body, kept) = keep_deployed(&live.to_string(), &wanted).unwrap();
-            assert_eq!((body.as_str(), kept.len()), (wanted.as_str(), 0));
+            let (body, kept) = keep_deployed(
+                &subnet(deployed.clone()).to_string(),
+                &subnet(synthesized).to_string(),
+            )
+            .unwrap();
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["Resources"]["PrivateSubnet1"]["Properties"], deployed);
+            assert_eq!(kept.len(), 1);
         }
+    }
+
+    #[test]
+    fn other_resources_are_left_alone() {
+        let wanted = subnet(json!({"AvailabilityZoneId": "euw1-az1"})).to_string();
+        let live = json!({"Resources": {"PrivateSubnet1": {"Type": "AWS::EC2::VPC", "Properties": {"AvailabilityZone": "x"}}}});
+        let (body, kept) = keep_deployed(&live.to_string(), &wanted).unwrap();
+        assert_eq!((body.as_str(), kept.len()), (wanted.as_str(), 0));
     }
 
     fn database(version: &str) -> String {

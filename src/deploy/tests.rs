@@ -1435,7 +1435,7 @@ async fn an_update_keeps_a_deployed_subnet_zone_and_the_next_deploy_is_a_no_op()
     assert_eq!(properties["Tags"][0]["Value"], "p");
     assert!(
         progress.events().iter().any(|event| matches!(event,
-            ProgressEvent::Note { message, .. } if message.contains("PrivateSubnet1 keeps its deployed AvailabilityZone"))),
+            ProgressEvent::Note { message, .. } if message.contains("PrivateSubnet1 keeps its deployed zone AvailabilityZone"))),
         "{:?}",
         progress.events()
     );
@@ -1456,6 +1456,21 @@ fn task(arn: &str, group: &str, started_by: &str) -> super::api::Task {
         last_status: "RUNNING".to_string(),
         desired_status: "RUNNING".to_string(),
     }
+}
+
+/// The hub's service in `p-dev-cluster`, running its one task.
+fn hub_service() -> std::sync::Mutex<BTreeMap<String, Vec<super::api::Service>>> {
+    std::sync::Mutex::new(
+        [(
+            "p-dev-cluster".to_string(),
+            vec![super::api::Service {
+                arn: "arn:service/hub".to_string(),
+                desired: 1,
+                running: 1,
+            }],
+        )]
+        .into(),
+    )
 }
 
 fn cname(name: &str, value: &str) -> super::api::Record {
@@ -1482,11 +1497,7 @@ async fn destroy_stops_the_user_servers_and_removes_the_validation_records_first
     stopped.last_status = "STOPPED".to_string();
     stopped.desired_status = "STOPPED".to_string();
     clients.tasks = super::fakes::FakeTasks {
-        services: [(
-            "p-dev-cluster".to_string(),
-            vec!["arn:service/hub".to_string()],
-        )]
-        .into(),
+        services: hub_service(),
         tasks: std::sync::Mutex::new(
             [(
                 "p-dev-cluster".to_string(),
@@ -1577,6 +1588,7 @@ async fn destroy_stops_at_a_server_that_does_not_stop_and_says_why() {
             )]
             .into(),
         ),
+        services: hub_service(),
         polls_to_stop: usize::MAX,
         ..super::fakes::FakeTasks::default()
     };
@@ -1592,4 +1604,17 @@ async fn destroy_stops_at_a_server_that_does_not_stop_and_says_why() {
     );
     // The hub stack was not asked to go while its cluster still runs a server.
     assert!(clients.cfn.live.lock().unwrap().contains_key("p-dev-hub"));
+    // And the hub runs again: a deploy would see an unchanged template and leave it at 0.
+    assert_eq!(
+        clients.tasks.calls.lock().unwrap()[..],
+        [
+            "UpdateService p-dev-cluster arn:service/hub 0",
+            "StopTask p-dev-cluster arn:task/alice",
+            "UpdateService p-dev-cluster arn:service/hub 1",
+        ]
+    );
+    assert_eq!(
+        clients.tasks.services.lock().unwrap()["p-dev-cluster"][0].desired,
+        1
+    );
 }

@@ -270,14 +270,14 @@ fn a_zone_count_the_region_lacks_is_refused() {
         ],
     );
     // A region outside the table: the zones must be named, also for the default count.
-    let yaml = replace("region: eu-west-1", "region: me-central-1");
-    let yaml = yaml.replace("eu-west-1:", "me-central-1:");
+    let yaml = replace("region: eu-west-1", "region: mx-central-1");
+    let yaml = yaml.replace("eu-west-1:", "mx-central-1:");
     let message = rejects(
         &yaml,
         &[
             "network",
-            "hubctl's zone table has no zones for me-central-1",
-            "availability_zones: [me-central-1a, me-central-1b]",
+            "hubctl's zone table has no zones for mx-central-1",
+            "availability_zones: [mx-central-1a, mx-central-1b]",
         ],
     );
     assert!(!message.contains("eu-west-1 has"), "{message}");

@@ -164,6 +164,10 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     let stderr = String::from_utf8_lossy(&destroyed.stderr);
     assert!(destroyed.status.success(), "destroy: {stderr}");
     assert!(
+        stderr.contains("scaled service") && stderr.contains("from 1 to 0 tasks"),
+        "the hub's service first: {stderr}"
+    );
+    assert!(
         stderr.contains(&format!("stopping user server {task_arn}")),
         "{stderr}"
     );
