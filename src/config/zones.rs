@@ -13,7 +13,8 @@
 //! have four): the ids of the regions without a restriction follow AWS's pattern and were
 //! not read off an account (none is reachable here; `aws ec2 describe-availability-zones`
 //! shows an account's). A region missing here needs its zones named in
-//! `network.availability_zones`.
+//! `network.availability_zones` (ap-southeast-7 and the China and GovCloud regions so far:
+//! their ids were not found in any source here).
 
 /// (region, zone ids where Fargate runs), sorted by region.
 const ZONES: &[(&str, &[&str])] = &[
@@ -31,6 +32,7 @@ const ZONES: &[(&str, &[&str])] = &[
     ("ap-southeast-2", &["apse2-az1", "apse2-az2", "apse2-az3"]),
     ("ap-southeast-3", &["apse3-az1", "apse3-az2", "apse3-az3"]),
     ("ap-southeast-4", &["apse4-az1", "apse4-az2", "apse4-az3"]),
+    ("ap-southeast-5", &["apse5-az1", "apse5-az2", "apse5-az3"]),
     ("ca-central-1", &["cac1-az1", "cac1-az2", "cac1-az4"]),
     ("ca-west-1", &["caw1-az1", "caw1-az2", "caw1-az3"]),
     ("eu-central-1", &["euc1-az1", "euc1-az2", "euc1-az3"]),
@@ -44,6 +46,7 @@ const ZONES: &[(&str, &[&str])] = &[
     ("il-central-1", &["ilc1-az1", "ilc1-az2", "ilc1-az3"]),
     ("me-central-1", &["mec1-az1", "mec1-az2", "mec1-az3"]),
     ("me-south-1", &["mes1-az1", "mes1-az2", "mes1-az3"]),
+    ("mx-central-1", &["mxc1-az1", "mxc1-az2", "mxc1-az3"]),
     ("sa-east-1", &["sae1-az1", "sae1-az2", "sae1-az3"]),
     (
         "us-east-1",

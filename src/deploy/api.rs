@@ -265,6 +265,8 @@ pub struct Service {
     pub desired: i32,
     /// Tasks it runs.
     pub running: i32,
+    /// Tasks it is starting.
+    pub pending: i32,
 }
 
 /// An ECS task, as destroy's cleanup reads it.

@@ -683,6 +683,7 @@ impl Tasks for Ecs {
                     arn: service.service_arn().unwrap_or_default().to_string(),
                     desired: service.desired_count(),
                     running: service.running_count(),
+                    pending: service.pending_count(),
                 });
             }
         }

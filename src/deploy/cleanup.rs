@@ -81,18 +81,22 @@ async fn stop_user_servers(
     }
     let result = stop_when_idle(tasks, progress, timing, stack, cluster).await;
     if result.is_err() {
+        // Best effort: the reason destroy stopped is the error that matters.
         for service in &scaled {
-            tasks
+            let message = match tasks
                 .set_desired(cluster, &service.arn, service.desired)
-                .await?;
-            note(
-                progress,
-                stack,
-                format!(
+                .await
+            {
+                Ok(()) => format!(
                     "destroy stopped: scaled service {} back to {} tasks",
                     service.arn, service.desired
                 ),
-            );
+                Err(err) => format!(
+                    "destroy stopped, and service {} could not be scaled back to {} tasks ({err:#}): run `aws ecs update-service --cluster {cluster} --service {} --desired-count {}`",
+                    service.arn, service.desired, service.arn, service.desired
+                ),
+            };
+            note(progress, stack, message);
         }
     }
     result
@@ -111,7 +115,7 @@ async fn stop_when_idle(
             .services(cluster)
             .await?
             .into_iter()
-            .filter(|service| service.running > 0)
+            .filter(|service| service.running > 0 || service.pending > 0)
             .collect();
         if busy.is_empty() {
             break;
@@ -120,7 +124,10 @@ async fn stop_when_idle(
             bail!(
                 "service(s) {} of cluster {cluster} still run tasks after {}s at a desired count of 0; re-run destroy once they have stopped",
                 busy.iter()
-                    .map(|service| format!("{} ({} running)", service.arn, service.running))
+                    .map(|service| format!(
+                        "{} ({} running, {} pending)",
+                        service.arn, service.running, service.pending
+                    ))
                     .collect::<Vec<_>>()
                     .join(", "),
                 timing.timeout.as_secs()
@@ -132,11 +139,14 @@ async fn stop_when_idle(
     // Every server seen running, also those already stopping when destroy began.
     let mut seen = std::collections::BTreeSet::new();
     loop {
+        // Every task not yet STOPPED holds the cluster (and its network interface the
+        // security group): the hub's own, still deactivating, is waited for too; only the
+        // ones no service owns are stopped here.
         let servers: Vec<_> = tasks
             .tasks(cluster)
             .await?
             .into_iter()
-            .filter(|task| !task.of_a_service() && task.last_status != "STOPPED")
+            .filter(|task| task.last_status != "STOPPED")
             .collect();
         if servers.is_empty() {
             if !seen.is_empty() {
@@ -152,10 +162,18 @@ async fn stop_when_idle(
             }
             return Ok(());
         }
-        seen.extend(servers.iter().map(|task| task.arn.clone()));
+        seen.extend(
+            servers
+                .iter()
+                .filter(|task| !task.of_a_service())
+                .map(|task| task.arn.clone()),
+        );
         for task in &servers {
             // A task already on its way (desired STOPPED) is waited for, not stopped again.
-            if task.desired_status != "STOPPED" && !stopped_by_us.contains(&task.arn) {
+            if !task.of_a_service()
+                && task.desired_status != "STOPPED"
+                && !stopped_by_us.contains(&task.arn)
+            {
                 tasks.stop_task(cluster, &task.arn, STOP_REASON).await?;
                 note(
                     progress,

@@ -328,6 +328,16 @@ impl Tasks for FakeTasks {
         {
             found.desired = count;
         }
+        // At 0, ECS stops the service's tasks (they pass DEACTIVATING, STOPPING first).
+        if count == 0 {
+            let group = format!("service:{}", service.rsplit('/').next().unwrap_or(service));
+            for (task, left) in lock(&self.tasks).get_mut(cluster).into_iter().flatten() {
+                if task.group == group && task.desired_status != "STOPPED" {
+                    task.desired_status = "STOPPED".to_string();
+                    *left = self.polls_to_stop.min(2);
+                }
+            }
+        }
         Ok(())
     }
 

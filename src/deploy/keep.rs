@@ -6,7 +6,7 @@
 //!   `Fn::GetAZs`), or named differently in the config: the zone is create-only, so
 //!   CloudFormation would replace the subnet, and the replacement, with the same CIDR block,
 //!   fails with `InvalidSubnet.Conflict`. A deployed subnet keeps its zone; in a frame placed
-//!   by `Fn::GetAZs`, a new subnet is placed that way too (see `keep_subnet_zones`);
+//!   by `Fn::GetAZs`, a new subnet is refused with the way out (see `keep_subnet_zones`);
 //! - a database deployed with a minor version (`17.6`) that synth now pins to its major
 //!   (`17`): CloudFormation would call ModifyDBInstance with `17`, which RDS resolves to
 //!   its default minor, a downgrade it refuses once the instance was upgraded.
@@ -14,7 +14,7 @@
 //! The deployed value stays as long as it means the same (the same resource, a major of
 //! the same number); the next replacement of such a resource takes the synthesized form.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
 /// One value kept from the deployed template.
@@ -39,7 +39,7 @@ pub fn keep_deployed(live: &str, wanted: &str) -> Result<(String, Vec<Kept>)> {
     let live_resources = live.get("Resources").and_then(Value::as_object);
     let wanted_resources = template.get_mut("Resources").and_then(Value::as_object_mut);
     if let (Some(live_resources), Some(wanted_resources)) = (live_resources, wanted_resources) {
-        kept.extend(keep_subnet_zones(live_resources, wanted_resources));
+        kept.extend(keep_subnet_zones(live_resources, wanted_resources)?);
         for (id, resource) in wanted_resources.iter_mut() {
             let Some(deployed) = live_resources.get(id) else {
                 continue;
@@ -94,11 +94,15 @@ fn properties_mut(resource: &mut Value) -> Option<&mut Map<String, Value>> {
 /// A subnet's zone is create-only, and a replacement with the same CIDR block fails
 /// (`InvalidSubnet.Conflict`): a deployed subnet keeps its deployed zone, however synth now
 /// writes it. In a frame whose subnets were placed by `Fn::GetAZs` order (before zones were
-/// fixed at synth), a new subnet is placed the same way, at its zone's index: ids from the
-/// table could name a zone a kept subnet already is in (names map to different zone ids in
-/// each account), and two subnets of one tier in one zone break the mount targets, the load
-/// balancer and the endpoints.
-fn keep_subnet_zones(live: &Map<String, Value>, wanted: &mut Map<String, Value>) -> Vec<Kept> {
+/// fixed at synth), a new subnet is refused: ids from the table could name a zone a kept
+/// subnet already is in (names map to different zone ids in each account), an index into
+/// `Fn::GetAZs` resolves against today's list, which may have moved, and two subnets of one
+/// tier in one zone break the mount targets, the load balancer and the endpoints. Named
+/// zones are the way out, and the error says how to find the deployed ones.
+fn keep_subnet_zones(
+    live: &Map<String, Value>,
+    wanted: &mut Map<String, Value>,
+) -> Result<Vec<Kept>> {
     let subnets = |resources: &Map<String, Value>| -> Vec<String> {
         resources
             .iter()
@@ -112,16 +116,8 @@ fn keep_subnet_zones(live: &Map<String, Value>, wanted: &mut Map<String, Value>)
                 .pointer("/Properties/AvailabilityZone/Fn::Select/1/Fn::GetAZs")
                 .is_some()
     });
-    // The synthesized zone ids in order: a count takes the table's first N, sorted.
-    let mut ids: Vec<String> = wanted
-        .values()
-        .filter(|resource| resource_type(resource) == SUBNET)
-        .filter_map(|resource| resource.pointer("/Properties/AvailabilityZoneId"))
-        .filter_map(|id| id.as_str().map(str::to_string))
-        .collect();
-    ids.sort();
-    ids.dedup();
     let mut kept = Vec::new();
+    let mut refused = Vec::new();
     for id in subnets(wanted) {
         let deployed = live
             .get(&id)
@@ -153,29 +149,18 @@ fn keep_subnet_zones(live: &Map<String, Value>, wanted: &mut Map<String, Value>)
                 });
             }
             None if by_get_azs => {
-                let Some(zone_id) = new.get("AvailabilityZoneId").and_then(Value::as_str) else {
-                    continue;
-                };
-                let Some(index) = ids.iter().position(|known| known == zone_id) else {
-                    continue;
-                };
-                let zone_id = zone_id.to_string();
-                new.remove("AvailabilityZoneId");
-                new.insert(
-                    "AvailabilityZone".to_string(),
-                    serde_json::json!({"Fn::Select": [index.to_string(), {"Fn::GetAZs": ""}]}),
-                );
-                kept.push(Kept {
-                    logical_id: id,
-                    what: format!(
-                        "is placed as the frame's deployed subnets were, by Fn::GetAZs index {index}, not by zone id {zone_id} (which may be a zone a deployed subnet already uses)"
-                    ),
-                });
+                refused.push(id);
             }
             None => {}
         }
     }
-    kept
+    if !refused.is_empty() {
+        bail!(
+            "{} would be new in a frame whose subnets were placed by Fn::GetAZs order (before hubctl fixed zones at synth): where those subnets are is not in the template, and a zone id from hubctl's table may be one they already use (zone names map to different ids in each account; two subnets of a tier in one zone break the mount targets and the load balancer). Name the zones instead: find the deployed ones with `aws ec2 describe-subnets --filters Name=vpc-id,Values=<the frame's VpcId> --query 'Subnets[].[Tags[?Key==`Name`]|[0].Value,AvailabilityZone]'`, then set `network.availability_zones` to those names in subnet order plus the new zone's",
+            refused.join(", ")
+        );
+    }
+    Ok(kept)
 }
 
 fn show(zone: &[(&str, Value)]) -> String {
@@ -213,31 +198,30 @@ mod tests {
     }
 
     #[test]
-    fn a_deployed_subnet_keeps_its_zone_and_a_new_one_is_placed_the_same_way() {
+    fn a_deployed_subnet_keeps_its_zone_and_a_new_one_beside_get_azs_is_refused() {
         let live = subnet(
             json!({"AvailabilityZone": {"Fn::Select": ["0", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"}),
         );
-        let mut wanted =
-            subnet(json!({"AvailabilityZoneId": "euw1-az1", "CidrBlock": "10.0.0.0/20"}));
-        wanted["Resources"]["PrivateSubnet2"] = json!({"Type": "AWS::EC2::Subnet", "Properties": {"AvailabilityZoneId": "euw1-az2", "CidrBlock": "10.0.16.0/20"}});
+        let wanted = subnet(json!({"AvailabilityZoneId": "euw1-az1", "CidrBlock": "10.0.0.0/20"}));
         let (body, kept) = keep_deployed(&live.to_string(), &wanted.to_string()).unwrap();
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             body["Resources"]["PrivateSubnet1"]["Properties"],
             json!({"AvailabilityZone": {"Fn::Select": ["0", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.0.0/20"})
         );
-        // Not euw1-az2: in this account "GetAZs index 0" may well be euw1-az2.
-        assert_eq!(
-            body["Resources"]["PrivateSubnet2"]["Properties"],
-            json!({"AvailabilityZone": {"Fn::Select": ["1", {"Fn::GetAZs": ""}]}, "CidrBlock": "10.0.16.0/20"})
-        );
-        let ids: Vec<&str> = kept.iter().map(|k| k.logical_id.as_str()).collect();
-        assert_eq!(ids, ["PrivateSubnet1", "PrivateSubnet2"]);
+        assert_eq!(kept.len(), 1);
         assert!(kept[0].what.contains("create-only"), "{}", kept[0].what);
+        // A zone added: euw1-az2 may be the zone "GetAZs index 0" already is in this account.
+        let mut grown = wanted.clone();
+        grown["Resources"]["PrivateSubnet2"] = json!({"Type": "AWS::EC2::Subnet", "Properties": {"AvailabilityZoneId": "euw1-az2", "CidrBlock": "10.0.16.0/20"}});
+        let err = keep_deployed(&live.to_string(), &grown.to_string()).unwrap_err();
+        let message = format!("{err}");
         assert!(
-            kept[1].what.contains("Fn::GetAZs index 1"),
-            "{}",
-            kept[1].what
+            message.starts_with(
+                "PrivateSubnet2 would be new in a frame whose subnets were placed by Fn::GetAZs"
+            ) && message.contains("network.availability_zones")
+                && message.contains("aws ec2 describe-subnets"),
+            "{message}"
         );
     }
 

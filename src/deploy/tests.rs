@@ -1467,6 +1467,7 @@ fn hub_service() -> std::sync::Mutex<BTreeMap<String, Vec<super::api::Service>>>
                 arn: "arn:service/hub".to_string(),
                 desired: 1,
                 running: 1,
+                pending: 0,
             }],
         )]
         .into(),

@@ -270,14 +270,14 @@ fn a_zone_count_the_region_lacks_is_refused() {
         ],
     );
     // A region outside the table: the zones must be named, also for the default count.
-    let yaml = replace("region: eu-west-1", "region: mx-central-1");
-    let yaml = yaml.replace("eu-west-1:", "mx-central-1:");
+    let yaml = replace("region: eu-west-1", "region: ap-southeast-7");
+    let yaml = yaml.replace("eu-west-1:", "ap-southeast-7:");
     let message = rejects(
         &yaml,
         &[
             "network",
-            "hubctl's zone table has no zones for mx-central-1",
-            "availability_zones: [mx-central-1a, mx-central-1b]",
+            "hubctl's zone table has no zones for ap-southeast-7",
+            "availability_zones: [ap-southeast-7a, ap-southeast-7b]",
         ],
     );
     assert!(!message.contains("eu-west-1 has"), "{message}");
