@@ -645,26 +645,20 @@ fn cluster_missing<E: ProvideErrorMetadata>(err: &E) -> bool {
 impl Tasks for Ecs {
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         let mut arns = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let response = match self
-                .0
-                .list_services()
-                .cluster(cluster)
-                .set_next_token(token.take())
-                .send()
-                .await
-            {
-                Ok(response) => response,
+        // The SDK's paginator, as for the template bucket's keys.
+        let mut pages = self
+            .0
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => arns.extend(page.service_arns().iter().cloned()),
                 Err(err) if err.as_service_error().is_some_and(cluster_missing) => {
                     return Ok(Vec::new())
                 }
                 Err(err) => return Err(sdk_error(&format!("ListServices {cluster}"), err)),
-            };
-            arns.extend(response.service_arns().iter().cloned());
-            match response.next_token() {
-                Some(next) => token = Some(next.to_string()),
-                None => break,
             }
         }
         let mut services = Vec::new();
@@ -709,27 +703,20 @@ impl Tasks for Ecs {
             aws_sdk_ecs::types::DesiredStatus::Running,
             aws_sdk_ecs::types::DesiredStatus::Stopped,
         ] {
-            let mut token: Option<String> = None;
-            loop {
-                let response = match self
-                    .0
-                    .list_tasks()
-                    .cluster(cluster)
-                    .desired_status(desired.clone())
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                {
-                    Ok(response) => response,
+            let mut pages = self
+                .0
+                .list_tasks()
+                .cluster(cluster)
+                .desired_status(desired)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => arns.extend(page.task_arns().iter().cloned()),
                     Err(err) if err.as_service_error().is_some_and(cluster_missing) => {
                         return Ok(Vec::new())
                     }
                     Err(err) => return Err(sdk_error(&format!("ListTasks {cluster}"), err)),
-                };
-                arns.extend(response.task_arns().iter().cloned());
-                match response.next_token() {
-                    Some(next) => token = Some(next.to_string()),
-                    None => break,
                 }
             }
         }
