@@ -11,26 +11,51 @@ use crate::support::{local_aws_env, python_tool, root};
 
 const CONFIG: &str = "config.example.yaml";
 
-/// `tests/deploy/look.py <what> <args>` against moto: what is there, read with boto3.
-fn look(aws: &Aws, what: &[&str]) -> serde_json::Value {
-    let output = Command::new(python_tool("moto", "python"))
-        .arg(root().join("tests/deploy/look.py"))
-        .arg(aws.moto_endpoint())
-        .arg("eu-west-1")
-        .args(what)
-        .envs(
+/// Runs `args` under the pinned Python tool `tool` from the repository's root, speaking to
+/// `aws`'s moto directly when given; asserts it succeeded and returns its stdout.
+fn python(tool: &str, aws: Option<&Aws>, args: &[&str]) -> String {
+    let mut command = Command::new(python_tool(tool, "python"));
+    command.args(args).current_dir(root());
+    if let Some(aws) = aws {
+        command.envs(
             local_aws_env(aws.moto_endpoint())
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (k, v))),
-        )
-        .output()
-        .unwrap();
+        );
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "look.py {what:?}: {}",
+        "{} {args:?}:\n{stdout}\n{}",
+        tool,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("JSON from look.py")
+    stdout
+}
+
+/// `tests/deploy/look.py <what> <args>` against moto: what is there, read with boto3.
+fn look(aws: &Aws, what: &[&str]) -> serde_json::Value {
+    let mut args = vec!["tests/deploy/look.py", aws.moto_endpoint(), "eu-west-1"];
+    args.extend_from_slice(what);
+    serde_json::from_str(&python("moto", Some(aws), &args)).expect("JSON from look.py")
+}
+
+/// Starts bob's server with the hub's real spawner (RunTask, outside the service), as the
+/// deployed hub would; returns the task's ARN.
+fn start_server(aws: &Aws) -> String {
+    python(
+        "hub",
+        Some(aws),
+        &[
+            "tests/deploy/start_server.py",
+            "eu-west-1",
+            "jhub-dev-hub",
+            "bob",
+        ],
+    )
+    .trim()
+    .to_string()
 }
 
 fn stacks(aws: &Aws) -> Vec<String> {
@@ -131,22 +156,7 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     assert!(again.is_empty(), "a re-run made mutating calls: {again:?}");
 
     // A user's server, started by the hub's real spawner (RunTask, outside the service).
-    let started = Command::new(python_tool("hub", "python"))
-        .arg(root().join("tests/deploy/start_server.py"))
-        .args(["eu-west-1", "jhub-dev-hub", "bob"])
-        .envs(
-            local_aws_env(aws.moto_endpoint())
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k, v))),
-        )
-        .output()
-        .unwrap();
-    assert!(
-        started.status.success(),
-        "start_server.py: {}",
-        String::from_utf8_lossy(&started.stderr)
-    );
-    let task_arn = String::from_utf8_lossy(&started.stdout).trim().to_string();
+    let task_arn = start_server(&aws);
     let running = look(&aws, &["tasks", &cluster]);
     assert!(
         running
@@ -199,6 +209,22 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     );
 }
 
+/// CloudFormation's own deletes of the hub and dns stacks (no hubctl), each followed to its
+/// end: prints `<stack> <status> <reason> | [<first failed resource's reason>]`.
+const DELETE_HUB_AND_DNS: &str = r#"
+import boto3, sys, time
+cfn = boto3.client("cloudformation", endpoint_url=sys.argv[1], region_name="eu-west-1")
+for name in ("jhub-dev-hub", "jhub-dev-dns"):
+    cfn.delete_stack(StackName=name)
+    for _ in range(100):
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("IN_PROGRESS"):
+            break
+        time.sleep(0.1)
+    failed = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"] if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] != name]
+    print(name, stack["StackStatus"], stack.get("StackStatusReason", ""), "|", failed[:1])
+"#;
+
 /// Without hubctl's cleanup, AWS refuses both deletes: the patched moto must, too, or the
 /// test above proves nothing.
 #[test]
@@ -214,53 +240,13 @@ fn the_patched_moto_refuses_what_aws_refuses() {
         "deploy: {}",
         String::from_utf8_lossy(&deployed.stderr)
     );
-    let started = Command::new(python_tool("hub", "python"))
-        .arg(root().join("tests/deploy/start_server.py"))
-        .args(["eu-west-1", "jhub-dev-hub", "bob"])
-        .envs(
-            local_aws_env(aws.moto_endpoint())
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k, v))),
-        )
-        .output()
-        .unwrap();
-    assert!(
-        started.status.success(),
-        "start_server.py: {}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    start_server(&aws);
     // CloudFormation's own delete, no hubctl: the hub stack fails on the running server,
     // the dns stack on the validation record.
-    let refused = Command::new(python_tool("moto", "python"))
-        .arg("-c")
-        .arg(
-            r#"
-import boto3, sys, time
-cfn = boto3.client("cloudformation", endpoint_url=sys.argv[1], region_name="eu-west-1")
-for name in ("jhub-dev-hub", "jhub-dev-dns"):
-    cfn.delete_stack(StackName=name)
-    for _ in range(100):
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("IN_PROGRESS"):
-            break
-        time.sleep(0.1)
-    failed = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"] if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] != name]
-    print(name, stack["StackStatus"], stack.get("StackStatusReason", ""), "|", failed[:1])
-"#,
-        )
-        .arg(aws.moto_endpoint())
-        .envs(
-            local_aws_env(aws.moto_endpoint())
-                .into_iter()
-                .filter_map(|(k, v)| v.map(|v| (k, v))),
-        )
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&refused.stdout);
-    assert!(
-        refused.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&refused.stderr)
+    let said = python(
+        "moto",
+        Some(&aws),
+        &["-c", DELETE_HUB_AND_DNS, aws.moto_endpoint()],
     );
     let lines: Vec<&str> = said.lines().collect();
     assert!(
@@ -279,34 +265,14 @@ for name in ("jhub-dev-hub", "jhub-dev-dns"):
 /// real templates, under four hash seeds, each check shown to fail without its patch.
 #[test]
 fn the_patched_moto_behaves_like_aws_under_every_hash_seed() {
-    let output = Command::new(python_tool("moto", "python"))
-        .arg(root().join("tests/deploy/launcher_selftest.py"))
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "launcher_selftest.py:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    python("moto", None, &["tests/deploy/launcher_selftest.py"]);
 }
 
 /// Every template of every fixture's environments (tests/golden/), and the parent templates,
 /// created on the patched moto in deploy order with their parameters wired.
 #[test]
 fn every_template_hubctl_writes_creates_on_the_patched_moto() {
-    let output = Command::new(python_tool("moto", "python"))
-        .arg(root().join("tests/deploy/create_every_template.py"))
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "create_every_template.py:\n{said}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let said = python("moto", None, &["tests/deploy/create_every_template.py"]);
     // Not vacuous: every stack of every golden manifest, and every parent template, was
     // reported created.
     let golden = root().join("tests/golden");
