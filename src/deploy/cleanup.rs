@@ -6,15 +6,17 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::api::{Cloud, Dns, Service, Tasks};
 use super::changeset::Timing;
+use super::delegation::{normalize, wait_in_sync};
 use super::progress::{Progress, ProgressEvent};
 use crate::stacks::Cleanup;
 
-/// The domain ACM's DNS validation records point into.
-const VALIDATION_DOMAIN: &str = ".acm-validations.aws.";
+/// The domain ACM's DNS validation records point into (as `delegation::normalize` writes
+/// names: lowercase, no trailing dot).
+const VALIDATION_DOMAIN: &str = ".acm-validations.aws";
 
 /// Why destroy stops a user's server, as ECS shows it on the task.
 const STOP_REASON: &str = "hubctl destroy: the environment is being deleted";
@@ -220,24 +222,14 @@ async fn remove_validation_records(
     for record in records.iter().filter(|record| {
         record.kind == "CNAME"
             && !record.values.is_empty()
-            && record.values.iter().all(|value| {
-                format!("{}.", value.trim_end_matches('.'))
-                    .to_ascii_lowercase()
-                    .ends_with(VALIDATION_DOMAIN)
-            })
+            && normalize(&record.values)
+                .iter()
+                .all(|value| value.ends_with(VALIDATION_DOMAIN))
     }) {
         let change = dns.delete_record(zone, record).await?;
-        let started = Instant::now();
-        while !dns.change_in_sync(&change).await? {
-            if started.elapsed() >= timing.timeout {
-                bail!(
-                    "Route 53 change {change} (deleting {}) is not INSYNC after {}s; re-run destroy",
-                    record.name,
-                    timing.timeout.as_secs()
-                );
-            }
-            tokio::time::sleep(timing.poll).await;
-        }
+        wait_in_sync(dns, &change, timing.poll, timing.timeout)
+            .await
+            .with_context(|| format!("deleting {} from the subzone", record.name))?;
         note(
             progress,
             stack,

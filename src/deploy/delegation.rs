@@ -215,7 +215,7 @@ pub async fn delegate<W: Dns, A: AssumeRole>(
             delegation.parent_zone
         ),
     });
-    wait_in_sync(&parent, &change, timing).await?;
+    wait_in_sync(&parent, &change, timing.poll, timing.insync_timeout).await?;
     progress.report(ProgressEvent::Delegation {
         message: format!("{} delegated", delegation.subzone),
     });
@@ -266,7 +266,7 @@ pub async fn undelegate<W: Dns, A: AssumeRole>(
     .map_err(|err| explain_parent_denial(err, delegation))?;
     match found {
         Found::Ours(change) => {
-            wait_in_sync(&parent, &change, timing).await?;
+            wait_in_sync(&parent, &change, timing.poll, timing.insync_timeout).await?;
             progress.report(ProgressEvent::Delegation {
                 message: format!(
                     "NS record of {} removed from {}",
@@ -301,13 +301,19 @@ async fn parent_zone_id(parent: &impl Dns, name: &str) -> Result<String> {
     }
 }
 
-async fn wait_in_sync(parent: &impl Dns, change: &str, timing: DelegationTiming) -> Result<()> {
-    let deadline = tokio::time::Instant::now() + timing.insync_timeout;
-    while !parent.change_in_sync(change).await? {
+/// Polls Route 53 every `poll` until `change` is `INSYNC`, for at most `timeout`.
+pub(super) async fn wait_in_sync(
+    dns: &impl Dns,
+    change: &str,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !dns.change_in_sync(change).await? {
         if tokio::time::Instant::now() >= deadline {
-            bail!("Route 53 change {change} is not INSYNC after {:?}; it usually is within a minute: re-run to check", timing.insync_timeout);
+            bail!("Route 53 change {change} is not INSYNC after {timeout:?}; it usually is within a minute: re-run to check");
         }
-        tokio::time::sleep(timing.poll).await;
+        tokio::time::sleep(poll).await;
     }
     Ok(())
 }
