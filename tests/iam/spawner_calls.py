@@ -105,10 +105,11 @@ def make_what_the_stacks_make(setup):
     return cluster_arn, subnet, group, json.loads(json.dumps(held, default=str))
 
 
-async def spawn_each_user(setup, subnet, group):
-    environment = dict(setup["hub_environment"])
-    environment["JUPYTERHUB_USER_SUBNETS"] = subnet
-    environment["JUPYTERHUB_USER_SECURITY_GROUPS"] = group
+def configured_spawner(environment):
+    """Loads templates/hub/jupyterhub_config.py with the hub container's `environment` (and
+    stand-in values for its secrets) as the hub does; returns the hub's config, a
+    FargateSpawner without what the hub adds around the AWS calls, and the profile names."""
+    environment = dict(environment)
     environment.update(FAKE_SECRETS)
     keep = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     os.environ.clear()
@@ -121,10 +122,6 @@ async def spawn_each_user(setup, subnet, group):
     app.load_config_file(CONFIG)
     from fargate_spawner import FargateSpawner
 
-    class User:
-        def __init__(self, name, uid):
-            self.name, self.id = name, uid
-
     class HubSpawner(FargateSpawner):
         # What the hub adds around the AWS calls: not under test here.
         def get_env(self):
@@ -134,10 +131,25 @@ async def spawn_each_user(setup, subnet, group):
             return []
 
     profiles = [profile["name"] for profile in app.config.FargateSpawner.profiles]
+    return app.config, HubSpawner, profiles
+
+
+class User:
+    """The user a spawner serves: what FargateSpawner reads of it."""
+
+    def __init__(self, name, uid):
+        self.name, self.id = name, uid
+
+
+async def spawn_each_user(setup, subnet, group):
+    environment = dict(setup["hub_environment"])
+    environment["JUPYTERHUB_USER_SUBNETS"] = subnet
+    environment["JUPYTERHUB_USER_SECURITY_GROUPS"] = group
+    config, HubSpawner, profiles = configured_spawner(environment)
     for uid, name in enumerate(setup["users"], start=1):
         # The first user starts a server of every size; the others the default one.
         for profile in profiles if uid == 1 else profiles[:1]:
-            spawner = HubSpawner(config=app.config, user=User(name, uid))
+            spawner = HubSpawner(config=config, user=User(name, uid))
             spawner.user_options = {"profile": profile}
             spawner.api_token = f"token-of-{name}"
             spawner.poll_interval_seconds = 0
