@@ -51,9 +51,7 @@ pub fn keep_deployed(live: &str, wanted: &str) -> Result<(String, Vec<Kept>)> {
             }
             let (Some(old), Some(new)) = (
                 deployed.get("Properties").and_then(Value::as_object),
-                resource
-                    .get_mut("Properties")
-                    .and_then(Value::as_object_mut),
+                properties_mut(resource),
             ) else {
                 continue;
             };
@@ -103,13 +101,6 @@ fn keep_subnet_zones(
     live: &Map<String, Value>,
     wanted: &mut Map<String, Value>,
 ) -> Result<Vec<Kept>> {
-    let subnets = |resources: &Map<String, Value>| -> Vec<String> {
-        resources
-            .iter()
-            .filter(|(_, resource)| resource_type(resource) == SUBNET)
-            .map(|(id, _)| id.clone())
-            .collect()
-    };
     let by_get_azs = live.values().any(|resource| {
         resource_type(resource) == SUBNET
             && resource
@@ -118,7 +109,12 @@ fn keep_subnet_zones(
     });
     let mut kept = Vec::new();
     let mut refused = Vec::new();
-    for id in subnets(wanted) {
+    let subnets: Vec<String> = wanted
+        .iter()
+        .filter(|(_, resource)| resource_type(resource) == SUBNET)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in subnets {
         let deployed = live
             .get(&id)
             .filter(|resource| resource_type(resource) == SUBNET)
