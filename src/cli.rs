@@ -9,7 +9,8 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
-use crate::{deploy, output, synth};
+use crate::deploy::api::Cloud;
+use crate::{deploy, diff, output, synth};
 
 /// One YAML file to a secure JupyterHub platform on AWS, as CloudFormation.
 #[derive(Debug, Parser)]
@@ -36,6 +37,18 @@ pub enum OutputFormat {
     Text,
     /// For machines.
     Json,
+}
+
+/// How `diff` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For people (colour on a terminal, none with `NO_COLOR`).
+    #[default]
+    Text,
+    /// For machines: the shape the README documents.
+    Json,
+    /// For a pull-request comment (under GitHub's 65,536 characters).
+    Markdown,
 }
 
 /// The subcommands.
@@ -80,6 +93,31 @@ pub enum Command {
         #[arg(long)]
         force_delegation: bool,
     },
+    /// Compare the config's synth with an earlier synth output or with the deployed stacks:
+    /// what CloudFormation would add, change, replace or remove, risks and access first.
+    Diff {
+        /// Only this environment (default: all; required with --deployed).
+        #[arg(long)]
+        env: Option<String>,
+        /// An earlier synth output directory (e.g. the base branch's).
+        #[arg(
+            long,
+            value_name = "DIR",
+            conflicts_with = "deployed",
+            required_unless_present = "deployed"
+        )]
+        against: Option<PathBuf>,
+        /// The environment's live stacks (read-only: DescribeStacks, GetTemplate).
+        #[arg(long, requires = "env")]
+        deployed: bool,
+        /// Exit 1 when anything differs, 3 when access broadens or stateful resources are
+        /// replaced or removed.
+        #[arg(long)]
+        fail: bool,
+        /// Text, JSON or markdown.
+        #[arg(long, value_enum, default_value_t)]
+        output: DiffFormat,
+    },
     /// Delete an environment's stacks (reverse order) and its delegation record.
     Destroy {
         /// The environment.
@@ -116,6 +154,20 @@ pub fn run() -> Result<ExitCode> {
                 *force_delegation,
             )
         }
+        Command::Diff {
+            env,
+            against,
+            deployed,
+            fail,
+            output,
+        } => diff(
+            &cli.config,
+            env.as_deref(),
+            against.as_deref(),
+            *deployed,
+            *fail,
+            *output,
+        ),
         Command::Destroy { env, yes } => {
             let Some(config) = load_config(&cli.config, OutputFormat::Text)? else {
                 return Ok(ExitCode::from(2));
@@ -316,6 +368,74 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
         writeln!(stdout, "  retained: {}", kept.describe())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn diff(
+    path: &Path,
+    env: Option<&str>,
+    against: Option<&Path>,
+    deployed: bool,
+    fail: bool,
+    format: DiffFormat,
+) -> Result<ExitCode> {
+    let config_format = match format {
+        DiffFormat::Json => OutputFormat::Json,
+        _ => OutputFormat::Text,
+    };
+    let Some(config) = load_config(path, config_format)? else {
+        return Ok(ExitCode::from(2));
+    };
+    let (before, after, origin) = match (against, env) {
+        (Some(dir), _) => {
+            let selected = config.select(env).map_err(|message| anyhow!(message))?;
+            let all: Vec<_> = config.deployments.iter().collect();
+            let rendered = synth::render(&all, &selected);
+            let only: Option<Vec<&str>> = env.map(|e| vec![e]);
+            let origin = dir.display().to_string();
+            let files = output::read_tree(dir)?;
+            if !files.keys().any(|f| f.ends_with("/manifest.json")) {
+                return Err(anyhow!(
+                    "{origin}: no <env>/manifest.json in it; pass the output directory of an earlier `hubctl synth` (e.g. of the base branch)"
+                ));
+            }
+            let before = diff::load::snapshot(&files, only.as_deref(), &origin)?;
+            let after = diff::load::snapshot(&rendered.files, only.as_deref(), "synth")?;
+            (before, after, origin)
+        }
+        (None, Some(env)) if deployed => {
+            let deployment = one_env(&config, env)?;
+            let (before, after) = runtime()?.block_on(async {
+                let cloud = cloud(&deployment.region).await;
+                diff::live::snapshots(deployment, cloud.cfn(), cloud.identity()).await
+            })?;
+            (before, after, "deployed".to_string())
+        }
+        _ => {
+            return Err(anyhow!(
+                "pass --against DIR (an earlier synth output) or --deployed --env ENV"
+            ))
+        }
+    };
+    let report = diff::compare(&before, &after, &origin);
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        DiffFormat::Text => {
+            let colour = stdout.is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+            write!(stdout, "{}", diff::render::text(&report, colour))?;
+        }
+        DiffFormat::Json => writeln!(
+            stdout,
+            "{}",
+            crate::cfn::template::to_canonical_json(&report).trim_end()
+        )?,
+        DiffFormat::Markdown => write!(
+            stdout,
+            "{}",
+            diff::render::markdown(&report, diff::render::GITHUB_COMMENT_LIMIT)
+        )?,
+    }
+    Ok(ExitCode::from(report.exit_code(fail)))
 }
 
 /// Reads and checks the config; every problem is reported before the process exits with 2.

@@ -9,6 +9,7 @@ pub mod cfn;
 pub mod cli;
 pub mod config;
 pub mod deploy;
+pub mod diff;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 /// Writes `files` (relative path → text) under `out_dir`, replacing the top-level
 /// directories they live in and, with `keep_others`, keeping the others. Returns the old
@@ -179,4 +179,39 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every JSON file below `dir`, by path relative to it (`/`-separated): a synth output read
+/// back for `diff --against` (`diff::load::snapshot`).
+pub fn read_tree(dir: &std::path::Path) -> Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    if !dir.is_dir() {
+        return Err(anyhow!(
+            "{}: not a directory; pass the output directory of an earlier `hubctl synth` (e.g. of the base branch)",
+            dir.display()
+        ));
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current)
+            .with_context(|| format!("{}: cannot list", current.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                let relative = path
+                    .strip_prefix(dir)
+                    .map_err(|_| anyhow!("{}: outside {}", path.display(), dir.display()))?;
+                let key: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("{}: cannot read", path.display()))?;
+                files.insert(key.join("/"), text);
+            }
+        }
+    }
+    Ok(files)
 }

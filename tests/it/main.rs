@@ -5,6 +5,8 @@ mod checkov;
 mod cli;
 mod deploy;
 mod deploy_ecs;
+mod diff;
+mod diff_table;
 mod golden;
 mod hub_image;
 mod iam;

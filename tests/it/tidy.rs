@@ -10,6 +10,7 @@ const CORE: &[&str] = &[
     "src/stacks",
     "src/plan.rs",
     "src/synth.rs",
+    "src/diff",
 ];
 const FORBIDDEN: &[&str] = &[
     "std::fs",

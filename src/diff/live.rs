@@ -1,0 +1,89 @@
+//! `diff --deployed`: the live stacks of one environment as the old side, and as the new
+//! side what deploy would send them: the synthesized templates with what deploy keeps from
+//! the deployed ones (`deploy::keep`), their parameters filled from the live outputs of the
+//! upstream stacks, the stack tags deploy sets. Read-only: DescribeStacks and GetTemplate,
+//! through the same `Cfn` trait deploy uses, after the same account check.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use super::{EnvSide, Snapshot, StackSide};
+use crate::deploy::api::{Cfn, Identity, StackStatus};
+use crate::deploy::{changeset, check_account, keep};
+use crate::model::Deployment;
+use crate::plan::Plan;
+use crate::synth;
+
+/// (live, wanted) for `deployment`.
+pub async fn snapshots(
+    deployment: &Deployment,
+    cfn: &impl Cfn,
+    identity: &impl Identity,
+) -> Result<(Snapshot, Snapshot)> {
+    check_account(identity, deployment).await?;
+    let plan = Plan::of(deployment);
+    let tags = synth::stack_tags(deployment);
+    let mut live_side = EnvSide::default();
+    let mut wanted_side = EnvSide::default();
+    let mut outputs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for stack in &plan.stacks {
+        let name = plan.stack_name(stack.id);
+        let id = stack.id.suffix();
+        let synthesized = changeset::compact(&stack.template.to_json())?;
+        let live = cfn.describe_stack(&name).await?.filter(|s| {
+            !matches!(
+                s.status,
+                StackStatus::DeleteComplete | StackStatus::ReviewInProgress
+            )
+        });
+        let body = match &live {
+            Some(found) => {
+                let deployed = cfn.get_template(&name).await?;
+                let template: Value = serde_json::from_str(&deployed).with_context(|| {
+                    format!("stack {name}: the deployed template is not JSON (deployed by something other than hubctl?)")
+                })?;
+                live_side.stacks.push(StackSide {
+                    id: id.to_string(),
+                    name: name.clone(),
+                    template,
+                    parameters: found.parameters.clone(),
+                    wiring: BTreeMap::new(),
+                    tags: found.tags.clone(),
+                });
+                outputs.insert(id, found.outputs.clone());
+                keep::keep_deployed(&deployed, &synthesized)?.0
+            }
+            None => synthesized,
+        };
+        let mut parameters = BTreeMap::new();
+        let mut wiring = BTreeMap::new();
+        for (param, input) in &stack.inputs {
+            let upstream = input.stack.suffix();
+            let value = outputs
+                .get(upstream)
+                .and_then(|o| o.get(input.output))
+                .cloned()
+                .unwrap_or_else(|| format!("(known after deploy: {upstream}.{})", input.output));
+            parameters.insert(param.clone(), value);
+            wiring.insert(
+                param.clone(),
+                (upstream.to_string(), input.output.to_string()),
+            );
+        }
+        wanted_side.stacks.push(StackSide {
+            id: id.to_string(),
+            name,
+            template: serde_json::from_str(&body).context("synthesized template is not JSON")?,
+            parameters,
+            wiring,
+            tags: tags.clone(),
+        });
+    }
+    let env = deployment.env.clone();
+    let one = |side| Snapshot {
+        envs: BTreeMap::from([(env.clone(), side)]),
+    };
+    Ok((one(live_side), one(wanted_side)))
+}

@@ -1,0 +1,126 @@
+//! A synth output as a [`Snapshot`]: `<env>/manifest.json` and the templates it names, and
+//! `parent/*.template.json`. Works on the relative-path → text map that `synth::render`
+//! returns and that `cli` reads back from a directory, so both sides load the same way.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
+
+use super::{EnvSide, Snapshot, StackSide};
+use crate::synth::PARENT_DIR;
+
+/// The snapshot of `files` (relative path → text), limited to `envs` when given (the parent
+/// directory is then left out: it belongs to every environment).
+pub fn snapshot(
+    files: &BTreeMap<String, String>,
+    envs: Option<&[&str]>,
+    origin: &str,
+) -> Result<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    for (path, text) in files {
+        let Some((env, file)) = path.split_once('/') else {
+            continue;
+        };
+        if envs.is_some_and(|wanted| !wanted.contains(&env)) {
+            continue;
+        }
+        if env == PARENT_DIR {
+            if let Some(name) = file.strip_suffix(".template.json") {
+                let template = parse(origin, path, text)?;
+                snapshot
+                    .envs
+                    .entry(env.to_string())
+                    .or_default()
+                    .stacks
+                    .push(StackSide {
+                        id: "delegation-role".to_string(),
+                        name: name.to_string(),
+                        template,
+                        ..StackSide::default()
+                    });
+            }
+        } else if file == "manifest.json" {
+            let manifest = parse(origin, path, text)?;
+            let side = env_side(files, env, manifest, origin)?;
+            snapshot.envs.insert(env.to_string(), side);
+        }
+    }
+    Ok(snapshot)
+}
+
+fn parse(origin: &str, path: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text)
+        .with_context(|| format!("{origin}/{path}: not JSON; is this a hubctl synth output?"))
+}
+
+fn env_side(
+    files: &BTreeMap<String, String>,
+    env: &str,
+    manifest: Value,
+    origin: &str,
+) -> Result<EnvSide> {
+    let bad = |what: &str| {
+        anyhow!("{origin}/{env}/manifest.json: {what}; is this a hubctl synth output?")
+    };
+    let stacks = manifest
+        .get("stacks")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no `stacks` list"))?;
+    let tags: BTreeMap<String, String> = manifest
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut side = EnvSide {
+        manifest: None,
+        stacks: Vec::new(),
+    };
+    for stack in stacks {
+        let field = |key: &str| {
+            stack
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("a stack without `{key}`")))
+        };
+        let (id, name, template_file) = (field("id")?, field("name")?, field("template")?);
+        let path = format!("{env}/{template_file}");
+        let text = files
+            .get(&path)
+            .ok_or_else(|| anyhow!("{origin}/{path}: missing, though manifest.json names it"))?;
+        let mut wiring = BTreeMap::new();
+        let mut parameters = BTreeMap::new();
+        for (param, source) in stack
+            .get("parameters")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let upstream = source
+                .get("stack")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let output = source
+                .get("output")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            parameters.insert(param.clone(), format!("{upstream}.{output}"));
+            wiring.insert(param.clone(), (upstream.to_string(), output.to_string()));
+        }
+        side.stacks.push(StackSide {
+            id,
+            name,
+            template: parse(origin, &path, text)?,
+            parameters,
+            wiring,
+            tags: tags.clone(),
+        });
+    }
+    side.manifest = Some(manifest);
+    Ok(side)
+}

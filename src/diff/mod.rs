@@ -1,0 +1,973 @@
+//! `hubctl diff`: two synth outputs (or a synth output and the live stacks) compared the way
+//! CloudFormation would act on them, with the risks first.
+//!
+//! Pure, like synth: [`compare`] takes two [`Snapshot`]s and returns a [`Report`]; `load`
+//! makes snapshots from files, `live` from the deployed stacks, `render` prints reports. The
+//! impact of a change comes from the resource schemas (`table`), propagated through `Ref`,
+//! `Fn::GetAtt` and `Fn::Sub` within a stack and through outputs and parameters across
+//! stacks, so replacing a VPC marks its subnets.
+
+pub mod live;
+pub mod load;
+pub mod render;
+pub mod security;
+pub mod table;
+pub mod tree;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use security::{RuleChange, StatementChange};
+use tree::Change;
+
+/// One side of a diff: environment name (or `parent`) → what it holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    /// By environment name.
+    pub envs: BTreeMap<String, EnvSide>,
+}
+
+/// One environment's stacks and manifest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnvSide {
+    /// `manifest.json`, when the side has one (synth output; not the live stacks).
+    pub manifest: Option<Value>,
+    /// Its stacks, in the manifest's order.
+    pub stacks: Vec<StackSide>,
+}
+
+/// One stack: its template, parameter values and tags.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackSide {
+    /// The stack's id in the manifest (`frame`, `hub`; `delegation-role` for the parent).
+    pub id: String,
+    /// The stack's name.
+    pub name: String,
+    /// The template.
+    pub template: Value,
+    /// Parameter values as compared: a live value, or the wiring (`frame.VpcId`) of a synth.
+    pub parameters: BTreeMap<String, String>,
+    /// Which upstream output fills each parameter: (stack id, output name).
+    pub wiring: BTreeMap<String, (String, String)>,
+    /// Stack tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What CloudFormation would do to a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    /// Nothing.
+    None,
+    /// Updated in place.
+    Update,
+    /// Replaced, depending on the values (`conditionalCreateOnlyProperties`).
+    MayReplace,
+    /// Replaced: a new resource, a new physical id, the old one deleted.
+    Replace,
+    /// Created.
+    Add,
+    /// Deleted (or, with `DeletionPolicy`, left behind).
+    Remove,
+}
+
+impl Impact {
+    /// How the text output says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Impact::None => "no change",
+            Impact::Update => "update",
+            Impact::MayReplace => "may replace",
+            Impact::Replace => "replace",
+            Impact::Add => "add",
+            Impact::Remove => "remove",
+        }
+    }
+}
+
+/// One resource that changes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResourceDiff {
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its type (the new one when it changes).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What CloudFormation does.
+    pub impact: Impact,
+    /// Why: the create-only property that changed, or what it uses that is replaced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<String>,
+    /// It holds data (the schema table's `stateful`).
+    pub stateful: bool,
+    /// `DeletionPolicy` of a removed resource, `UpdateReplacePolicy` of a replaced one,
+    /// when not `Delete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<String>,
+    /// Every changed path (tags are summarized apart unless they force replacement).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+}
+
+/// One stack that changes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StackDiff {
+    /// The stack's name.
+    pub name: String,
+    /// Its id in the manifest.
+    pub id: String,
+    /// `add`, `remove` or `modify`.
+    pub action: &'static str,
+    /// Resources that change, by logical id.
+    pub resources: Vec<ResourceDiff>,
+    /// Resources whose only change is their tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_only: Vec<String>,
+    /// Template parameter declarations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Change>,
+    /// Parameter values (the wiring, or live values).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameter_values: Vec<Change>,
+    /// Outputs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Change>,
+    /// Conditions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Change>,
+    /// Any other template section (Description, Metadata, Mappings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub template: Vec<Change>,
+}
+
+/// One environment's changes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EnvDiff {
+    /// Its name (or `parent`).
+    pub env: String,
+    /// `manifest.json` (deploy order, wiring, cleanup steps; stack tags are in `tags`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifest: Vec<Change>,
+    /// Stacks that change.
+    pub stacks: Vec<StackDiff>,
+}
+
+/// A stateful resource replaced or removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Risk {
+    /// Environment.
+    pub env: String,
+    /// Stack name.
+    pub stack: String,
+    /// Logical id.
+    pub logical_id: String,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `replace`, `may_replace` or `remove`.
+    pub impact: Impact,
+    /// What is lost (`data`, `dns`, `keys`, ...).
+    pub loss: String,
+    /// The policy that keeps the old resource, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<String>,
+}
+
+impl Risk {
+    /// One sentence for a person.
+    pub fn describe(&self) -> String {
+        let what = match self.impact {
+            Impact::Remove => "is removed",
+            Impact::MayReplace => "may be replaced",
+            _ => "is replaced",
+        };
+        let kept = match self.kept_by.as_deref() {
+            Some(policy) => format!(
+                "; {policy} keeps the old one in the account, no longer managed by the stack"
+            ),
+            None => String::new(),
+        };
+        format!(
+            "{} {} ({}) {what}: {}{kept}",
+            self.stack,
+            self.logical_id,
+            self.kind,
+            loss_text(&self.loss)
+        )
+    }
+}
+
+/// What replacing or removing a resource of this loss kind costs.
+pub fn loss_text(loss: &str) -> &'static str {
+    match loss {
+        "keys" => {
+            "key loss: everything encrypted under the old key is unreadable once it is deleted"
+        }
+        "dns" => "DNS loss: new name servers, its records gone, the delegation to redo",
+        "secret" => "secret loss: its value is gone",
+        "identity" => "identity loss: every user and password in it is gone",
+        "certificate" => "certificate loss: HTTPS waits until a new one validates",
+        "network" => "network loss: everything in it is rebuilt, an outage",
+        "logs" => "log loss: its log events are deleted",
+        _ => "data loss: what it stores is deleted",
+    }
+}
+
+/// A tag that changes, and on how many resources and stacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TagChange {
+    /// The tag's key.
+    pub key: String,
+    /// Its value before (`None`: absent).
+    pub before: Option<String>,
+    /// Its value after (`None`: removed).
+    pub after: Option<String>,
+    /// Resources whose tag changes.
+    pub resources: usize,
+    /// Stacks whose stack tag changes.
+    pub stacks: usize,
+}
+
+/// An IAM statement change, where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IamChange {
+    /// Environment.
+    pub env: String,
+    /// Stack name.
+    pub stack: String,
+    /// The change.
+    #[serde(flatten)]
+    pub change: StatementChange,
+}
+
+/// A security-group rule change, where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SgChange {
+    /// Environment.
+    pub env: String,
+    /// Stack name.
+    pub stack: String,
+    /// The change.
+    #[serde(flatten)]
+    pub change: RuleChange,
+}
+
+/// Counts, as terraform's plan line has them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Resources created.
+    pub add: usize,
+    /// Resources updated in place (tag-only ones excluded).
+    pub change: usize,
+    /// Resources replaced.
+    pub replace: usize,
+    /// Resources that may be replaced.
+    pub may_replace: usize,
+    /// Resources deleted.
+    pub remove: usize,
+    /// Resources whose only change is their tags.
+    pub tag_only: usize,
+    /// Stacks with any change.
+    pub stacks: usize,
+}
+
+impl Summary {
+    /// `2 to add, 1 to change, 1 to replace, 0 to remove`, with the rest when non-zero.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} to add, {} to change, {} to replace, {} to remove",
+            self.add, self.change, self.replace, self.remove
+        );
+        if self.may_replace > 0 {
+            line.push_str(&format!(", {} may be replaced", self.may_replace));
+        }
+        if self.tag_only > 0 {
+            line.push_str(&format!(", {} tag-only", self.tag_only));
+        }
+        line
+    }
+}
+
+/// Everything `hubctl diff` found. Its JSON form is `--output json` (documented in the
+/// README); `format` changes only when a field changes meaning or goes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Version of this shape.
+    pub format: u32,
+    /// What the config was compared with: a directory, or `deployed`.
+    pub against: String,
+    /// Anything differs.
+    pub differs: bool,
+    /// Access widens (an IAM grant or a security-group rule).
+    pub broadened: bool,
+    /// A stateful resource is replaced or removed.
+    pub risky: bool,
+    /// Counts.
+    pub summary: Summary,
+    /// Stateful replacements and removals.
+    pub risks: Vec<Risk>,
+    /// IAM statement changes.
+    pub iam: Vec<IamChange>,
+    /// Security-group rule changes.
+    pub security_groups: Vec<SgChange>,
+    /// Tag changes, summarized.
+    pub tags: Vec<TagChange>,
+    /// Per environment.
+    pub environments: Vec<EnvDiff>,
+}
+
+impl Report {
+    /// The exit code: 0 without `--fail`; with it, 1 when anything differs and 3 when what
+    /// differs broadens access or risks data.
+    pub fn exit_code(&self, fail: bool) -> u8 {
+        match (fail, self.differs, self.broadened || self.risky) {
+            (false, _, _) | (true, false, _) => 0,
+            (true, true, false) => 1,
+            (true, true, true) => 3,
+        }
+    }
+}
+
+/// Compares `before` with `after`.
+pub fn compare(before: &Snapshot, after: &Snapshot, against: &str) -> Report {
+    let mut report = Report {
+        format: 1,
+        against: against.to_string(),
+        differs: false,
+        broadened: false,
+        risky: false,
+        summary: Summary::default(),
+        risks: Vec::new(),
+        iam: Vec::new(),
+        security_groups: Vec::new(),
+        tags: Vec::new(),
+        environments: Vec::new(),
+    };
+    let mut tags = TagTally::default();
+    let names: BTreeSet<&String> = before.envs.keys().chain(after.envs.keys()).collect();
+    let empty = EnvSide::default();
+    for env in names {
+        let old = before.envs.get(env).unwrap_or(&empty);
+        let new = after.envs.get(env).unwrap_or(&empty);
+        let diff = compare_env(env, old, new, &mut report, &mut tags);
+        if !diff.manifest.is_empty() || !diff.stacks.is_empty() {
+            report.environments.push(diff);
+        }
+    }
+    report.tags = tags.into_changes();
+    report.differs = !report.environments.is_empty() || !report.tags.is_empty();
+    report.broadened = report.iam.iter().any(|c| c.change.broadens)
+        || report.security_groups.iter().any(|c| c.change.broadens);
+    report.risky = !report.risks.is_empty();
+    report
+}
+
+fn compare_env(
+    env: &str,
+    old: &EnvSide,
+    new: &EnvSide,
+    report: &mut Report,
+    tags: &mut TagTally,
+) -> EnvDiff {
+    let mut diff = EnvDiff {
+        env: env.to_string(),
+        manifest: manifest_changes(old.manifest.as_ref(), new.manifest.as_ref()),
+        stacks: Vec::new(),
+    };
+    // Outputs whose value changes at deploy time, by (stack id, output): what downstream
+    // parameters wired to them receive.
+    let mut changing_outputs: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut order: Vec<(Option<&StackSide>, Option<&StackSide>)> = new
+        .stacks
+        .iter()
+        .map(|n| (old.stacks.iter().find(|o| o.name == n.name), Some(n)))
+        .collect();
+    order.extend(
+        old.stacks
+            .iter()
+            .filter(|o| !new.stacks.iter().any(|n| n.name == o.name))
+            .map(|o| (Some(o), None)),
+    );
+    for (was, now) in order {
+        let changing_params: BTreeMap<String, bool> = now
+            .map(|n| {
+                n.wiring
+                    .iter()
+                    .filter_map(|(param, (stack, output))| {
+                        changing_outputs
+                            .get(&(stack.clone(), output.clone()))
+                            .map(|certain| (param.clone(), *certain))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let side = was
+            .or(now)
+            .map(|s| (s.id.clone(), s.name.clone()))
+            .unwrap_or_default();
+        let result = compare_stack(was, now, &changing_params);
+        for (output, certain) in result.changing_outputs {
+            changing_outputs.insert((side.0.clone(), output), certain);
+        }
+        tags.add_resources(&result.tag_deltas);
+        if let (Some(o), Some(n)) = (was, now) {
+            tags.add_stack(&o.tags, &n.tags);
+        }
+        for resource in &result.diff.resources {
+            match resource.impact {
+                Impact::Add => report.summary.add += 1,
+                Impact::Update => report.summary.change += 1,
+                Impact::Replace => report.summary.replace += 1,
+                Impact::MayReplace => report.summary.may_replace += 1,
+                Impact::Remove => report.summary.remove += 1,
+                Impact::None => {}
+            }
+            if let Some(info) = table::lookup(&resource.kind) {
+                if info.stateful
+                    && matches!(
+                        resource.impact,
+                        Impact::Replace | Impact::MayReplace | Impact::Remove
+                    )
+                {
+                    report.risks.push(Risk {
+                        env: env.to_string(),
+                        stack: side.1.clone(),
+                        logical_id: resource.logical_id.clone(),
+                        kind: resource.kind.clone(),
+                        impact: resource.impact,
+                        loss: info.loss.clone().unwrap_or_else(|| "data".to_string()),
+                        kept_by: resource.kept_by.clone(),
+                    });
+                }
+            }
+        }
+        report.summary.tag_only += result.diff.tag_only.len();
+        report
+            .iam
+            .extend(result.iam.into_iter().map(|change| IamChange {
+                env: env.to_string(),
+                stack: side.1.clone(),
+                change,
+            }));
+        report
+            .security_groups
+            .extend(result.rules.into_iter().map(|change| SgChange {
+                env: env.to_string(),
+                stack: side.1.clone(),
+                change,
+            }));
+        let d = &result.diff;
+        if !(d.resources.is_empty()
+            && d.tag_only.is_empty()
+            && d.parameters.is_empty()
+            && d.parameter_values.is_empty()
+            && d.outputs.is_empty()
+            && d.conditions.is_empty()
+            && d.template.is_empty())
+        {
+            report.summary.stacks += 1;
+            diff.stacks.push(result.diff);
+        }
+    }
+    diff
+}
+
+/// The manifest compared with its stacks keyed by id (so adding one does not shift the
+/// rest) and without its tags (summarized with the resources' tags).
+fn manifest_changes(old: Option<&Value>, new: Option<&Value>) -> Vec<Change> {
+    fn keyed(manifest: Option<&Value>) -> Option<Value> {
+        let mut manifest = manifest?.clone();
+        let map = manifest.as_object_mut()?;
+        map.remove("tags");
+        if let Some(Value::Array(stacks)) = map.remove("stacks") {
+            let by_id: Map<String, Value> = stacks
+                .into_iter()
+                .map(|s| {
+                    let id = s
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string();
+                    (id, s)
+                })
+                .collect();
+            map.insert("stacks".to_string(), Value::Object(by_id));
+        }
+        Some(manifest)
+    }
+    let (old, new) = (keyed(old), keyed(new));
+    if old.is_none() || new.is_none() {
+        // A whole environment added or removed reads from its stacks.
+        return Vec::new();
+    }
+    tree::changes(&[], old.as_ref(), new.as_ref())
+}
+
+struct StackResult {
+    diff: StackDiff,
+    changing_outputs: BTreeMap<String, bool>,
+    tag_deltas: Vec<Vec<TagDelta>>,
+    iam: Vec<StatementChange>,
+    rules: Vec<RuleChange>,
+}
+
+fn section<'v>(side: Option<&'v StackSide>, key: &str) -> Option<&'v Map<String, Value>> {
+    side.and_then(|s| s.template.get(key))
+        .and_then(Value::as_object)
+}
+
+fn compare_stack(
+    old: Option<&StackSide>,
+    new: Option<&StackSide>,
+    changing_params: &BTreeMap<String, bool>,
+) -> StackResult {
+    let empty = Map::new();
+    let old_resources = section(old, "Resources").unwrap_or(&empty);
+    let new_resources = section(new, "Resources").unwrap_or(&empty);
+    let side = new.or(old);
+    let mut diff = StackDiff {
+        name: side.map(|s| s.name.clone()).unwrap_or_default(),
+        id: side.map(|s| s.id.clone()).unwrap_or_default(),
+        action: match (old, new) {
+            (None, _) => "add",
+            (_, None) => "remove",
+            _ => "modify",
+        },
+        resources: Vec::new(),
+        tag_only: Vec::new(),
+        parameters: keyed_changes(
+            "Parameters",
+            section(old, "Parameters"),
+            section(new, "Parameters"),
+        ),
+        parameter_values: Vec::new(),
+        outputs: keyed_changes("Outputs", section(old, "Outputs"), section(new, "Outputs")),
+        conditions: keyed_changes(
+            "Conditions",
+            section(old, "Conditions"),
+            section(new, "Conditions"),
+        ),
+        template: other_sections(old, new),
+    };
+
+    // What changes value at deploy time, by name: parameters wired to changing outputs or
+    // given another value, and (below) resources that are replaced. `true`: certainly.
+    let mut changing: BTreeMap<String, bool> = changing_params.clone();
+    if let (Some(o), Some(n)) = (old, new) {
+        let names: BTreeSet<&String> = o.parameters.keys().chain(n.parameters.keys()).collect();
+        for name in names {
+            let (a, b) = (o.parameters.get(name), n.parameters.get(name));
+            if a != b {
+                diff.parameter_values.push(Change {
+                    path: name.clone(),
+                    before: a.map(|v| Value::String(v.clone())),
+                    after: b.map(|v| Value::String(v.clone())),
+                    create_only: false,
+                });
+                changing.insert(name.clone(), true);
+            }
+        }
+    }
+
+    let mut ids: Vec<&String> = old_resources.keys().chain(new_resources.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut states: BTreeMap<&String, ResourceState> = BTreeMap::new();
+    for id in &ids {
+        states.insert(
+            id,
+            initial_state(old_resources.get(*id), new_resources.get(*id)),
+        );
+    }
+    for (id, state) in &states {
+        match state.impact {
+            Impact::Replace => {
+                changing.insert((*id).clone(), true);
+            }
+            Impact::MayReplace => {
+                changing.entry((*id).clone()).or_insert(false);
+            }
+            _ => {}
+        }
+    }
+    propagate(&mut states, new_resources, &mut changing);
+
+    let mut tag_deltas = Vec::new();
+    for (id, state) in states {
+        let ResourceState {
+            impact,
+            because,
+            changes,
+            tags,
+            kind,
+            kept_by,
+        } = state;
+        if impact == Impact::None {
+            continue;
+        }
+        if !tags.is_empty() {
+            tag_deltas.push(tags);
+        }
+        if impact == Impact::Update && changes.is_empty() && because.is_empty() {
+            diff.tag_only.push(id.clone());
+            continue;
+        }
+        let stateful = table::lookup(&kind).is_some_and(|info| info.stateful);
+        diff.resources.push(ResourceDiff {
+            logical_id: id.clone(),
+            kind,
+            impact,
+            because,
+            stateful,
+            kept_by,
+            changes,
+        });
+    }
+
+    // Outputs whose value changes: another expression, or one that uses something changing.
+    let mut changing_outputs = BTreeMap::new();
+    if let Some(outputs) = section(new, "Outputs") {
+        for (name, output) in outputs {
+            let value = output.get("Value");
+            let before = section(old, "Outputs")
+                .and_then(|o| o.get(name))
+                .and_then(|o| o.get("Value"));
+            if before != value {
+                changing_outputs.insert(name.clone(), true);
+                continue;
+            }
+            let uses = value.map(tree::references).unwrap_or_default();
+            if let Some(certain) = uses.iter().filter_map(|u| changing.get(u)).max() {
+                changing_outputs.insert(name.clone(), *certain);
+            }
+        }
+    }
+
+    let old_values = old.map(|s| s.template.get("Resources"));
+    let new_values = new.map(|s| s.template.get("Resources"));
+    let iam = security::statement_changes(
+        &security::policies(old_values.flatten()),
+        &security::policies(new_values.flatten()),
+    );
+    let rules = security::rule_changes(
+        &security::rules(old_values.flatten()),
+        &security::rules(new_values.flatten()),
+    );
+    StackResult {
+        diff,
+        changing_outputs,
+        tag_deltas,
+        iam,
+        rules,
+    }
+}
+
+fn keyed_changes(
+    section: &str,
+    old: Option<&Map<String, Value>>,
+    new: Option<&Map<String, Value>>,
+) -> Vec<Change> {
+    let old = old.map(|m| Value::Object(m.clone()));
+    let new = new.map(|m| Value::Object(m.clone()));
+    let empty = Value::Object(Map::new());
+    tree::changes(
+        &[section.to_string()],
+        Some(old.as_ref().unwrap_or(&empty)),
+        Some(new.as_ref().unwrap_or(&empty)),
+    )
+}
+
+fn other_sections(old: Option<&StackSide>, new: Option<&StackSide>) -> Vec<Change> {
+    let (Some(old), Some(new)) = (old, new) else {
+        return Vec::new();
+    };
+    let strip = |side: &StackSide| {
+        let mut template = side.template.clone();
+        if let Some(map) = template.as_object_mut() {
+            for key in ["Resources", "Parameters", "Outputs", "Conditions"] {
+                map.remove(key);
+            }
+        }
+        template
+    };
+    tree::changes(&[], Some(&strip(old)), Some(&strip(new)))
+}
+
+struct ResourceState {
+    impact: Impact,
+    because: Vec<String>,
+    changes: Vec<Change>,
+    tags: Vec<TagDelta>,
+    kind: String,
+    kept_by: Option<String>,
+}
+
+fn kind_of(resource: Option<&Value>) -> String {
+    resource
+        .and_then(|r| r.get("Type"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn kept_by(resource: Option<&Value>, attribute: &str) -> Option<String> {
+    let policy = resource?.get(attribute)?.as_str()?;
+    (policy != "Delete").then(|| format!("{attribute}: {policy}"))
+}
+
+fn initial_state(old: Option<&Value>, new: Option<&Value>) -> ResourceState {
+    let kind = kind_of(new.or(old));
+    let mut state = ResourceState {
+        impact: Impact::None,
+        because: Vec::new(),
+        changes: Vec::new(),
+        tags: Vec::new(),
+        kind,
+        kept_by: None,
+    };
+    match (old, new) {
+        (None, Some(_)) => state.impact = Impact::Add,
+        (Some(_), None) => {
+            state.impact = Impact::Remove;
+            state.kept_by = kept_by(old, "DeletionPolicy");
+        }
+        (Some(o), Some(n)) if o != n => {
+            let info = table::lookup(&state.kind).cloned().unwrap_or_default();
+            let mut changes = tree::changes(&[], Some(o), Some(n));
+            for change in &mut changes {
+                change.create_only = in_patterns(&change.path, &info.create_only)
+                    || in_patterns(&change.path, &info.conditional_create_only);
+            }
+            state.impact = Impact::Update;
+            if kind_of(old) != kind_of(new) {
+                state.impact = Impact::Replace;
+                state
+                    .because
+                    .push(format!("the type changes from {}", kind_of(old)));
+            } else if table::lookup(&state.kind).is_none() {
+                state.because.push(format!(
+                    "{} is not in hubctl's schema table: impact unknown, shown as update",
+                    state.kind
+                ));
+            }
+            let (op, np) = (o.get("Properties"), n.get("Properties"));
+            for pattern in &info.create_only {
+                if table::values_at(op, pattern) != table::values_at(np, pattern) {
+                    state.impact = Impact::Replace;
+                    state
+                        .because
+                        .push(format!("{} changes (create-only)", dotted(pattern)));
+                }
+            }
+            if state.impact == Impact::Update {
+                for pattern in &info.conditional_create_only {
+                    if table::values_at(op, pattern) != table::values_at(np, pattern) {
+                        state.impact = Impact::MayReplace;
+                        state.because.push(format!(
+                            "{} changes (may need replacement)",
+                            dotted(pattern)
+                        ));
+                    }
+                }
+            }
+            state.tags = tag_delta(op, np);
+            changes.retain(|c| c.create_only || !is_tag_path(&c.path));
+            state.changes = changes;
+            if state.impact == Impact::Replace || state.impact == Impact::MayReplace {
+                state.kept_by = kept_by(Some(n), "UpdateReplacePolicy");
+            }
+        }
+        _ => {}
+    }
+    state
+}
+
+/// Marks what uses a replaced resource or a changing parameter, until nothing more changes:
+/// a create-only property that uses one makes its resource replaced too, any other makes it
+/// updated.
+fn propagate(
+    states: &mut BTreeMap<&String, ResourceState>,
+    new_resources: &Map<String, Value>,
+    changing: &mut BTreeMap<String, bool>,
+) {
+    loop {
+        let mut progressed = false;
+        for (id, state) in states.iter_mut() {
+            if matches!(state.impact, Impact::Replace | Impact::Add | Impact::Remove) {
+                continue;
+            }
+            let Some(resource) = new_resources.get(*id) else {
+                continue;
+            };
+            let properties = resource.get("Properties");
+            let info = table::lookup(&state.kind).cloned().unwrap_or_default();
+            let using = |value: Option<&Value>| -> Vec<(String, bool)> {
+                value
+                    .map(tree::references)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|name| changing.get(&name).map(|c| (name, *c)))
+                    .collect()
+            };
+            let mut became = state.impact;
+            // (prefix, reason): a new reason replaces an older one with the same prefix, as
+            // more of what a property uses turns out to change.
+            let mut because: Vec<(String, String)> = Vec::new();
+            for (patterns, certain_impact) in [
+                (&info.create_only, Impact::Replace),
+                (&info.conditional_create_only, Impact::MayReplace),
+            ] {
+                for pattern in patterns {
+                    let mut names: Vec<(String, bool)> = table::values_at(properties, pattern)
+                        .into_iter()
+                        .flat_map(&using)
+                        .collect();
+                    names.sort();
+                    names.dedup();
+                    if names.is_empty() {
+                        continue;
+                    }
+                    let certain = names.iter().any(|(_, c)| *c);
+                    let impact = if certain {
+                        certain_impact
+                    } else {
+                        Impact::MayReplace
+                    };
+                    became = became.max(impact);
+                    let prefix = format!("{} uses ", dotted(pattern));
+                    because.push((prefix.clone(), format!("{prefix}{}", changes_text(&names))));
+                }
+            }
+            let used = using(properties);
+            if !used.is_empty() && became <= Impact::Update {
+                became = Impact::Update;
+                because.push(("uses ".to_string(), format!("uses {}", changes_text(&used))));
+            }
+            if became != state.impact {
+                progressed = true;
+                state.impact = became;
+                if matches!(became, Impact::Replace | Impact::MayReplace) {
+                    let certain = became == Impact::Replace;
+                    let entry = changing.entry((*id).clone()).or_insert(certain);
+                    *entry = *entry || certain;
+                    state.kept_by = kept_by(Some(resource), "UpdateReplacePolicy");
+                }
+            }
+            for (prefix, reason) in because {
+                state.because.retain(|b| !b.starts_with(&prefix));
+                state.because.push(reason);
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+}
+
+/// `Vpc, which changes` / `A, B, which change` / `A, which may change`.
+fn changes_text(names: &[(String, bool)]) -> String {
+    let list: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+    let certain = names.iter().any(|(_, c)| *c);
+    let verb = match (names.len() == 1, certain) {
+        (true, true) => "which changes",
+        (false, true) => "which change",
+        (_, false) => "which may change",
+    };
+    format!("{}, {verb}", list.join(", "))
+}
+
+fn dotted(pattern: &str) -> String {
+    pattern.replace('/', ".")
+}
+
+/// `Properties.<pattern>` or below it, or above it (a parent that changed as a whole).
+fn in_patterns(path: &str, patterns: &[String]) -> bool {
+    let segments = tree::pattern_segments(path);
+    let Some((&"Properties", rest)) = segments.split_first() else {
+        return false;
+    };
+    patterns.iter().any(|pattern| {
+        pattern
+            .split('/')
+            .zip(rest)
+            .all(|(p, s)| p == *s || p == "*" || *s == "*")
+    })
+}
+
+/// One tag that differs: (key, value before, value after).
+type TagDelta = (String, Option<String>, Option<String>);
+
+fn is_tag_path(path: &str) -> bool {
+    path == "Properties.Tags"
+        || path.starts_with("Properties.Tags.")
+        || path.starts_with("Properties.Tags[")
+}
+
+/// The tags that differ between two property sets: (key, before, after).
+fn tag_delta(old: Option<&Value>, new: Option<&Value>) -> Vec<TagDelta> {
+    fn tags(properties: Option<&Value>) -> BTreeMap<String, String> {
+        match properties.and_then(|p| p.get("Tags")) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|t| {
+                    let key = t.get("Key")?.as_str()?.to_string();
+                    let value = t.get("Value").map(tree::short).unwrap_or_default();
+                    Some((key, value.trim_matches('"').to_string()))
+                })
+                .collect(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), tree::short(v).trim_matches('"').to_string()))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    }
+    delta(&tags(old), &tags(new))
+}
+
+fn delta(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<TagDelta> {
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| ((*k).clone(), old.get(k).cloned(), new.get(k).cloned()))
+        .collect()
+}
+
+#[derive(Default)]
+struct TagTally {
+    counts: BTreeMap<TagDelta, (usize, usize)>,
+}
+
+impl TagTally {
+    fn add_resources(&mut self, deltas: &[Vec<TagDelta>]) {
+        for delta in deltas {
+            for change in delta {
+                self.counts.entry(change.clone()).or_default().0 += 1;
+            }
+        }
+    }
+
+    fn add_stack(&mut self, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) {
+        for change in delta(old, new) {
+            self.counts.entry(change).or_default().1 += 1;
+        }
+    }
+
+    fn into_changes(self) -> Vec<TagChange> {
+        self.counts
+            .into_iter()
+            .map(|((key, before, after), (resources, stacks))| TagChange {
+                key,
+                before,
+                after,
+                resources,
+                stacks,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,493 @@
+//! A [`Report`] for people: text for a terminal (colour only when asked), markdown for a
+//! pull-request comment. Risks first, then access, then tags on one line, then every stack.
+//! JSON is the report itself (`serde`).
+
+use similar::{ChangeTag, TextDiff};
+
+use super::security::Statement;
+use super::tree::{self, Change};
+use super::{Impact, Report, ResourceDiff, StackDiff, Summary};
+
+/// GitHub refuses a comment longer than this many characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Heading,
+    Danger,
+    Add,
+    Remove,
+    Change,
+}
+
+struct Lines(Vec<(Style, String)>);
+
+impl Lines {
+    fn push(&mut self, style: Style, text: impl Into<String>) {
+        self.0.push((style, text.into()));
+    }
+
+    fn text(&self, colour: bool) -> String {
+        let mut out = String::new();
+        for (style, line) in &self.0 {
+            let code = match style {
+                Style::Plain => "",
+                Style::Heading => "1",
+                Style::Danger => "1;31",
+                Style::Add => "32",
+                Style::Remove => "31",
+                Style::Change => "33",
+            };
+            if colour && !code.is_empty() {
+                out.push_str(&format!("\x1b[{code}m{line}\x1b[0m\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// The report as text; `colour` adds ANSI colours (a terminal without `NO_COLOR`).
+pub fn text(report: &Report, colour: bool) -> String {
+    let mut lines = Lines(Vec::new());
+    lines.push(
+        Style::Heading,
+        format!(
+            "hubctl diff against {}: {}",
+            report.against,
+            headline(report)
+        ),
+    );
+    if !report.differs {
+        return lines.text(colour);
+    }
+    overview(report, &mut lines);
+    details(report, &mut lines);
+    lines.text(colour)
+}
+
+fn headline(report: &Report) -> String {
+    if report.differs {
+        report.summary.line()
+    } else {
+        "no changes".to_string()
+    }
+}
+
+/// Risks, access and tags: what a reviewer must see first.
+fn overview(report: &Report, lines: &mut Lines) {
+    if !report.risks.is_empty() {
+        lines.push(Style::Plain, "");
+        lines.push(
+            Style::Danger,
+            "RISKS: stateful resources replaced or removed",
+        );
+        for risk in &report.risks {
+            lines.push(
+                Style::Danger,
+                format!("  ! {}: {}", risk.env, risk.describe()),
+            );
+        }
+    }
+    if !report.iam.is_empty() || !report.security_groups.is_empty() {
+        lines.push(Style::Plain, "");
+        let title = if report.broadened {
+            "SECURITY: access broadened"
+        } else {
+            "SECURITY"
+        };
+        lines.push(
+            if report.broadened {
+                Style::Danger
+            } else {
+                Style::Heading
+            },
+            title,
+        );
+        let mut last = None;
+        for change in &report.iam {
+            let place = format!(
+                "  IAM {} {} {} {}",
+                change.env, change.stack, change.change.resource, change.change.policy
+            );
+            if last.as_ref() != Some(&place) {
+                lines.push(Style::Plain, place.clone());
+                last = Some(place);
+            }
+            let (style, mark) = marker(change.change.change);
+            let flag = if change.change.broadens {
+                "  (broadens)"
+            } else {
+                ""
+            };
+            lines.push(
+                style,
+                format!("    {mark} {}{flag}", statement(&change.change.statement)),
+            );
+        }
+        let mut last = None;
+        for change in &report.security_groups {
+            let place = format!("  SG  {} {}", change.env, change.stack);
+            if last.as_ref() != Some(&place) {
+                lines.push(Style::Plain, place.clone());
+                last = Some(place);
+            }
+            let rule = &change.change.rule;
+            let (style, mark) = marker(change.change.change);
+            let everyone = if rule.everyone { " (everyone)" } else { "" };
+            let flag = if change.change.broadens {
+                "  (broadens)"
+            } else {
+                ""
+            };
+            let way = if rule.direction == "ingress" {
+                "from"
+            } else {
+                "to"
+            };
+            lines.push(
+                style,
+                format!(
+                    "    {mark} {} {} {} {} {way} {}{everyone}{flag}",
+                    rule.group, rule.direction, rule.protocol, rule.ports, rule.peer
+                ),
+            );
+        }
+    }
+    if !report.tags.is_empty() {
+        lines.push(Style::Plain, "");
+        lines.push(
+            Style::Heading,
+            "TAGS (resources whose only change is tags are not listed below)",
+        );
+        for tag in &report.tags {
+            let value = |v: &Option<String>| {
+                v.as_ref()
+                    .map_or("(none)".to_string(), |v| format!("{v:?}"))
+            };
+            lines.push(
+                Style::Change,
+                format!(
+                    "  ~ {}: {} → {} on {} resource(s) and {} stack(s)",
+                    tag.key,
+                    value(&tag.before),
+                    value(&tag.after),
+                    tag.resources,
+                    tag.stacks
+                ),
+            );
+        }
+    }
+}
+
+fn marker(change: &str) -> (Style, &'static str) {
+    if change == "added" {
+        (Style::Add, "+")
+    } else {
+        (Style::Remove, "-")
+    }
+}
+
+fn statement(s: &Statement) -> String {
+    let mut text = format!("{} {}", s.effect, s.actions.join(", "));
+    if !s.resources.is_empty() {
+        text.push_str(&format!(" on {}", s.resources.join(", ")));
+    }
+    if !s.principal.is_empty() {
+        text.push_str(&format!(" for {}", s.principal));
+    }
+    if !s.condition.is_empty() {
+        text.push_str(&format!(" when {}", s.condition));
+    }
+    text
+}
+
+/// Every environment and stack that changes.
+fn details(report: &Report, lines: &mut Lines) {
+    for env in &report.environments {
+        lines.push(Style::Plain, "");
+        lines.push(Style::Heading, format!("environment {}", env.env));
+        if !env.manifest.is_empty() {
+            lines.push(Style::Plain, "  manifest.json");
+            for change in &env.manifest {
+                show_change(change, "    ", lines);
+            }
+        }
+        for stack in &env.stacks {
+            stack_details(stack, lines);
+        }
+    }
+}
+
+fn counts(stack: &StackDiff) -> Summary {
+    let mut summary = Summary::default();
+    for resource in &stack.resources {
+        match resource.impact {
+            Impact::Add => summary.add += 1,
+            Impact::Update => summary.change += 1,
+            Impact::Replace => summary.replace += 1,
+            Impact::MayReplace => summary.may_replace += 1,
+            Impact::Remove => summary.remove += 1,
+            Impact::None => {}
+        }
+    }
+    summary.tag_only = stack.tag_only.len();
+    summary
+}
+
+fn stack_details(stack: &StackDiff, lines: &mut Lines) {
+    let action = match stack.action {
+        "add" => " (new stack)",
+        "remove" => " (stack removed)",
+        _ => "",
+    };
+    lines.push(
+        Style::Heading,
+        format!(
+            "  {} [{}]{action}: {}",
+            stack.name,
+            stack.id,
+            counts(stack).line()
+        ),
+    );
+    for resource in &stack.resources {
+        resource_details(resource, lines);
+    }
+    for (title, changes) in [
+        ("Parameters", &stack.parameters),
+        ("Parameter values", &stack.parameter_values),
+        ("Outputs", &stack.outputs),
+        ("Conditions", &stack.conditions),
+        ("Template", &stack.template),
+    ] {
+        if changes.is_empty() {
+            continue;
+        }
+        lines.push(Style::Plain, format!("    {title}"));
+        for change in changes {
+            show_change(change, "      ", lines);
+        }
+    }
+}
+
+fn resource_details(resource: &ResourceDiff, lines: &mut Lines) {
+    let (style, mark) = match resource.impact {
+        Impact::Add => (Style::Add, "+"),
+        Impact::Remove => (Style::Remove, "-"),
+        Impact::Replace => (Style::Danger, "-/+"),
+        Impact::MayReplace => (Style::Danger, "~/+"),
+        Impact::Update | Impact::None => (Style::Change, "~"),
+    };
+    let kept = resource.kept_by.as_ref().map_or(String::new(), |policy| {
+        format!(" ({policy}: the old one stays in the account)")
+    });
+    lines.push(
+        style,
+        format!(
+            "    {mark} {} {}: {}{kept}",
+            resource.logical_id,
+            resource.kind,
+            resource.impact.label()
+        ),
+    );
+    for reason in &resource.because {
+        lines.push(Style::Plain, format!("        because {reason}"));
+    }
+    for change in &resource.changes {
+        show_change(change, "        ", lines);
+    }
+}
+
+fn show_change(change: &Change, indent: &str, lines: &mut Lines) {
+    let flag = if change.create_only {
+        "  [create-only]"
+    } else {
+        ""
+    };
+    let multi = |v: &Option<serde_json::Value>| v.as_ref().and_then(tree::lines);
+    let (before_lines, after_lines) = (multi(&change.before), multi(&change.after));
+    if before_lines.is_some() || after_lines.is_some() {
+        lines.push(Style::Change, format!("{indent}~ {}:{flag}", change.path));
+        let to_text = |v: &Option<serde_json::Value>, multi: Option<String>| {
+            multi.unwrap_or_else(|| v.as_ref().map_or(String::new(), tree::short))
+        };
+        let old = to_text(&change.before, before_lines);
+        let new = to_text(&change.after, after_lines);
+        line_diff(&old, &new, &format!("{indent}    "), lines);
+        return;
+    }
+    let show =
+        |v: &Option<serde_json::Value>| v.as_ref().map_or("(absent)".to_string(), tree::short);
+    let (style, mark) = match (&change.before, &change.after) {
+        (None, Some(_)) => (Style::Add, "+"),
+        (Some(_), None) => (Style::Remove, "-"),
+        _ => (Style::Change, "~"),
+    };
+    let text = match (&change.before, &change.after) {
+        (None, Some(_)) => format!(
+            "{indent}{mark} {}: {}{flag}",
+            change.path,
+            show(&change.after)
+        ),
+        (Some(_), None) => format!(
+            "{indent}{mark} {}: {}{flag}",
+            change.path,
+            show(&change.before)
+        ),
+        _ => format!(
+            "{indent}{mark} {}: {} → {}{flag}",
+            change.path,
+            show(&change.before),
+            show(&change.after)
+        ),
+    };
+    lines.push(style, text);
+}
+
+/// `old` against `new` line by line, three lines of context, `…` between far-apart hunks.
+fn line_diff(old: &str, new: &str, indent: &str, lines: &mut Lines) {
+    let diff = TextDiff::from_lines(old, new);
+    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+        if i > 0 {
+            lines.push(Style::Plain, format!("{indent}  …"));
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let (style, mark) = match change.tag() {
+                    ChangeTag::Delete => (Style::Remove, "-"),
+                    ChangeTag::Insert => (Style::Add, "+"),
+                    ChangeTag::Equal => (Style::Plain, " "),
+                };
+                let value = change.value();
+                let value = value.strip_suffix('\n').unwrap_or(value);
+                lines.push(style, format!("{indent}{mark} {value}"));
+            }
+        }
+    }
+}
+
+/// The report as a pull-request comment: the summary line, a banner per kind of risk, the
+/// security changes, the full text folded in `<details>`; under `limit` characters (GitHub's
+/// is [`GITHUB_COMMENT_LIMIT`]), cutting the folded text with a note when it must.
+pub fn markdown(report: &Report, limit: usize) -> String {
+    let mut head = format!("### hubctl diff: {}\n\n", headline(report));
+    head.push_str(&format!("Against `{}`.\n", report.against));
+    if !report.differs {
+        return head;
+    }
+    if !report.risks.is_empty() {
+        head.push_str("\n> [!CAUTION]\n> **Stateful resources are replaced or removed.** Their data goes with them:\n");
+        for risk in &report.risks {
+            head.push_str(&format!(
+                "> - `{}` {}\n",
+                risk.env,
+                escape(&risk.describe())
+            ));
+        }
+    }
+    if report.broadened {
+        let statements = report.iam.iter().filter(|c| c.change.broadens).count();
+        let rules = report
+            .security_groups
+            .iter()
+            .filter(|c| c.change.broadens)
+            .count();
+        head.push_str(&format!(
+            "\n> [!WARNING]\n> **Access broadened:** {statements} IAM statement(s) and {rules} security-group rule(s) widen what is allowed.\n"
+        ));
+    }
+    if !report.iam.is_empty() || !report.security_groups.is_empty() {
+        head.push_str("\n| | Where | Change |\n|---|---|---|\n");
+        for change in &report.iam {
+            let c = &change.change;
+            head.push_str(&format!(
+                "| {} | `{}` {} `{}` {} | {} IAM: {} |\n",
+                if c.broadens { "⚠️" } else { "" },
+                change.env,
+                change.stack,
+                c.resource,
+                escape(&c.policy),
+                if c.change == "added" { "+" } else { "−" },
+                escape(&statement(&c.statement)),
+            ));
+        }
+        for change in &report.security_groups {
+            let c = &change.change;
+            let r = &c.rule;
+            head.push_str(&format!(
+                "| {} | `{}` {} `{}` | {} SG: {} {} {} {} {}{} |\n",
+                if c.broadens { "⚠️" } else { "" },
+                change.env,
+                change.stack,
+                r.group,
+                if c.change == "added" { "+" } else { "−" },
+                r.direction,
+                r.protocol,
+                r.ports,
+                if r.direction == "ingress" {
+                    "from"
+                } else {
+                    "to"
+                },
+                escape(&r.peer),
+                if r.everyone { " (everyone)" } else { "" },
+            ));
+        }
+    }
+    if !report.tags.is_empty() {
+        head.push_str(&format!(
+            "\nTags: {}.\n",
+            report
+                .tags
+                .iter()
+                .map(|t| format!(
+                    "`{}` {} → {} on {} resource(s)",
+                    t.key,
+                    t.before.as_deref().unwrap_or("(none)"),
+                    t.after.as_deref().unwrap_or("(none)"),
+                    t.resources
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    let mut lines = Lines(Vec::new());
+    details(report, &mut lines);
+    let body = lines.text(false);
+    let open = "\n<details><summary>Full diff</summary>\n\n```diff\n";
+    let close = "```\n\n</details>\n";
+    let room = limit.saturating_sub(head.len() + open.len() + close.len() + 200);
+    let body = if body.len() <= room {
+        body
+    } else {
+        let mut cut = String::new();
+        let mut kept = 0;
+        for line in body.lines() {
+            if cut.len() + line.len() + 1 > room {
+                break;
+            }
+            cut.push_str(line);
+            cut.push('\n');
+            kept += 1;
+        }
+        let total = body.lines().count();
+        cut.push_str(&format!(
+            "… cut here: {} more line(s) ({} characters) do not fit in a GitHub comment ({} characters at most); run `hubctl diff` for all of it\n",
+            total - kept,
+            body.len() - cut.len(),
+            GITHUB_COMMENT_LIMIT
+        ));
+        cut
+    };
+    // A fence inside the text would close the block early.
+    let body = body.replace("```", "ˋˋˋ");
+    format!("{head}{open}{body}{close}")
+}
+
+/// Markdown table cells and inline text: pipes and backticks escaped.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('`', "\\`")
+}
