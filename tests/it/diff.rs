@@ -361,3 +361,113 @@ fn bad_against_directories_are_errors_with_exit_2() {
         "clap refuses a diff with neither side"
     );
 }
+
+/// `diff --deployed` against the patched moto: before a deploy everything is added, after it
+/// nothing differs, and after a config change exactly that change shows; read-only throughout.
+#[test]
+fn deployed_diff_against_moto_shows_nothing_after_a_deploy_and_exactly_a_change() {
+    use crate::deploy::Aws;
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    let json = |config: &str| {
+        let output = aws
+            .hubctl_with(
+                config,
+                &[
+                    "diff",
+                    "--deployed",
+                    "--env",
+                    "dev",
+                    "--output",
+                    "json",
+                    "--fail",
+                ],
+            )
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {stderr}"));
+        (output.status.code(), report, stderr)
+    };
+
+    let (code, report, stderr) = json("config.example.yaml");
+    let impacts: Vec<&str> = report["environments"][0]["stacks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["resources"].as_array().into_iter().flatten())
+        .filter_map(|r| r["impact"].as_str())
+        .collect();
+    assert!(
+        !impacts.is_empty() && impacts.iter().all(|i| *i == "add"),
+        "{stderr}{report}"
+    );
+    assert_eq!(code, Some(3), "new roles broaden access");
+    assert!(
+        aws.mutating().is_empty(),
+        "diff changed something: {:?}",
+        aws.mutating()
+    );
+
+    let deployed = aws
+        .hubctl_with("config.example.yaml", &["deploy", "--env", "dev"])
+        .output()
+        .expect("runs");
+    assert!(
+        deployed.status.success(),
+        "deploy: {}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let n_mutating = aws.mutating().len();
+
+    let (code, report, stderr) = json("config.example.yaml");
+    assert_eq!(report["differs"], false, "{stderr}{report}");
+    assert_eq!(code, Some(0));
+
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let changed = dir.path().join("hubctl.yaml");
+    let text = std::fs::read_to_string(root().join("config.example.yaml")).expect("example");
+    std::fs::write(
+        &changed,
+        text.replace("idle_timeout: 1h", "idle_timeout: 2h"),
+    )
+    .expect("write config");
+    let (code, report, stderr) = json(&changed.display().to_string());
+    assert_eq!(code, Some(1), "{stderr}{report}");
+    let stacks = report["environments"][0]["stacks"]
+        .as_array()
+        .expect("stacks");
+    assert_eq!(stacks.len(), 1, "only the hub changes: {report}");
+    let resources = stacks[0]["resources"].as_array().expect("resources");
+    let listed: Vec<(&str, &str)> = resources
+        .iter()
+        .map(|r| {
+            (
+                r["logical_id"].as_str().unwrap_or(""),
+                r["impact"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [("HubService", "update"), ("HubTask", "replace")],
+        "{report}"
+    );
+    let paths: Vec<&str> = resources[1]["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["Properties.ContainerDefinitions[hub].Environment[JUPYTERHUB_IDLE_TIMEOUT].Value"],
+        "{report}"
+    );
+    assert_eq!(
+        aws.mutating().len(),
+        n_mutating,
+        "diff --deployed only reads"
+    );
+}
