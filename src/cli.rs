@@ -385,6 +385,7 @@ fn diff(
     let Some(config) = load_config(path, config_format)? else {
         return Ok(ExitCode::from(2));
     };
+    let mut notes = Vec::new();
     let (before, after, origin) = match (against, env) {
         (Some(dir), _) => {
             let selected = config.select(env).map_err(|message| anyhow!(message))?;
@@ -404,11 +405,12 @@ fn diff(
         }
         (None, Some(env)) if deployed => {
             let deployment = one_env(&config, env)?;
-            let (before, after) = runtime()?.block_on(async {
+            let sides = runtime()?.block_on(async {
                 let cloud = cloud(&deployment.region).await;
                 diff::live::snapshots(deployment, cloud.cfn(), cloud.identity()).await
             })?;
-            (before, after, "deployed".to_string())
+            notes = sides.notes;
+            (sides.live, sides.wanted, "deployed".to_string())
         }
         _ => {
             return Err(anyhow!(
@@ -416,7 +418,8 @@ fn diff(
             ))
         }
     };
-    let report = diff::compare(&before, &after, &origin);
+    let mut report = diff::compare(&before, &after, &origin);
+    report.notes = notes;
     let mut stdout = std::io::stdout().lock();
     match format {
         DiffFormat::Text => {

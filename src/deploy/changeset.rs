@@ -410,7 +410,7 @@ pub async fn event_ids(cfn: &impl Cfn, name: &str) -> BTreeSet<String> {
 
 /// What to do about a stack CloudFormation will not change until someone decides: a failed
 /// rollback or delete leaves resources in an unknown state, so deploy stops and says how out.
-fn stuck_advice(name: &str, status: &str) -> String {
+pub fn stuck_advice(name: &str, status: &str) -> String {
     match status {
         "UPDATE_ROLLBACK_FAILED" => format!(
             "an update failed and so did its rollback; fix what the stack's events name, then run `aws cloudformation continue-update-rollback --stack-name {name}` (add `--resources-to-skip` for resources that cannot roll back) and re-run deploy"

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::{EnvSide, Snapshot, StackSide};
@@ -16,28 +16,57 @@ use crate::model::Deployment;
 use crate::plan::Plan;
 use crate::synth;
 
-/// (live, wanted) for `deployment`.
+/// The two sides, and what a reader of the diff should know about them.
+pub struct Sides {
+    /// The live stacks.
+    pub live: Snapshot,
+    /// What deploy would send.
+    pub wanted: Snapshot,
+    /// Notes for the report (a stack deploy would recreate; drift is not shown).
+    pub notes: Vec<String>,
+}
+
+/// The live and wanted sides of `deployment`. A stack that waits for a person (a failed
+/// rollback or delete) or is in the middle of an operation is an error, as for deploy; one
+/// whose first creation failed counts as absent, since deploy deletes and creates it anew.
 pub async fn snapshots(
     deployment: &Deployment,
     cfn: &impl Cfn,
     identity: &impl Identity,
-) -> Result<(Snapshot, Snapshot)> {
+) -> Result<Sides> {
     check_account(identity, deployment).await?;
     let plan = Plan::of(deployment);
     let tags = synth::stack_tags(deployment);
     let mut live_side = EnvSide::default();
     let mut wanted_side = EnvSide::default();
     let mut outputs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    let mut notes = vec![
+        "drift is not shown: the live side is each stack's last deployed template, not the resources as they are (`aws cloudformation detect-stack-drift`)".to_string(),
+    ];
     for stack in &plan.stacks {
         let name = plan.stack_name(stack.id);
         let id = stack.id.suffix();
         let synthesized = changeset::compact(&stack.template.to_json())?;
-        let live = cfn.describe_stack(&name).await?.filter(|s| {
-            !matches!(
-                s.status,
-                StackStatus::DeleteComplete | StackStatus::ReviewInProgress
-            )
-        });
+        let live = match cfn.describe_stack(&name).await? {
+            Some(found) => match &found.status {
+                StackStatus::DeleteComplete | StackStatus::ReviewInProgress => None,
+                StackStatus::RollbackComplete => {
+                    notes.push(format!("stack {name} is ROLLBACK_COMPLETE (its first creation failed): deploy deletes it and creates it anew, so it is shown as added"));
+                    None
+                }
+                StackStatus::Stuck(code) => {
+                    bail!(
+                        "stack {name} is {code}: {}",
+                        changeset::stuck_advice(&name, code)
+                    )
+                }
+                StackStatus::InProgress(code) => {
+                    bail!("stack {name} is {code}: wait until it is done, then diff again")
+                }
+                _ => Some(found),
+            },
+            None => None,
+        };
         let body = match &live {
             Some(found) => {
                 let deployed = cfn.get_template(&name).await?;
@@ -85,5 +114,9 @@ pub async fn snapshots(
     let one = |side| Snapshot {
         envs: BTreeMap::from([(env.clone(), side)]),
     };
-    Ok((one(live_side), one(wanted_side)))
+    Ok(Sides {
+        live: one(live_side),
+        wanted: one(wanted_side),
+        notes,
+    })
 }

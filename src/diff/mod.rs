@@ -7,11 +7,14 @@
 //! `Fn::GetAtt` and `Fn::Sub` within a stack and through outputs and parameters across
 //! stacks, so replacing a VPC marks its subnets.
 
+pub mod exposure;
+mod impact;
 pub mod live;
 pub mod load;
 pub mod render;
 pub mod security;
 pub mod table;
+mod tags;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +22,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use exposure::Finding;
+use impact::{Changing, ResourceState};
 use security::{RuleChange, StatementChange};
+use tags::{TagDelta, TagTally};
 use tree::Change;
 
 /// One side of a diff: environment name (or `parent`) → what it holds.
@@ -106,6 +112,13 @@ pub struct ResourceDiff {
     /// when not `Delete`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_by: Option<String>,
+    /// Why the update fails on AWS although the template is valid.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fails: Vec<String>,
+    /// The old resource has deletion protection on: a replacement or removal cannot delete
+    /// it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deletion_protected: bool,
     /// Every changed path (tags are summarized apart unless they force replacement).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
@@ -154,7 +167,8 @@ pub struct EnvDiff {
     pub stacks: Vec<StackDiff>,
 }
 
-/// A stateful resource replaced or removed.
+/// What a change puts at risk: a stateful resource replaced or removed, a secret's value
+/// regenerated, protection dropped, or an update AWS refuses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Risk {
     /// Environment.
@@ -166,37 +180,18 @@ pub struct Risk {
     /// Type.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `replace`, `may_replace` or `remove`.
+    /// What CloudFormation does to it.
     pub impact: Impact,
-    /// What is lost (`data`, `dns`, `keys`, ...).
-    pub loss: String,
+    /// What is at stake: what a replacement or removal loses (`data`, `keys`, `dns`,
+    /// `secret`, `identity`, `certificate`, `network`, `logs`), `regenerated` (a secret's
+    /// value), `protection` (deletion protection or a retain policy dropped), `fails` (the
+    /// update fails on AWS).
+    pub risk: String,
     /// The policy that keeps the old resource, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_by: Option<String>,
-}
-
-impl Risk {
     /// One sentence for a person.
-    pub fn describe(&self) -> String {
-        let what = match self.impact {
-            Impact::Remove => "is removed",
-            Impact::MayReplace => "may be replaced",
-            _ => "is replaced",
-        };
-        let kept = match self.kept_by.as_deref() {
-            Some(policy) => format!(
-                "; {policy} keeps the old one in the account, no longer managed by the stack"
-            ),
-            None => String::new(),
-        };
-        format!(
-            "{} {} ({}) {what}: {}{kept}",
-            self.stack,
-            self.logical_id,
-            self.kind,
-            loss_text(&self.loss)
-        )
-    }
+    pub message: String,
 }
 
 /// What replacing or removing a resource of this loss kind costs.
@@ -213,6 +208,72 @@ pub fn loss_text(loss: &str) -> &'static str {
         "logs" => "log loss: its log events are deleted",
         _ => "data loss: what it stores is deleted",
     }
+}
+
+/// The risks of one changed resource.
+fn risks_of(env: &str, stack: &str, resource: &ResourceDiff, regenerated: bool) -> Vec<Risk> {
+    let risk = |risk: &str, message: String| Risk {
+        env: env.to_string(),
+        stack: stack.to_string(),
+        logical_id: resource.logical_id.clone(),
+        kind: resource.kind.clone(),
+        impact: resource.impact,
+        risk: risk.to_string(),
+        kept_by: resource.kept_by.clone(),
+        message,
+    };
+    let name = format!("{} ({})", resource.logical_id, resource.kind);
+    let mut out = Vec::new();
+    let info = table::lookup(&resource.kind);
+    let drastic = matches!(
+        resource.impact,
+        Impact::Replace | Impact::MayReplace | Impact::Remove
+    );
+    if drastic && info.is_some_and(|i| i.stateful) {
+        let loss = info
+            .and_then(|i| i.loss.clone())
+            .unwrap_or_else(|| "data".to_string());
+        let what = match resource.impact {
+            Impact::Remove => "is removed",
+            Impact::MayReplace => "may be replaced",
+            _ => "is replaced",
+        };
+        let removal = resource.impact == Impact::Remove;
+        let kept = match resource.kept_by.as_deref() {
+            Some(policy) if policy.ends_with("Snapshot") && removal => {
+                format!("; {policy}: a final snapshot is taken before it is deleted")
+            }
+            Some(policy) if policy.ends_with("Snapshot") => format!(
+                "; {policy}: the old one is deleted after a final snapshot, the new one starts empty"
+            ),
+            Some(policy) => {
+                format!("; {policy}: the old one stays in the account, no longer managed")
+            }
+            None => String::new(),
+        };
+        let protected = if resource.deletion_protected {
+            "; its deletion protection is on, so CloudFormation cannot delete it: it stays behind, still running and billed"
+        } else {
+            ""
+        };
+        out.push(risk(
+            &loss,
+            format!("{name} {what}: {}{kept}{protected}", loss_text(&loss)),
+        ));
+    }
+    if regenerated {
+        out.push(risk(
+            "regenerated",
+            format!("{name}: its value is generated anew; whatever holds the old value (a database's master password, signed cookies, encrypted state) no longer matches, and CloudFormation does not update what resolves it"),
+        ));
+    }
+    for reason in &resource.fails {
+        out.push(risk(
+            "fails",
+            format!("{name}: the update fails on AWS: {reason}"),
+        ));
+    }
+    out
 }
 
 /// A tag that changes, and on how many resources and stacks.
@@ -254,6 +315,18 @@ pub struct SgChange {
     pub change: RuleChange,
 }
 
+/// An exposure found, where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExposureChange {
+    /// Environment.
+    pub env: String,
+    /// Stack name.
+    pub stack: String,
+    /// What loosens.
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
 /// Counts, as terraform's plan line has them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -269,6 +342,8 @@ pub struct Summary {
     pub remove: usize,
     /// Resources whose only change is their tags.
     pub tag_only: usize,
+    /// Resources whose update fails on AWS.
+    pub fail: usize,
     /// Stacks with any change.
     pub stacks: usize,
 }
@@ -285,6 +360,9 @@ impl Summary {
         }
         if self.tag_only > 0 {
             line.push_str(&format!(", {} tag-only", self.tag_only));
+        }
+        if self.fail > 0 {
+            line.push_str(&format!("; {} would fail on AWS", self.fail));
         }
         line
     }
@@ -312,10 +390,14 @@ pub struct Report {
     pub iam: Vec<IamChange>,
     /// Security-group rule changes.
     pub security_groups: Vec<SgChange>,
+    /// Other loosened exposure (sign-up, public addresses, attached groups).
+    pub exposure: Vec<ExposureChange>,
     /// Tag changes, summarized.
     pub tags: Vec<TagChange>,
     /// Per environment.
     pub environments: Vec<EnvDiff>,
+    /// What a reader should know about the comparison itself.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -342,8 +424,10 @@ pub fn compare(before: &Snapshot, after: &Snapshot, against: &str) -> Report {
         risks: Vec::new(),
         iam: Vec::new(),
         security_groups: Vec::new(),
+        exposure: Vec::new(),
         tags: Vec::new(),
         environments: Vec::new(),
+        notes: Vec::new(),
     };
     let mut tags = TagTally::default();
     let names: BTreeSet<&String> = before.envs.keys().chain(after.envs.keys()).collect();
@@ -359,7 +443,8 @@ pub fn compare(before: &Snapshot, after: &Snapshot, against: &str) -> Report {
     report.tags = tags.into_changes();
     report.differs = !report.environments.is_empty() || !report.tags.is_empty();
     report.broadened = report.iam.iter().any(|c| c.change.broadens)
-        || report.security_groups.iter().any(|c| c.change.broadens);
+        || report.security_groups.iter().any(|c| c.change.broadens)
+        || !report.exposure.is_empty();
     report.risky = !report.risks.is_empty();
     report
 }
@@ -378,7 +463,7 @@ fn compare_env(
     };
     // Outputs whose value changes at deploy time, by (stack id, output): what downstream
     // parameters wired to them receive.
-    let mut changing_outputs: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut changing_outputs: BTreeMap<(String, String), Changing> = BTreeMap::new();
     let mut order: Vec<(Option<&StackSide>, Option<&StackSide>)> = new
         .stacks
         .iter()
@@ -391,14 +476,14 @@ fn compare_env(
             .map(|o| (Some(o), None)),
     );
     for (was, now) in order {
-        let changing_params: BTreeMap<String, bool> = now
+        let changing_params: BTreeMap<String, Changing> = now
             .map(|n| {
                 n.wiring
                     .iter()
                     .filter_map(|(param, (stack, output))| {
                         changing_outputs
                             .get(&(stack.clone(), output.clone()))
-                            .map(|certain| (param.clone(), *certain))
+                            .map(|changing| (param.clone(), *changing))
                     })
                     .collect()
             })
@@ -408,8 +493,8 @@ fn compare_env(
             .map(|s| (s.id.clone(), s.name.clone()))
             .unwrap_or_default();
         let result = compare_stack(was, now, &changing_params);
-        for (output, certain) in result.changing_outputs {
-            changing_outputs.insert((side.0.clone(), output), certain);
+        for (output, changing) in result.changing_outputs {
+            changing_outputs.insert((side.0.clone(), output), changing);
         }
         tags.add_resources(&result.tag_deltas);
         if let (Some(o), Some(n)) = (was, now) {
@@ -424,25 +509,41 @@ fn compare_env(
                 Impact::Remove => report.summary.remove += 1,
                 Impact::None => {}
             }
-            if let Some(info) = table::lookup(&resource.kind) {
-                if info.stateful
-                    && matches!(
-                        resource.impact,
-                        Impact::Replace | Impact::MayReplace | Impact::Remove
-                    )
-                {
-                    report.risks.push(Risk {
-                        env: env.to_string(),
-                        stack: side.1.clone(),
-                        logical_id: resource.logical_id.clone(),
-                        kind: resource.kind.clone(),
-                        impact: resource.impact,
-                        loss: info.loss.clone().unwrap_or_else(|| "data".to_string()),
-                        kept_by: resource.kept_by.clone(),
-                    });
-                }
+            if !resource.fails.is_empty() {
+                report.summary.fail += 1;
             }
+            let regenerated = result.regenerated.contains(&resource.logical_id);
+            report
+                .risks
+                .extend(risks_of(env, &side.1, resource, regenerated));
         }
+        report
+            .risks
+            .extend(result.protections.into_iter().map(|finding| Risk {
+                env: env.to_string(),
+                stack: side.1.clone(),
+                logical_id: finding.logical_id.clone(),
+                kind: finding.kind.clone(),
+                impact: Impact::Update,
+                risk: "protection".to_string(),
+                kept_by: None,
+                message: format!(
+                    "{} ({}): {} ({} {} → {})",
+                    finding.logical_id,
+                    finding.kind,
+                    finding.what,
+                    finding.path,
+                    finding.before,
+                    finding.after
+                ),
+            }));
+        report
+            .exposure
+            .extend(result.exposure.into_iter().map(|finding| ExposureChange {
+                env: env.to_string(),
+                stack: side.1.clone(),
+                finding,
+            }));
         report.summary.tag_only += result.diff.tag_only.len();
         report
             .iam
@@ -507,7 +608,10 @@ fn manifest_changes(old: Option<&Value>, new: Option<&Value>) -> Vec<Change> {
 
 struct StackResult {
     diff: StackDiff,
-    changing_outputs: BTreeMap<String, bool>,
+    changing_outputs: BTreeMap<String, Changing>,
+    regenerated: Vec<String>,
+    exposure: Vec<Finding>,
+    protections: Vec<Finding>,
     tag_deltas: Vec<Vec<TagDelta>>,
     iam: Vec<StatementChange>,
     rules: Vec<RuleChange>,
@@ -521,7 +625,7 @@ fn section<'v>(side: Option<&'v StackSide>, key: &str) -> Option<&'v Map<String,
 fn compare_stack(
     old: Option<&StackSide>,
     new: Option<&StackSide>,
-    changing_params: &BTreeMap<String, bool>,
+    changing_params: &BTreeMap<String, Changing>,
 ) -> StackResult {
     let empty = Map::new();
     let old_resources = section(old, "Resources").unwrap_or(&empty);
@@ -553,8 +657,8 @@ fn compare_stack(
     };
 
     // What changes value at deploy time, by name: parameters wired to changing outputs or
-    // given another value, and (below) resources that are replaced. `true`: certainly.
-    let mut changing: BTreeMap<String, bool> = changing_params.clone();
+    // given another value, and (below) resources that are replaced.
+    let mut changing: BTreeMap<String, Changing> = changing_params.clone();
     if let (Some(o), Some(n)) = (old, new) {
         let names: BTreeSet<&String> = o.parameters.keys().chain(n.parameters.keys()).collect();
         for name in names {
@@ -565,35 +669,19 @@ fn compare_stack(
                     before: a.map(|v| Value::String(v.clone())),
                     after: b.map(|v| Value::String(v.clone())),
                     create_only: false,
+                    may_replace: false,
                 });
-                changing.insert(name.clone(), true);
+                let entry = changing.entry(name.clone()).or_default();
+                entry.certain = true;
             }
         }
     }
 
-    let mut ids: Vec<&String> = old_resources.keys().chain(new_resources.keys()).collect();
-    ids.sort();
-    ids.dedup();
-    let mut states: BTreeMap<&String, ResourceState> = BTreeMap::new();
-    for id in &ids {
-        states.insert(
-            id,
-            initial_state(old_resources.get(*id), new_resources.get(*id)),
-        );
-    }
-    for (id, state) in &states {
-        match state.impact {
-            Impact::Replace => {
-                changing.insert((*id).clone(), true);
-            }
-            Impact::MayReplace => {
-                changing.entry((*id).clone()).or_insert(false);
-            }
-            _ => {}
-        }
-    }
-    propagate(&mut states, new_resources, &mut changing);
+    let states = impact::resources(old_resources, new_resources, &mut changing);
 
+    let mut exposure = Vec::new();
+    let mut protections = Vec::new();
+    let mut regenerated = Vec::new();
     let mut tag_deltas = Vec::new();
     for (id, state) in states {
         let ResourceState {
@@ -603,14 +691,30 @@ fn compare_stack(
             tags,
             kind,
             kept_by,
+            fails,
+            regenerated: new_value,
         } = state;
         if impact == Impact::None {
             continue;
         }
+        let (was, now) = (old_resources.get(&id), new_resources.get(&id));
+        exposure.extend(exposure::exposures(&id, was, now));
+        if let (Some(was), Some(now)) = (was, now) {
+            protections.extend(exposure::protections(&id, was, now));
+        }
+        if new_value {
+            regenerated.push(id.clone());
+        }
+        let deletion_protected =
+            matches!(
+                impact,
+                Impact::Replace | Impact::MayReplace | Impact::Remove
+            ) && exposure::deletion_protected(was.and_then(|r| r.get("Properties")));
         if !tags.is_empty() {
             tag_deltas.push(tags);
         }
-        if impact == Impact::Update && changes.is_empty() && because.is_empty() {
+        if impact == Impact::Update && changes.is_empty() && because.is_empty() && fails.is_empty()
+        {
             diff.tag_only.push(id.clone());
             continue;
         }
@@ -622,6 +726,8 @@ fn compare_stack(
             because,
             stateful,
             kept_by,
+            fails,
+            deletion_protected,
             changes,
         });
     }
@@ -635,12 +741,24 @@ fn compare_stack(
                 .and_then(|o| o.get(name))
                 .and_then(|o| o.get("Value"));
             if before != value {
-                changing_outputs.insert(name.clone(), true);
+                changing_outputs.insert(
+                    name.clone(),
+                    Changing {
+                        certain: true,
+                        new_vpc: false,
+                    },
+                );
                 continue;
             }
             let uses = value.map(tree::references).unwrap_or_default();
-            if let Some(certain) = uses.iter().filter_map(|u| changing.get(u)).max() {
-                changing_outputs.insert(name.clone(), *certain);
+            let used: Vec<Changing> = uses
+                .iter()
+                .filter_map(|u| changing.get(u))
+                .copied()
+                .collect();
+            if !used.is_empty() {
+                let merged = used.into_iter().fold(Changing::default(), Changing::merge);
+                changing_outputs.insert(name.clone(), merged);
             }
         }
     }
@@ -658,6 +776,9 @@ fn compare_stack(
     StackResult {
         diff,
         changing_outputs,
+        regenerated,
+        exposure,
+        protections,
         tag_deltas,
         iam,
         rules,
@@ -693,280 +814,6 @@ fn other_sections(old: Option<&StackSide>, new: Option<&StackSide>) -> Vec<Chang
         template
     };
     tree::changes(&[], Some(&strip(old)), Some(&strip(new)))
-}
-
-struct ResourceState {
-    impact: Impact,
-    because: Vec<String>,
-    changes: Vec<Change>,
-    tags: Vec<TagDelta>,
-    kind: String,
-    kept_by: Option<String>,
-}
-
-fn kind_of(resource: Option<&Value>) -> String {
-    resource
-        .and_then(|r| r.get("Type"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn kept_by(resource: Option<&Value>, attribute: &str) -> Option<String> {
-    let policy = resource?.get(attribute)?.as_str()?;
-    (policy != "Delete").then(|| format!("{attribute}: {policy}"))
-}
-
-fn initial_state(old: Option<&Value>, new: Option<&Value>) -> ResourceState {
-    let kind = kind_of(new.or(old));
-    let mut state = ResourceState {
-        impact: Impact::None,
-        because: Vec::new(),
-        changes: Vec::new(),
-        tags: Vec::new(),
-        kind,
-        kept_by: None,
-    };
-    match (old, new) {
-        (None, Some(_)) => state.impact = Impact::Add,
-        (Some(_), None) => {
-            state.impact = Impact::Remove;
-            state.kept_by = kept_by(old, "DeletionPolicy");
-        }
-        (Some(o), Some(n)) if o != n => {
-            let info = table::lookup(&state.kind).cloned().unwrap_or_default();
-            let mut changes = tree::changes(&[], Some(o), Some(n));
-            for change in &mut changes {
-                change.create_only = in_patterns(&change.path, &info.create_only)
-                    || in_patterns(&change.path, &info.conditional_create_only);
-            }
-            state.impact = Impact::Update;
-            if kind_of(old) != kind_of(new) {
-                state.impact = Impact::Replace;
-                state
-                    .because
-                    .push(format!("the type changes from {}", kind_of(old)));
-            } else if table::lookup(&state.kind).is_none() {
-                state.because.push(format!(
-                    "{} is not in hubctl's schema table: impact unknown, shown as update",
-                    state.kind
-                ));
-            }
-            let (op, np) = (o.get("Properties"), n.get("Properties"));
-            for pattern in &info.create_only {
-                if table::values_at(op, pattern) != table::values_at(np, pattern) {
-                    state.impact = Impact::Replace;
-                    state
-                        .because
-                        .push(format!("{} changes (create-only)", dotted(pattern)));
-                }
-            }
-            if state.impact == Impact::Update {
-                for pattern in &info.conditional_create_only {
-                    if table::values_at(op, pattern) != table::values_at(np, pattern) {
-                        state.impact = Impact::MayReplace;
-                        state.because.push(format!(
-                            "{} changes (may need replacement)",
-                            dotted(pattern)
-                        ));
-                    }
-                }
-            }
-            state.tags = tag_delta(op, np);
-            changes.retain(|c| c.create_only || !is_tag_path(&c.path));
-            state.changes = changes;
-            if state.impact == Impact::Replace || state.impact == Impact::MayReplace {
-                state.kept_by = kept_by(Some(n), "UpdateReplacePolicy");
-            }
-        }
-        _ => {}
-    }
-    state
-}
-
-/// Marks what uses a replaced resource or a changing parameter, until nothing more changes:
-/// a create-only property that uses one makes its resource replaced too, any other makes it
-/// updated.
-fn propagate(
-    states: &mut BTreeMap<&String, ResourceState>,
-    new_resources: &Map<String, Value>,
-    changing: &mut BTreeMap<String, bool>,
-) {
-    loop {
-        let mut progressed = false;
-        for (id, state) in states.iter_mut() {
-            if matches!(state.impact, Impact::Replace | Impact::Add | Impact::Remove) {
-                continue;
-            }
-            let Some(resource) = new_resources.get(*id) else {
-                continue;
-            };
-            let properties = resource.get("Properties");
-            let info = table::lookup(&state.kind).cloned().unwrap_or_default();
-            let using = |value: Option<&Value>| -> Vec<(String, bool)> {
-                value
-                    .map(tree::references)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|name| changing.get(&name).map(|c| (name, *c)))
-                    .collect()
-            };
-            let mut became = state.impact;
-            // (prefix, reason): a new reason replaces an older one with the same prefix, as
-            // more of what a property uses turns out to change.
-            let mut because: Vec<(String, String)> = Vec::new();
-            for (patterns, certain_impact) in [
-                (&info.create_only, Impact::Replace),
-                (&info.conditional_create_only, Impact::MayReplace),
-            ] {
-                for pattern in patterns {
-                    let mut names: Vec<(String, bool)> = table::values_at(properties, pattern)
-                        .into_iter()
-                        .flat_map(&using)
-                        .collect();
-                    names.sort();
-                    names.dedup();
-                    if names.is_empty() {
-                        continue;
-                    }
-                    let certain = names.iter().any(|(_, c)| *c);
-                    let impact = if certain {
-                        certain_impact
-                    } else {
-                        Impact::MayReplace
-                    };
-                    became = became.max(impact);
-                    let prefix = format!("{} uses ", dotted(pattern));
-                    because.push((prefix.clone(), format!("{prefix}{}", changes_text(&names))));
-                }
-            }
-            let used = using(properties);
-            if !used.is_empty() && became <= Impact::Update {
-                became = Impact::Update;
-                because.push(("uses ".to_string(), format!("uses {}", changes_text(&used))));
-            }
-            if became != state.impact {
-                progressed = true;
-                state.impact = became;
-                if matches!(became, Impact::Replace | Impact::MayReplace) {
-                    let certain = became == Impact::Replace;
-                    let entry = changing.entry((*id).clone()).or_insert(certain);
-                    *entry = *entry || certain;
-                    state.kept_by = kept_by(Some(resource), "UpdateReplacePolicy");
-                }
-            }
-            for (prefix, reason) in because {
-                state.because.retain(|b| !b.starts_with(&prefix));
-                state.because.push(reason);
-            }
-        }
-        if !progressed {
-            break;
-        }
-    }
-}
-
-/// `Vpc, which changes` / `A, B, which change` / `A, which may change`.
-fn changes_text(names: &[(String, bool)]) -> String {
-    let list: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
-    let certain = names.iter().any(|(_, c)| *c);
-    let verb = match (names.len() == 1, certain) {
-        (true, true) => "which changes",
-        (false, true) => "which change",
-        (_, false) => "which may change",
-    };
-    format!("{}, {verb}", list.join(", "))
-}
-
-fn dotted(pattern: &str) -> String {
-    pattern.replace('/', ".")
-}
-
-/// `Properties.<pattern>` or below it, or above it (a parent that changed as a whole).
-fn in_patterns(path: &str, patterns: &[String]) -> bool {
-    let segments = tree::pattern_segments(path);
-    let Some((&"Properties", rest)) = segments.split_first() else {
-        return false;
-    };
-    patterns.iter().any(|pattern| {
-        pattern
-            .split('/')
-            .zip(rest)
-            .all(|(p, s)| p == *s || p == "*" || *s == "*")
-    })
-}
-
-/// One tag that differs: (key, value before, value after).
-type TagDelta = (String, Option<String>, Option<String>);
-
-fn is_tag_path(path: &str) -> bool {
-    path == "Properties.Tags"
-        || path.starts_with("Properties.Tags.")
-        || path.starts_with("Properties.Tags[")
-}
-
-/// The tags that differ between two property sets: (key, before, after).
-fn tag_delta(old: Option<&Value>, new: Option<&Value>) -> Vec<TagDelta> {
-    fn tags(properties: Option<&Value>) -> BTreeMap<String, String> {
-        match properties.and_then(|p| p.get("Tags")) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|t| {
-                    let key = t.get("Key")?.as_str()?.to_string();
-                    let value = t.get("Value").map(tree::short).unwrap_or_default();
-                    Some((key, value.trim_matches('"').to_string()))
-                })
-                .collect(),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(k, v)| (k.clone(), tree::short(v).trim_matches('"').to_string()))
-                .collect(),
-            _ => BTreeMap::new(),
-        }
-    }
-    delta(&tags(old), &tags(new))
-}
-
-fn delta(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<TagDelta> {
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    keys.into_iter()
-        .filter(|k| old.get(*k) != new.get(*k))
-        .map(|k| ((*k).clone(), old.get(k).cloned(), new.get(k).cloned()))
-        .collect()
-}
-
-#[derive(Default)]
-struct TagTally {
-    counts: BTreeMap<TagDelta, (usize, usize)>,
-}
-
-impl TagTally {
-    fn add_resources(&mut self, deltas: &[Vec<TagDelta>]) {
-        for delta in deltas {
-            for change in delta {
-                self.counts.entry(change.clone()).or_default().0 += 1;
-            }
-        }
-    }
-
-    fn add_stack(&mut self, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) {
-        for change in delta(old, new) {
-            self.counts.entry(change).or_default().1 += 1;
-        }
-    }
-
-    fn into_changes(self) -> Vec<TagChange> {
-        self.counts
-            .into_iter()
-            .map(|((key, before, after), (resources, stacks))| TagChange {
-                key,
-                before,
-                after,
-                resources,
-                stacks,
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]

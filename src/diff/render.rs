@@ -61,6 +61,9 @@ pub fn text(report: &Report, colour: bool) -> String {
             headline(report)
         ),
     );
+    for note in &report.notes {
+        lines.push(Style::Plain, format!("note: {note}"));
+    }
     if !report.differs {
         return lines.text(colour);
     }
@@ -71,7 +74,11 @@ pub fn text(report: &Report, colour: bool) -> String {
 
 fn headline(report: &Report) -> String {
     if report.differs {
-        report.summary.line()
+        let mut line = report.summary.line();
+        if !report.tags.is_empty() {
+            line.push_str(", tags change");
+        }
+        line
     } else {
         "no changes".to_string()
     }
@@ -83,16 +90,16 @@ fn overview(report: &Report, lines: &mut Lines) {
         lines.push(Style::Plain, "");
         lines.push(
             Style::Danger,
-            "RISKS: stateful resources replaced or removed",
+            "RISKS: data at stake, or an update AWS refuses",
         );
         for risk in &report.risks {
             lines.push(
                 Style::Danger,
-                format!("  ! {}: {}", risk.env, risk.describe()),
+                format!("  ! {}: {} {}", risk.env, risk.stack, risk.message),
             );
         }
     }
-    if !report.iam.is_empty() || !report.security_groups.is_empty() {
+    if !report.iam.is_empty() || !report.security_groups.is_empty() || !report.exposure.is_empty() {
         lines.push(Style::Plain, "");
         let title = if report.broadened {
             "SECURITY: access broadened"
@@ -156,6 +163,16 @@ fn overview(report: &Report, lines: &mut Lines) {
                 ),
             );
         }
+        for found in &report.exposure {
+            let f = &found.finding;
+            lines.push(
+                Style::Add,
+                format!(
+                    "  EXPOSURE {} {} {} {}: {} → {}: {}  (broadens)",
+                    found.env, found.stack, f.logical_id, f.path, f.before, f.after, f.what
+                ),
+            );
+        }
     }
     if !report.tags.is_empty() {
         lines.push(Style::Plain, "");
@@ -171,12 +188,17 @@ fn overview(report: &Report, lines: &mut Lines) {
             lines.push(
                 Style::Change,
                 format!(
-                    "  ~ {}: {} → {} on {} resource(s) and {} stack(s)",
+                    "  ~ {}: {} → {} on {} resource(s) and {} stack(s){}",
                     tag.key,
                     value(&tag.before),
                     value(&tag.after),
                     tag.resources,
-                    tag.stacks
+                    tag.stacks,
+                    if tag.stacks > 0 {
+                        " (a stack tag: CloudFormation re-tags every taggable resource of the stack)"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -241,7 +263,7 @@ fn counts(stack: &StackDiff) -> Summary {
 fn stack_details(stack: &StackDiff, lines: &mut Lines) {
     let action = match stack.action {
         "add" => " (new stack)",
-        "remove" => " (stack removed)",
+        "remove" => " (no longer in the config: deploy leaves it; it goes only when deleted, e.g. by destroy)",
         _ => "",
     };
     lines.push(
@@ -296,6 +318,9 @@ fn resource_details(resource: &ResourceDiff, lines: &mut Lines) {
     for reason in &resource.because {
         lines.push(Style::Plain, format!("        because {reason}"));
     }
+    for reason in &resource.fails {
+        lines.push(Style::Danger, format!("        FAILS on AWS: {reason}"));
+    }
     for change in &resource.changes {
         show_change(change, "        ", lines);
     }
@@ -304,6 +329,8 @@ fn resource_details(resource: &ResourceDiff, lines: &mut Lines) {
 fn show_change(change: &Change, indent: &str, lines: &mut Lines) {
     let flag = if change.create_only {
         "  [create-only]"
+    } else if change.may_replace {
+        "  [may replace]"
     } else {
         ""
     };
@@ -375,16 +402,19 @@ fn line_diff(old: &str, new: &str, indent: &str, lines: &mut Lines) {
 pub fn markdown(report: &Report, limit: usize) -> String {
     let mut head = format!("### hubctl diff: {}\n\n", headline(report));
     head.push_str(&format!("Against `{}`.\n", report.against));
+    for note in &report.notes {
+        head.push_str(&format!("\nNote: {}\n", escape(note)));
+    }
     if !report.differs {
         return head;
     }
     if !report.risks.is_empty() {
-        head.push_str("\n> [!CAUTION]\n> **Stateful resources are replaced or removed.** Their data goes with them:\n");
+        head.push_str("\n> [!CAUTION]\n> **Data at stake, or an update AWS refuses:**\n");
         for risk in &report.risks {
             head.push_str(&format!(
                 "> - `{}` {}\n",
                 risk.env,
-                escape(&risk.describe())
+                escape(&format!("{} {}", risk.stack, risk.message))
             ));
         }
     }
@@ -395,11 +425,12 @@ pub fn markdown(report: &Report, limit: usize) -> String {
             .iter()
             .filter(|c| c.change.broadens)
             .count();
+        let exposure = report.exposure.len();
         head.push_str(&format!(
-            "\n> [!WARNING]\n> **Access broadened:** {statements} IAM statement(s) and {rules} security-group rule(s) widen what is allowed.\n"
+            "\n> [!WARNING]\n> **Access broadened:** {statements} IAM statement(s), {rules} security-group rule(s) and {exposure} other setting(s) widen what is allowed.\n"
         ));
     }
-    if !report.iam.is_empty() || !report.security_groups.is_empty() {
+    if !report.iam.is_empty() || !report.security_groups.is_empty() || !report.exposure.is_empty() {
         head.push_str("\n| | Where | Change |\n|---|---|---|\n");
         for change in &report.iam {
             let c = &change.change;
@@ -434,6 +465,19 @@ pub fn markdown(report: &Report, limit: usize) -> String {
                 },
                 escape(&r.peer),
                 if r.everyone { " (everyone)" } else { "" },
+            ));
+        }
+        for found in &report.exposure {
+            let f = &found.finding;
+            head.push_str(&format!(
+                "| ⚠️ | `{}` {} `{}` | {}: {} → {}: {} |\n",
+                found.env,
+                found.stack,
+                f.logical_id,
+                escape(&f.path),
+                escape(&f.before),
+                escape(&f.after),
+                escape(&f.what),
             ));
         }
     }

@@ -116,13 +116,17 @@ fn find_policies(id: &str, value: &Value, at: String, out: &mut Vec<Policy>) {
                 } else {
                     format!("{at}.{key}")
                 };
-                if POLICY_KEYS.contains(&key.as_str()) && item.get("Statement").is_some() {
-                    out.push(Policy {
-                        resource: id.to_string(),
-                        name: here,
-                        statements: statements(item),
-                    });
-                } else {
+                if POLICY_KEYS.contains(&key.as_str()) {
+                    if let Some(statements) = document(item) {
+                        out.push(Policy {
+                            resource: id.to_string(),
+                            name: here,
+                            statements,
+                        });
+                        continue;
+                    }
+                }
+                {
                     find_policies(id, item, here, out);
                 }
             }
@@ -138,6 +142,44 @@ fn find_policies(id: &str, value: &Value, at: String, out: &mut Vec<Policy>) {
         }
         _ => {}
     }
+}
+
+/// The statements of a policy document written as an object, as JSON text (a string or a
+/// `Fn::Sub` of one, `${...}` left as text), or behind an intrinsic that cannot be read
+/// without deploying (`Fn::If`, a `Ref`): then one pseudo-statement that says so, counted as
+/// broadening since nothing proves it is not. `None`: not a policy document.
+fn document(value: &Value) -> Option<Vec<Statement>> {
+    if value.get("Statement").is_some() {
+        return Some(statements(value));
+    }
+    let text = match value {
+        Value::String(text) => Some(text.as_str()),
+        _ => value.get("Fn::Sub").and_then(|sub| match sub {
+            Value::String(text) => Some(text.as_str()),
+            Value::Array(parts) => parts.first().and_then(Value::as_str),
+            _ => None,
+        }),
+    };
+    if let Some(parsed) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
+        if parsed.get("Statement").is_some() {
+            return Some(statements(&parsed));
+        }
+    }
+    let intrinsic = value
+        .as_object()
+        .is_some_and(|m| m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")));
+    intrinsic.then(|| {
+        vec![Statement {
+            effect: "Allow".to_string(),
+            principal: String::new(),
+            actions: vec![format!(
+                "(a policy hubctl cannot read before deploy: {})",
+                short(value)
+            )],
+            resources: Vec::new(),
+            condition: String::new(),
+        }]
+    })
 }
 
 fn statements(document: &Value) -> Vec<Statement> {
@@ -223,6 +265,21 @@ pub fn rules(resources: Option<&Value>) -> Vec<Rule> {
         let properties = resource.get("Properties");
         match resource.get("Type").and_then(Value::as_str) {
             Some("AWS::EC2::SecurityGroup") => {
+                let egress = properties
+                    .and_then(|p| p.get("SecurityGroupEgress"))
+                    .and_then(Value::as_array);
+                if egress.is_none_or(Vec::is_empty) {
+                    // Without inline egress rules, EC2 gives a VPC security group its default
+                    // rule: all traffic out to anywhere (standalone egress rules add to it).
+                    out.push(Rule {
+                        group: id.clone(),
+                        direction: "egress".to_string(),
+                        protocol: "all".to_string(),
+                        ports: "all".to_string(),
+                        peer: "0.0.0.0/0 (EC2's default rule)".to_string(),
+                        everyone: true,
+                    });
+                }
                 for (key, direction) in [
                     ("SecurityGroupIngress", "ingress"),
                     ("SecurityGroupEgress", "egress"),
@@ -363,7 +420,16 @@ pub fn statement_changes(before: &[Policy], after: &[Policy]) -> Vec<StatementCh
             });
         }
         for statement in now.iter().filter(|s| !was.contains(s)) {
-            let broadens = statement.effect != "Deny" && !was.iter().any(|o| covers(o, statement));
+            // A `Not*` element grants everything but what it lists: no old pattern covers
+            // what it adds, so it broadens whenever it changes.
+            let negated = statement.principal.starts_with("NotPrincipal")
+                || statement.actions.iter().any(|a| a.starts_with("NotAction"))
+                || statement
+                    .resources
+                    .iter()
+                    .any(|r| r.starts_with("NotResource"));
+            let broadens = statement.effect != "Deny"
+                && (negated || !was.iter().any(|o| covers(o, statement)));
             out.push(StatementChange {
                 resource: k.0.clone(),
                 policy: k.1.clone(),
@@ -507,6 +573,45 @@ mod tests {
             changes[0].statement.actions,
             ["managed policy arn:aws:iam::aws:policy/AdministratorAccess"]
         );
+    }
+
+    #[test]
+    fn not_action_and_policies_as_text_are_read_and_broaden() {
+        let with = |statement: Value| {
+            json!({"R": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p",
+                "PolicyDocument": {"Statement": [statement]}}]}}})
+        };
+        let wide = policies(Some(&with(
+            json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+        )));
+        let wider = policies(Some(&with(
+            json!({"Effect": "Allow", "NotAction": "iam:PassRole", "Resource": "*"}),
+        )));
+        assert!(statement_changes(&wide, &wider).iter().any(|c| c.broadens));
+
+        let text = json!({"P": {"Type": "AWS::Logs::ResourcePolicy", "Properties": {"PolicyDocument":
+            {"Fn::Sub": "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"logs:PutLogEvents\", \"Resource\": \"arn:${AWS::Partition}:logs:*\"}]}"}}}});
+        let found = policies(Some(&text));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].statements[0].actions, ["logs:PutLogEvents"]);
+        assert!(statement_changes(&[], &found)[0].broadens);
+
+        let hidden = json!({"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Fn::If": ["C", {"Statement": []}, {"Ref": "AWS::NoValue"}]}}}});
+        assert!(policies(Some(&hidden))[0].statements[0].actions[0]
+            .starts_with("(a policy hubctl cannot read"));
+    }
+
+    #[test]
+    fn a_group_without_egress_rules_has_ec2s_default() {
+        let open = json!({"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}}});
+        let closed = json!({"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x",
+            "SecurityGroupEgress": [{"IpProtocol": "-1", "CidrIp": "127.0.0.1/32"}]}}});
+        let changes = rule_changes(&rules(Some(&closed)), &rules(Some(&open)));
+        let added = changes
+            .iter()
+            .find(|c| c.change == "added")
+            .expect("the default rule appears");
+        assert!(added.broadens && added.rule.everyone && added.rule.direction == "egress");
     }
 
     #[test]

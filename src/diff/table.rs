@@ -16,6 +16,10 @@ pub struct TypeInfo {
     pub create_only: Vec<String>,
     /// Paths whose change may replace it, depending on the values.
     pub conditional_create_only: Vec<String>,
+    /// Paths that cannot change at all: CloudFormation's update fails (hand-kept in the
+    /// generator, each with its source).
+    #[serde(default)]
+    pub immutable: Vec<String>,
     /// It holds data that replacing or removing it loses.
     pub stateful: bool,
     /// What is lost: `data`, `keys`, `dns`, `secret`, `identity`, `certificate`, `network`,

@@ -123,7 +123,7 @@ fn a_replaced_vpc_replaces_what_uses_it_in_create_only_properties_across_stacks(
         "a VPC is stateful: a network loss"
     );
     assert_eq!(report.risks.len(), 1);
-    assert_eq!(report.risks[0].loss, "network");
+    assert_eq!(report.risks[0].risk, "network");
 }
 
 #[test]
@@ -152,9 +152,13 @@ fn a_removed_stateful_resource_is_a_risk_that_names_its_deletion_policy() {
     assert_eq!(files.impact, Impact::Remove);
     assert_eq!(files.kept_by.as_deref(), Some("DeletionPolicy: Retain"));
     assert_eq!(report.risks.len(), 1);
-    assert!(report.risks[0]
-        .describe()
-        .contains("DeletionPolicy: Retain keeps the old one"));
+    assert!(
+        report.risks[0]
+            .message
+            .contains("DeletionPolicy: Retain: the old one stays in the account"),
+        "{}",
+        report.risks[0].message
+    );
     assert_eq!(report.exit_code(true), 3);
 }
 
@@ -261,4 +265,115 @@ fn policy_changes_are_diffed_line_by_line() {
     );
     assert!(report.broadened);
     assert!(text.contains("SECURITY: access broadened"));
+}
+
+#[test]
+fn a_regenerated_secret_is_a_risk_though_only_updated() {
+    let secret = |length: u32| {
+        json!({"Resources": {"DbSecret": {"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "GenerateSecretString": {"PasswordLength": length, "GenerateStringKey": "password",
+                "SecretStringTemplate": "{}"}}}}})
+    };
+    let report = compare(
+        &snapshot(vec![stack("hub", secret(32))]),
+        &snapshot(vec![stack("hub", secret(40))]),
+        "base",
+    );
+    assert_eq!(
+        find(&report, "hub", "DbSecret").map(|r| r.impact),
+        Some(Impact::Update)
+    );
+    let risks: Vec<&str> = report.risks.iter().map(|r| r.risk.as_str()).collect();
+    assert_eq!(risks, ["regenerated"]);
+    assert_eq!(report.exit_code(true), 3);
+}
+
+#[test]
+fn refused_replacements_are_risks() {
+    let named = |cidr: &str| {
+        json!({"Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": cidr}},
+            "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "hub", "GroupDescription": cidr, "VpcId": "vpc-1"}},
+            "SgOfNewVpc": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupName": "hub", "GroupDescription": "d", "VpcId": {"Ref": "Vpc"}}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/20"}},
+            "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {"Subnets": [{"Ref": "Subnet"}]}},
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeySpec": if cidr.starts_with("10.0") { "SYMMETRIC_DEFAULT" } else { "RSA_2048" }}}
+        }})
+    };
+    let report = compare(
+        &snapshot(vec![stack("frame", named("10.0.0.0/16"))]),
+        &snapshot(vec![stack("frame", named("10.1.0.0/16"))]),
+        "base",
+    );
+    let fails = |id: &str| {
+        find(&report, "frame", id)
+            .map(|r| r.fails.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        fails("Sg").iter().any(|f| f.contains("custom GroupName")),
+        "{:?}",
+        fails("Sg")
+    );
+    assert!(
+        fails("Lb").iter().any(|f| f.contains("VPC is fixed")),
+        "{:?}",
+        fails("Lb")
+    );
+    assert!(
+        fails("Key")
+            .iter()
+            .any(|f| f.contains("KeySpec cannot change")),
+        "{:?}",
+        fails("Key")
+    );
+    assert!(
+        fails("Subnet").is_empty(),
+        "a subnet has no custom name: {:?}",
+        fails("Subnet")
+    );
+    assert!(
+        fails("SgOfNewVpc").is_empty(),
+        "a group name is unique per VPC, and the VPC is new: {:?}",
+        fails("SgOfNewVpc")
+    );
+    assert!(report.risks.iter().filter(|r| r.risk == "fails").count() >= 3);
+}
+
+#[test]
+fn a_standalone_database_updates_its_backup_window_in_place() {
+    let db = |days: u32| {
+        json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "postgres", "BackupRetentionPeriod": days, "DeletionProtection": true}}}})
+    };
+    let report = compare(
+        &snapshot(vec![stack("hub", db(7))]),
+        &snapshot(vec![stack("hub", db(14))]),
+        "base",
+    );
+    assert_eq!(
+        find(&report, "hub", "Db").map(|r| r.impact),
+        Some(Impact::Update)
+    );
+    assert!(report.risks.is_empty(), "{:?}", report.risks);
+
+    let mut restored = db(14);
+    restored["Resources"]["Db"]["Properties"]["DBSnapshotIdentifier"] = json!("snap");
+    let mut before = db(7);
+    before["Resources"]["Db"]["Properties"]["DBSnapshotIdentifier"] = json!("snap");
+    let report = compare(
+        &snapshot(vec![stack("hub", before)]),
+        &snapshot(vec![stack("hub", restored)]),
+        "base",
+    );
+    let db = find(&report, "hub", "Db").expect("listed");
+    assert_eq!(db.impact, Impact::MayReplace);
+    assert!(db.deletion_protected);
+    assert!(
+        report.risks[0]
+            .message
+            .contains("deletion protection is on"),
+        "{}",
+        report.risks[0].message
+    );
 }

@@ -19,6 +19,10 @@ pub struct Change {
     /// The path lies in a create-only property: changing it replaces the resource.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub create_only: bool,
+    /// The path lies in a conditionally create-only property: changing it may replace the
+    /// resource.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub may_replace: bool,
 }
 
 /// Every difference between `before` and `after`, below `prefix`. Objects are compared key by
@@ -66,6 +70,7 @@ fn walk(
             before: before.cloned(),
             after: after.cloned(),
             create_only: false,
+            may_replace: false,
         }),
     }
 }

@@ -241,7 +241,7 @@ fn a_vpc_replacement_spreads_to_its_subnets_and_across_stacks() {
     );
     assert!(report["risks"].as_array().is_some_and(|risks| risks
         .iter()
-        .any(|r| r["logical_id"] == "Vpc" && r["loss"] == "network")));
+        .any(|r| r["logical_id"] == "Vpc" && r["risk"] == "network")));
     assert!(
         report["environments"]
             .as_array()
@@ -256,7 +256,7 @@ fn an_efs_key_change_is_a_data_loss_risk() {
     let risks = report["risks"].as_array().expect("risks");
     assert_eq!(risks.len(), 1, "{risks:?}");
     assert_eq!(risks[0]["logical_id"], "FileSystem");
-    assert_eq!(risks[0]["loss"], "data");
+    assert_eq!(risks[0]["risk"], "data");
     assert_eq!(report["risky"], true);
 }
 

@@ -114,6 +114,19 @@ fn resource_table_says_what_the_schemas_say() {
     contains("AWS::EFS::FileSystem", "create_only", "Encrypted");
     contains("AWS::EFS::AccessPoint", "create_only", "PosixUser/Uid");
     contains("AWS::RDS::DBInstance", "create_only", "DBSubnetGroupName");
+    // Writable primary identifiers the schema leaves out of createOnlyProperties: a new
+    // name or type is a new record.
+    contains("AWS::Route53::RecordSet", "create_only", "Name");
+    contains("AWS::Route53::RecordSet", "create_only", "Type");
+    // Documented as replacing, missed by the schema (EXTRA_CREATE_ONLY).
+    contains(
+        "AWS::ServiceDiscovery::Service",
+        "create_only",
+        "DnsConfig/NamespaceId",
+    );
+    // Changes CloudFormation cannot make at all: the update fails (IMMUTABLE).
+    contains("AWS::KMS::Key", "immutable", "KeySpec");
+    contains("AWS::Cognito::UserPool", "immutable", "UsernameAttributes");
 
     let efs = entry("AWS::EFS::FileSystem");
     assert_eq!(efs["stateful"], true, "AWS::EFS::FileSystem: {efs}");
@@ -131,8 +144,10 @@ fn resource_table_says_what_the_schemas_say() {
         .iter()
         .any(|p| p == "Tags"));
     for (type_name, info) in table()["types"].as_object().expect("types is an object") {
-        for field in ["create_only", "conditional_create_only"] {
-            let paths = info[field].as_array().expect("a list");
+        for field in ["create_only", "conditional_create_only", "immutable"] {
+            let paths = info[field]
+                .as_array()
+                .unwrap_or_else(|| panic!("{type_name} {field} is not a list: {info}"));
             let mut sorted = paths.clone();
             sorted.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             sorted.dedup();
@@ -147,5 +162,15 @@ fn resource_table_says_what_the_schemas_say() {
                 "{type_name} {field} keeps a /properties/ prefix: {paths:?}"
             );
         }
+        // A change either replaces the resource or fails the update, never both.
+        let immutable = info["immutable"].as_array().expect("a list");
+        assert!(
+            !info["create_only"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .any(|p| immutable.contains(p)),
+            "{type_name}: a path is both create-only and immutable: {info}"
+        );
     }
 }
