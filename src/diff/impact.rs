@@ -262,6 +262,13 @@ fn propagate(
     new_resources: &Map<String, Value>,
     changing: &mut BTreeMap<String, Changing>,
 ) {
+    // Resources updated in place for a change of their own: CloudFormation re-reads their
+    // attributes, which may then differ (a database's port).
+    let updated: Vec<String> = states
+        .iter()
+        .filter(|(_, s)| s.impact == Impact::Update && !s.changes.is_empty())
+        .map(|(id, _)| id.clone())
+        .collect();
     loop {
         let mut progressed = false;
         for (id, state) in states.iter_mut() {
@@ -328,6 +335,27 @@ fn propagate(
                     because.push((prefix.clone(), format!("{prefix}{}", changes_text(&names))));
                 }
             }
+            for pattern in &info.create_only {
+                let read: Vec<String> = table::values_at(properties, pattern)
+                    .into_iter()
+                    .flat_map(|v| v.map(tree::attribute_references).unwrap_or_default())
+                    .filter(|(name, attribute)| {
+                        updated.contains(name) && name != id && !identity(attribute)
+                    })
+                    .map(|(name, attribute)| format!("{name}.{attribute}"))
+                    .collect();
+                if !read.is_empty() && became < Impact::MayReplace {
+                    became = Impact::MayReplace;
+                    let prefix = format!("{} reads ", dotted(pattern));
+                    because.push((
+                        prefix.clone(),
+                        format!(
+                            "{prefix}{}, updated in place: if the value changes, this is replaced",
+                            read.join(", ")
+                        ),
+                    ));
+                }
+            }
             let used = using(properties);
             if !used.is_empty() && became <= Impact::Update {
                 became = Impact::Update;
@@ -367,6 +395,14 @@ fn propagate(
             break;
         }
     }
+}
+
+/// An attribute that names the resource (`Arn`, `GroupId`, `DNSName`, ...): fixed for its
+/// life, so an in-place update does not change it.
+fn identity(attribute: &str) -> bool {
+    ["Id", "ID", "Arn", "Name", "Names"]
+        .iter()
+        .any(|suffix| attribute.ends_with(suffix))
 }
 
 /// Replacements AWS refuses: CloudFormation creates the new resource before it deletes the

@@ -377,3 +377,35 @@ fn a_standalone_database_updates_its_backup_window_in_place() {
         report.risks[0].message
     );
 }
+
+#[test]
+fn an_attribute_read_from_an_in_place_update_may_replace_its_reader() {
+    let hub = |port: u32| {
+        json!({"Resources": {
+            "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "postgres", "Port": port}},
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [{"Name": "hub",
+                "Environment": [{"Name": "PORT", "Value": {"Fn::GetAtt": ["Db", "Endpoint.Port"]}}]}]}},
+            "Log": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30, "Tags": [{"Key": "db", "Value": {"Ref": "Db"}}]}}
+        }})
+    };
+    let report = compare(
+        &snapshot(vec![stack("hub", hub(5432))]),
+        &snapshot(vec![stack("hub", hub(5433))]),
+        "base",
+    );
+    assert_eq!(
+        find(&report, "hub", "Db").map(|r| r.impact),
+        Some(Impact::Update)
+    );
+    let task = find(&report, "hub", "Task").expect("the reader is marked");
+    assert_eq!(task.impact, Impact::MayReplace);
+    assert!(
+        task.because[0].contains("reads Db.Endpoint.Port"),
+        "{:?}",
+        task.because
+    );
+    assert!(
+        find(&report, "hub", "Log").is_none(),
+        "a Ref of an updated resource does not change"
+    );
+}

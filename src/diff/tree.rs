@@ -258,6 +258,63 @@ fn collect_references(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The resources whose attributes `value` reads, with the attribute: `Fn::GetAtt`, and
+/// `${Name.Attr}` in a `Fn::Sub` text. An attribute may change when its resource is updated
+/// in place.
+pub fn attribute_references(value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    collect_attributes(value, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn collect_attributes(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => match (map.len(), map.get("Fn::GetAtt"), map.get("Fn::Sub")) {
+            (1, Some(getatt), _) => {
+                let pair = match getatt {
+                    Value::Array(parts) => parts
+                        .first()
+                        .and_then(Value::as_str)
+                        .zip(parts.get(1).and_then(Value::as_str)),
+                    Value::String(dotted) => dotted.split_once('.'),
+                    _ => None,
+                };
+                out.extend(pair.map(|(n, a)| (n.to_string(), a.to_string())));
+            }
+            (1, _, Some(sub)) => {
+                let text = match sub {
+                    Value::String(text) => Some(text.as_str()),
+                    Value::Array(parts) => {
+                        parts
+                            .iter()
+                            .skip(1)
+                            .for_each(|p| collect_attributes(p, out));
+                        parts.first().and_then(Value::as_str)
+                    }
+                    _ => None,
+                };
+                let mut rest = text.unwrap_or_default();
+                while let Some(start) = rest.find("${") {
+                    rest = &rest[start + 2..];
+                    let Some(end) = rest.find('}') else { break };
+                    let inner = &rest[..end];
+                    rest = &rest[end + 1..];
+                    if let Some((name, attribute)) = inner.split_once('.') {
+                        if !inner.starts_with('!') && !name.starts_with("AWS::") {
+                            out.push((name.to_string(), attribute.to_string()));
+                        }
+                    }
+                }
+            }
+            _ => map.values().for_each(|item| collect_attributes(item, out)),
+        },
+        Value::Array(items) => items.iter().for_each(|item| collect_attributes(item, out)),
+        _ => {}
+    }
+}
+
 /// The names of `${Name}` and `${Name.Attr}` in a `Fn::Sub` text (`${!Literal}` excluded).
 fn sub_names(text: &str, locals: &[String]) -> Vec<String> {
     let mut out = Vec::new();
@@ -336,6 +393,18 @@ mod tests {
             references(&value),
             ["AWS::Partition", "Bucket", "Key", "Other", "Vpc", "Zone"]
         );
+    }
+
+    #[test]
+    fn attribute_references_are_getatt_and_dotted_sub_names() {
+        let value = json!({
+            "A": {"Ref": "Vpc"},
+            "B": {"Fn::GetAtt": ["Db", "Endpoint.Port"]},
+            "C": {"Fn::Sub": "${Lb.DNSName}/${Plain}/${AWS::Region}"}
+        });
+        let found = attribute_references(&value);
+        let pair = |n: &str, a: &str| (n.to_string(), a.to_string());
+        assert_eq!(found, [pair("Db", "Endpoint.Port"), pair("Lb", "DNSName")]);
     }
 
     #[test]
