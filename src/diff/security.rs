@@ -460,11 +460,53 @@ pub fn rule_changes(before: &[Rule], after: &[Rule]) -> Vec<RuleChange> {
             .map(|r| RuleChange {
                 change: "added",
                 rule: r.clone(),
-                broadens: true,
+                broadens: !before.iter().any(|old| rule_covers(old, r)),
             }),
     );
     out.sort_by(|a, b| (&a.rule, a.change).cmp(&(&b.rule, b.change)));
     out
+}
+
+/// `old` lets through at least what `new` does: same group and direction, its protocol and
+/// ports a superset, its peer the same or a CIDR that contains the new one (`0.0.0.0/0`
+/// narrowed to `203.0.113.0/24` does not broaden).
+fn rule_covers(old: &Rule, new: &Rule) -> bool {
+    let protocol = old.protocol == "all" || old.protocol == new.protocol;
+    let ports = old.ports == "all"
+        || {
+            let range = |p: &str| -> Option<(u32, u32)> {
+                match p.split_once('-') {
+                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+                    None => p.parse().ok().map(|n| (n, n)),
+                }
+            };
+            matches!((range(&old.ports), range(&new.ports)), (Some((a, b)), Some((c, d))) if a <= c && d <= b)
+        };
+    old.group == new.group
+        && old.direction == new.direction
+        && protocol
+        && ports
+        && (old.peer == new.peer || cidr_contains(&old.peer, &new.peer))
+}
+
+/// `outer` contains `inner`, both IPv4 CIDRs (`::/0` contains every IPv6 one).
+fn cidr_contains(outer: &str, inner: &str) -> bool {
+    if outer == "::/0" {
+        return inner.contains(':');
+    }
+    let parse = |cidr: &str| -> Option<(u32, u32)> {
+        let (address, bits) = cidr.split_once('/')?;
+        let address: core::net::Ipv4Addr = address.parse().ok()?;
+        let bits: u32 = bits.parse().ok().filter(|b| *b <= 32)?;
+        Some((u32::from(address), bits))
+    };
+    match (parse(outer), parse(inner)) {
+        (Some((o, ob)), Some((i, ib))) if ob <= ib => {
+            let mask = if ob == 0 { 0 } else { u32::MAX << (32 - ob) };
+            o & mask == i & mask
+        }
+        _ => false,
+    }
 }
 
 /// `old` allows at least what `new` allows: both `Allow`, same principal, every condition of
@@ -599,6 +641,35 @@ mod tests {
         let hidden = json!({"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Fn::If": ["C", {"Statement": []}, {"Ref": "AWS::NoValue"}]}}}});
         assert!(policies(Some(&hidden))[0].statements[0].actions[0]
             .starts_with("(a policy hubctl cannot read"));
+    }
+
+    #[test]
+    fn a_narrowed_cidr_does_not_broaden() {
+        let rule = |peer: &str, ports: &str| Rule {
+            group: "Lb".to_string(),
+            direction: "ingress".to_string(),
+            protocol: "tcp".to_string(),
+            ports: ports.to_string(),
+            peer: peer.to_string(),
+            everyone: peer == "0.0.0.0/0",
+        };
+        let changes = rule_changes(
+            &[rule("0.0.0.0/0", "443")],
+            &[rule("203.0.113.0/24", "443")],
+        );
+        assert!(changes.iter().all(|c| !c.broadens), "{changes:?}");
+        let changes = rule_changes(&[rule("10.0.0.0/16", "443")], &[rule("10.1.0.0/24", "443")]);
+        assert!(
+            changes.iter().any(|c| c.broadens),
+            "another network broadens"
+        );
+        let changes = rule_changes(
+            &[rule("10.0.0.0/16", "443")],
+            &[rule("10.0.0.0/16", "80-443")],
+        );
+        assert!(changes.iter().any(|c| c.broadens), "more ports broaden");
+        assert!(cidr_contains("10.0.0.0/8", "10.20.0.0/16"));
+        assert!(!cidr_contains("10.20.0.0/16", "10.0.0.0/8"));
     }
 
     #[test]
