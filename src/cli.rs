@@ -385,13 +385,11 @@ fn diff(
     let Some(config) = load_config(path, config_format)? else {
         return Ok(ExitCode::from(2));
     };
-    let mut notes = Vec::new();
-    let (before, after, origin) = match (against, env) {
+    let report = match (against, env) {
         (Some(dir), _) => {
             let selected = config.select(env).map_err(|message| anyhow!(message))?;
             let all: Vec<_> = config.deployments.iter().collect();
             let rendered = synth::render(&all, &selected);
-            let only: Option<Vec<&str>> = env.map(|e| vec![e]);
             let origin = dir.display().to_string();
             let files = output::read_tree(dir)?;
             if !files.keys().any(|f| f.ends_with("/manifest.json")) {
@@ -399,9 +397,27 @@ fn diff(
                     "{origin}: no <env>/manifest.json in it; pass the output directory of an earlier `hubctl synth` (e.g. of the base branch)"
                 ));
             }
-            let before = diff::load::snapshot(&files, only.as_deref(), &origin)?;
-            let after = diff::load::snapshot(&rendered.files, only.as_deref(), "synth")?;
-            (before, after, origin)
+            // One environment at a time, so only its templates are parsed and held; the
+            // head shares the base's parsed templates where the text is the same.
+            let names: std::collections::BTreeSet<&str> = files
+                .keys()
+                .chain(rendered.files.keys())
+                .filter_map(|path| path.split_once('/').map(|(env, _)| env))
+                .filter(|name| env.is_none_or(|wanted| wanted == *name))
+                .collect();
+            let mut comparison = diff::Comparison::new(&origin);
+            for name in names {
+                let only = [name];
+                let before = diff::load::snapshot(&files, Some(&only), &origin, None)?;
+                let reuse = diff::load::Reuse {
+                    files: &files,
+                    snapshot: &before,
+                };
+                let after =
+                    diff::load::snapshot(&rendered.files, Some(&only), "synth", Some(reuse))?;
+                comparison.add(&before, &after);
+            }
+            comparison.finish()
         }
         (None, Some(env)) if deployed => {
             let deployment = one_env(&config, env)?;
@@ -409,8 +425,9 @@ fn diff(
                 let cloud = cloud(&deployment.region).await;
                 diff::live::snapshots(deployment, cloud.cfn(), cloud.identity()).await
             })?;
-            notes = sides.notes;
-            (sides.live, sides.wanted, "deployed".to_string())
+            let mut report = diff::compare(&sides.live, &sides.wanted, "deployed");
+            report.notes = sides.notes;
+            report
         }
         _ => {
             return Err(anyhow!(
@@ -418,8 +435,6 @@ fn diff(
             ))
         }
     };
-    let mut report = diff::compare(&before, &after, &origin);
-    report.notes = notes;
     let mut stdout = std::io::stdout().lock();
     match format {
         DiffFormat::Text => {

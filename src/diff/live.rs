@@ -76,7 +76,8 @@ pub async fn snapshots(
                 live_side.stacks.push(StackSide {
                     id: id.to_string(),
                     name: name.clone(),
-                    template,
+                    source: format!("{name} (deployed)"),
+                    template: std::sync::Arc::new(template),
                     parameters: found.parameters.clone(),
                     wiring: BTreeMap::new(),
                     tags: found.tags.clone(),
@@ -103,8 +104,11 @@ pub async fn snapshots(
         }
         wanted_side.stacks.push(StackSide {
             id: id.to_string(),
+            source: format!("{name} (to deploy)"),
             name,
-            template: serde_json::from_str(&body).context("synthesized template is not JSON")?,
+            template: std::sync::Arc::new(
+                serde_json::from_str(&body).context("synthesized template is not JSON")?,
+            ),
             parameters,
             wiring,
             tags: tags.clone(),

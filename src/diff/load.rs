@@ -3,6 +3,7 @@
 //! returns and that `cli` reads back from a directory, so both sides load the same way.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
@@ -10,13 +11,44 @@ use serde_json::Value;
 use super::{EnvSide, Snapshot, StackSide};
 use crate::synth::PARENT_DIR;
 
+/// A side already loaded, whose parsed templates the other side shares where the text is
+/// the same (most stacks of a change are untouched: each is parsed once).
+#[derive(Clone, Copy)]
+pub struct Reuse<'a> {
+    /// Its files.
+    pub files: &'a BTreeMap<String, String>,
+    /// Its snapshot.
+    pub snapshot: &'a Snapshot,
+}
+
+impl Reuse<'_> {
+    fn template(&self, path: &str, text: &str) -> Option<Arc<Value>> {
+        if self.files.get(path).map(String::as_str) != Some(text) {
+            return None;
+        }
+        self.snapshot
+            .envs
+            .values()
+            .flat_map(|env| &env.stacks)
+            .find(|stack| stack.source == path)
+            .map(|stack| Arc::clone(&stack.template))
+    }
+}
+
 /// The snapshot of `files` (relative path → text), limited to `envs` when given (the parent
-/// directory is then left out: it belongs to every environment).
+/// directory is then left out unless named: it belongs to every environment).
 pub fn snapshot(
     files: &BTreeMap<String, String>,
     envs: Option<&[&str]>,
     origin: &str,
+    reuse: Option<Reuse<'_>>,
 ) -> Result<Snapshot> {
+    let load = |path: &str, text: &str| -> Result<Arc<Value>> {
+        match reuse.and_then(|r| r.template(path, text)) {
+            Some(shared) => Ok(shared),
+            None => parse(origin, path, text).map(Arc::new),
+        }
+    };
     let mut snapshot = Snapshot::default();
     for (path, text) in files {
         let Some((env, file)) = path.split_once('/') else {
@@ -27,7 +59,7 @@ pub fn snapshot(
         }
         if env == PARENT_DIR {
             if let Some(name) = file.strip_suffix(".template.json") {
-                let template = parse(origin, path, text)?;
+                let template = load(path, text)?;
                 snapshot
                     .envs
                     .entry(env.to_string())
@@ -36,13 +68,14 @@ pub fn snapshot(
                     .push(StackSide {
                         id: "delegation-role".to_string(),
                         name: name.to_string(),
+                        source: path.clone(),
                         template,
                         ..StackSide::default()
                     });
             }
         } else if file == "manifest.json" {
             let manifest = parse(origin, path, text)?;
-            let side = env_side(files, env, manifest, origin)?;
+            let side = env_side(files, env, manifest, origin, &load)?;
             snapshot.envs.insert(env.to_string(), side);
         }
     }
@@ -59,6 +92,7 @@ fn env_side(
     env: &str,
     manifest: Value,
     origin: &str,
+    load: &dyn Fn(&str, &str) -> Result<Arc<Value>>,
 ) -> Result<EnvSide> {
     let bad = |what: &str| {
         anyhow!("{origin}/{env}/manifest.json: {what}; is this a hubctl synth output?")
@@ -115,7 +149,8 @@ fn env_side(
         side.stacks.push(StackSide {
             id,
             name,
-            template: parse(origin, &path, text)?,
+            template: load(&path, text)?,
+            source: path,
             parameters,
             wiring,
             tags: tags.clone(),

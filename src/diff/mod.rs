@@ -18,6 +18,7 @@ mod tags;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -51,8 +52,10 @@ pub struct StackSide {
     pub id: String,
     /// The stack's name.
     pub name: String,
-    /// The template.
-    pub template: Value,
+    /// Where it was read (a file below the synth output, or the stack it came from).
+    pub source: String,
+    /// The template (shared with the other side when the text is the same).
+    pub template: Arc<Value>,
     /// Parameter values as compared: a live value, or the wiring (`frame.VpcId`) of a synth.
     pub parameters: BTreeMap<String, String>,
     /// Which upstream output fills each parameter: (stack id, output name).
@@ -414,7 +417,57 @@ impl Report {
 
 /// Compares `before` with `after`.
 pub fn compare(before: &Snapshot, after: &Snapshot, against: &str) -> Report {
-    let mut report = Report {
+    let mut comparison = Comparison::new(against);
+    comparison.add(before, after);
+    comparison.finish()
+}
+
+/// A comparison made a part at a time (one environment's snapshots after another), so only
+/// one environment's templates are held at once.
+pub struct Comparison {
+    report: Report,
+    tags: TagTally,
+}
+
+impl Comparison {
+    /// An empty comparison with `against`.
+    pub fn new(against: &str) -> Comparison {
+        Comparison {
+            report: empty_report(against),
+            tags: TagTally::default(),
+        }
+    }
+
+    /// Compares every environment of `before` and `after` (environments in sorted order
+    /// across calls make the report's order).
+    pub fn add(&mut self, before: &Snapshot, after: &Snapshot) {
+        let names: BTreeSet<&String> = before.envs.keys().chain(after.envs.keys()).collect();
+        let empty = EnvSide::default();
+        for env in names {
+            let old = before.envs.get(env).unwrap_or(&empty);
+            let new = after.envs.get(env).unwrap_or(&empty);
+            let diff = compare_env(env, old, new, &mut self.report, &mut self.tags);
+            if !diff.manifest.is_empty() || !diff.stacks.is_empty() {
+                self.report.environments.push(diff);
+            }
+        }
+    }
+
+    /// The report.
+    pub fn finish(self) -> Report {
+        let mut report = self.report;
+        report.tags = self.tags.into_changes();
+        report.differs = !report.environments.is_empty() || !report.tags.is_empty();
+        report.broadened = report.iam.iter().any(|c| c.change.broadens)
+            || report.security_groups.iter().any(|c| c.change.broadens)
+            || !report.exposure.is_empty();
+        report.risky = !report.risks.is_empty();
+        report
+    }
+}
+
+fn empty_report(against: &str) -> Report {
+    Report {
         format: 1,
         against: against.to_string(),
         differs: false,
@@ -428,25 +481,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot, against: &str) -> Report {
         tags: Vec::new(),
         environments: Vec::new(),
         notes: Vec::new(),
-    };
-    let mut tags = TagTally::default();
-    let names: BTreeSet<&String> = before.envs.keys().chain(after.envs.keys()).collect();
-    let empty = EnvSide::default();
-    for env in names {
-        let old = before.envs.get(env).unwrap_or(&empty);
-        let new = after.envs.get(env).unwrap_or(&empty);
-        let diff = compare_env(env, old, new, &mut report, &mut tags);
-        if !diff.manifest.is_empty() || !diff.stacks.is_empty() {
-            report.environments.push(diff);
-        }
     }
-    report.tags = tags.into_changes();
-    report.differs = !report.environments.is_empty() || !report.tags.is_empty();
-    report.broadened = report.iam.iter().any(|c| c.change.broadens)
-        || report.security_groups.iter().any(|c| c.change.broadens)
-        || !report.exposure.is_empty();
-    report.risky = !report.risks.is_empty();
-    report
 }
 
 fn compare_env(
@@ -617,6 +652,32 @@ struct StackResult {
     rules: Vec<RuleChange>,
 }
 
+impl StackResult {
+    fn unchanged(side: &StackSide) -> StackResult {
+        StackResult {
+            diff: StackDiff {
+                name: side.name.clone(),
+                id: side.id.clone(),
+                action: "modify",
+                resources: Vec::new(),
+                tag_only: Vec::new(),
+                parameters: Vec::new(),
+                parameter_values: Vec::new(),
+                outputs: Vec::new(),
+                conditions: Vec::new(),
+                template: Vec::new(),
+            },
+            changing_outputs: BTreeMap::new(),
+            regenerated: Vec::new(),
+            exposure: Vec::new(),
+            protections: Vec::new(),
+            tag_deltas: Vec::new(),
+            iam: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
 fn section<'v>(side: Option<&'v StackSide>, key: &str) -> Option<&'v Map<String, Value>> {
     side.and_then(|s| s.template.get(key))
         .and_then(Value::as_object)
@@ -627,6 +688,16 @@ fn compare_stack(
     new: Option<&StackSide>,
     changing_params: &BTreeMap<String, Changing>,
 ) -> StackResult {
+    if let (Some(o), Some(n)) = (old, new) {
+        // Nothing flows in and nothing differs: most stacks of most changes.
+        if changing_params.is_empty()
+            && o.parameters == n.parameters
+            && o.tags == n.tags
+            && (Arc::ptr_eq(&o.template, &n.template) || o.template == n.template)
+        {
+            return StackResult::unchanged(n);
+        }
+    }
     let empty = Map::new();
     let old_resources = section(old, "Resources").unwrap_or(&empty);
     let new_resources = section(new, "Resources").unwrap_or(&empty);
@@ -804,16 +875,24 @@ fn other_sections(old: Option<&StackSide>, new: Option<&StackSide>) -> Vec<Chang
     let (Some(old), Some(new)) = (old, new) else {
         return Vec::new();
     };
-    let strip = |side: &StackSide| {
-        let mut template = side.template.clone();
-        if let Some(map) = template.as_object_mut() {
-            for key in ["Resources", "Parameters", "Outputs", "Conditions"] {
-                map.remove(key);
-            }
-        }
-        template
+    // The small sections only (Description, Metadata, ...): the big ones are compared apart.
+    let rest = |side: &StackSide| {
+        let map: Map<String, Value> = side
+            .template
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| {
+                !matches!(
+                    key.as_str(),
+                    "Resources" | "Parameters" | "Outputs" | "Conditions"
+                )
+            })
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        Value::Object(map)
     };
-    tree::changes(&[], Some(&strip(old)), Some(&strip(new)))
+    tree::changes(&[], Some(&rest(old)), Some(&rest(new)))
 }
 
 #[cfg(test)]

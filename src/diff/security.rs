@@ -80,7 +80,7 @@ pub fn policies(resources: Option<&Value>) -> Vec<Policy> {
         let Some(properties) = resource.get("Properties") else {
             continue;
         };
-        find_policies(id, properties, String::new(), &mut out);
+        find_policies(id, properties, &mut Vec::new(), &mut out);
         if let Some(arns) = properties
             .get("ManagedPolicyArns")
             .and_then(Value::as_array)
@@ -107,28 +107,36 @@ pub fn policies(resources: Option<&Value>) -> Vec<Policy> {
     out
 }
 
-fn find_policies(id: &str, value: &Value, at: String, out: &mut Vec<Policy>) {
+fn find_policies(id: &str, value: &Value, at: &mut Vec<String>, out: &mut Vec<Policy>) {
+    // The path is joined only where a policy is found: most nodes hold none.
+    let join = |at: &[String]| {
+        let mut text = String::new();
+        for segment in at {
+            if !text.is_empty() && !segment.starts_with('[') {
+                text.push('.');
+            }
+            text.push_str(segment);
+        }
+        text
+    };
     match value {
         Value::Object(map) => {
             for (key, item) in map {
-                let here = if at.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{at}.{key}")
-                };
-                if POLICY_KEYS.contains(&key.as_str()) {
-                    if let Some(statements) = document(item) {
-                        out.push(Policy {
-                            resource: id.to_string(),
-                            name: here,
-                            statements,
-                        });
-                        continue;
-                    }
+                at.push(key.clone());
+                let found = POLICY_KEYS
+                    .contains(&key.as_str())
+                    .then(|| document(item))
+                    .flatten();
+                match found {
+                    Some(statements) => out.push(Policy {
+                        resource: id.to_string(),
+                        name: join(at),
+                        statements,
+                    }),
+                    None if item.is_object() || item.is_array() => find_policies(id, item, at, out),
+                    None => {}
                 }
-                {
-                    find_policies(id, item, here, out);
-                }
+                at.pop();
             }
         }
         Value::Array(items) => {
@@ -137,7 +145,9 @@ fn find_policies(id: &str, value: &Value, at: String, out: &mut Vec<Policy>) {
                     .get("PolicyName")
                     .and_then(Value::as_str)
                     .map_or_else(|| i.to_string(), str::to_string);
-                find_policies(id, item, format!("{at}[{label}]"), out);
+                at.push(format!("[{label}]"));
+                find_policies(id, item, at, out);
+                at.pop();
             }
         }
         _ => {}

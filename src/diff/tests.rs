@@ -2,6 +2,7 @@
 //! tags, exit codes, and the markdown cut.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -11,7 +12,7 @@ fn stack(id: &str, template: Value) -> StackSide {
     StackSide {
         id: id.to_string(),
         name: format!("p-dev-{id}"),
-        template,
+        template: Arc::new(template),
         ..StackSide::default()
     }
 }
@@ -166,7 +167,8 @@ fn a_removed_stateful_resource_is_a_risk_that_names_its_deletion_policy() {
 fn tag_only_changes_are_summarized_not_listed_and_exit_1() {
     let before = snapshot(vec![hub(false)]);
     let mut changed = hub(false);
-    changed.template["Resources"]["Log"]["Properties"]["Tags"][0]["Value"] = json!("b");
+    Arc::make_mut(&mut changed.template)["Resources"]["Log"]["Properties"]["Tags"][0]["Value"] =
+        json!("b");
     changed.tags.insert("owner".to_string(), "x".to_string());
     let report = compare(&before, &snapshot(vec![changed]), "base");
     assert!(find(&report, "hub", "Log").is_none());
@@ -185,7 +187,8 @@ fn tag_only_changes_are_summarized_not_listed_and_exit_1() {
 fn an_updated_property_is_an_update_with_its_path() {
     let before = snapshot(vec![hub(false)]);
     let mut changed = hub(false);
-    changed.template["Resources"]["Log"]["Properties"]["RetentionInDays"] = json!(90);
+    Arc::make_mut(&mut changed.template)["Resources"]["Log"]["Properties"]["RetentionInDays"] =
+        json!(90);
     let report = compare(&before, &snapshot(vec![changed]), "base");
     let log = find(&report, "hub", "Log").expect("listed");
     assert_eq!(log.impact, Impact::Update);
@@ -200,7 +203,8 @@ fn an_updated_property_is_an_update_with_its_path() {
 fn a_type_change_replaces() {
     let before = snapshot(vec![hub(false)]);
     let mut changed = hub(false);
-    changed.template["Resources"]["Log"]["Type"] = json!("AWS::Logs::LogStream");
+    Arc::make_mut(&mut changed.template)["Resources"]["Log"]["Type"] =
+        json!("AWS::Logs::LogStream");
     let report = compare(&before, &snapshot(vec![changed]), "base");
     assert_eq!(
         find(&report, "hub", "Log").map(|r| r.impact),
@@ -212,7 +216,8 @@ fn a_type_change_replaces() {
 fn colour_only_when_asked() {
     let before = snapshot(vec![hub(false)]);
     let mut changed = hub(false);
-    changed.template["Resources"]["Log"]["Properties"]["RetentionInDays"] = json!(90);
+    Arc::make_mut(&mut changed.template)["Resources"]["Log"]["Properties"]["RetentionInDays"] =
+        json!(90);
     let report = compare(&before, &snapshot(vec![changed]), "base");
     assert!(render::text(&report, true).contains("\x1b["));
     assert!(!render::text(&report, false).contains('\x1b'));
