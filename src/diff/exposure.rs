@@ -110,6 +110,7 @@ pub fn exposures(id: &str, old: Option<&Value>, new: Option<&Value>) -> Vec<Find
             continue;
         }
         let (was, now) = (at(op, path), at(np, path));
+        let full = properties_path(path);
         let loosened = if *path == "CallbackURLs" || *path == "AllowedOAuthFlows" {
             // Lists: an entry that was not there before.
             old.is_some() && added_items(was, now)
@@ -119,7 +120,7 @@ pub fn exposures(id: &str, old: Option<&Value>, new: Option<&Value>) -> Vec<Find
             loose(now) && (old.is_none() || !loose(was))
         };
         if loosened {
-            out.push(finding(id, kind, path, was, now, what));
+            out.push(finding(id, kind, &full, was, now, what));
         }
     }
     if old.is_some() {
@@ -129,7 +130,7 @@ pub fn exposures(id: &str, old: Option<&Value>, new: Option<&Value>) -> Vec<Find
                 out.push(finding(
                     id,
                     kind,
-                    path,
+                    &properties_path(path),
                     was,
                     now,
                     "other security groups are attached: their rules now apply",
@@ -147,12 +148,26 @@ pub fn protections(id: &str, old: &Value, new: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     let (op, np) = (old.get("Properties"), new.get("Properties"));
     if deletion_protected(op) && !deletion_protected(np) {
+        // Said as the type says it: a property, or the load balancer's attribute.
+        let (path, was, now) = if op.and_then(|p| p.get("DeletionProtection")).is_some() {
+            (
+                "Properties.DeletionProtection",
+                op.and_then(|p| p.get("DeletionProtection")),
+                np.and_then(|p| p.get("DeletionProtection")),
+            )
+        } else {
+            (
+                "Properties.LoadBalancerAttributes[deletion_protection.enabled].Value",
+                load_balancer_protection(op),
+                load_balancer_protection(np),
+            )
+        };
         out.push(finding(
             id,
             kind,
-            "DeletionProtection",
-            Some(&Value::Bool(true)),
-            Some(&Value::Bool(false)),
+            path,
+            was,
+            now,
             "deletion protection is switched off",
         ));
     }
@@ -198,6 +213,21 @@ pub fn deletion_protected(properties: Option<&Value>) -> bool {
         })
 }
 
+/// The load balancer's `deletion_protection.enabled` attribute value.
+fn load_balancer_protection(properties: Option<&Value>) -> Option<&Value> {
+    properties?
+        .get("LoadBalancerAttributes")?
+        .as_array()?
+        .iter()
+        .find(|a| a.get("Key").and_then(Value::as_str) == Some("deletion_protection.enabled"))?
+        .get("Value")
+}
+
+/// `A/B` below `Properties` as a report path: `Properties.A.B`.
+fn properties_path(path: &str) -> String {
+    format!("Properties.{}", path.replace('/', "."))
+}
+
 fn at<'v>(properties: Option<&'v Value>, path: &str) -> Option<&'v Value> {
     path.split('/')
         .try_fold(properties?, |value, key| value.get(key))
@@ -221,7 +251,7 @@ fn finding(
     Finding {
         logical_id: id.to_string(),
         kind: kind.to_string(),
-        path: format!("Properties.{}", path.replace('/', ".")),
+        path: path.to_string(),
         before: show(was),
         after: show(now),
         what: what.to_string(),
@@ -275,6 +305,23 @@ mod tests {
             1
         );
         assert!(protections("Db", &db(false, "Delete"), &db(true, "Snapshot")).is_empty());
+        let pool = |state: &str| json!({"Type": "AWS::Cognito::UserPool", "Properties": {"DeletionProtection": state}});
+        let found = protections("Pool", &pool("ACTIVE"), &pool("INACTIVE"));
+        let said = (
+            found[0].path.as_str(),
+            found[0].before.as_str(),
+            found[0].after.as_str(),
+        );
+        assert_eq!(
+            said,
+            (
+                "Properties.DeletionProtection",
+                "\"ACTIVE\"",
+                "\"INACTIVE\""
+            )
+        );
+        let policy = protections("Db", &db(false, "Snapshot"), &db(false, "Delete"));
+        assert_eq!(policy[0].path, "DeletionPolicy");
         assert!(deletion_protected(Some(
             &json!({"DeletionProtection": "ACTIVE"})
         )));

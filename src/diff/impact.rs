@@ -59,14 +59,20 @@ const VPC_BOUND: &[&str] = &[
     "AWS::RDS::DBInstance",
 ];
 
-/// Names that must be unique (in their scope: a VPC, a namespace, a cluster), per type:
-/// (type, name property, scope properties). A replacement that keeps the name collides with
-/// the old resource, which CloudFormation deletes only after creating the new one ("cannot
-/// update a stack when a custom-named resource requires replacing"), unless the scope
-/// changes too.
-const CUSTOM_NAMES: &[(&str, &str, &[&str])] = &[
+/// What only one resource can hold at a time (in its scope: a VPC, a namespace, a
+/// cluster), per type: (type, the property, its scope as property paths). A replacement that
+/// keeps it collides with the old resource, which CloudFormation deletes only after creating
+/// the new one ("cannot update a stack when a custom-named resource requires replacing",
+/// `InvalidSubnet.Conflict`, an Elastic IP already associated), unless the scope changes too.
+/// Names: IAM, log group, load balancer and target group names per account and region, a
+/// security group's per VPC, a private DNS namespace's per VPC, a Cloud Map service's per
+/// namespace.
+const EXCLUSIVE: &[(&str, &str, &[&str])] = &[
     ("AWS::Cognito::UserPoolDomain", "Domain", &[]),
+    ("AWS::EC2::NatGateway", "AllocationId", &[]),
     ("AWS::EC2::SecurityGroup", "GroupName", &["VpcId"]),
+    ("AWS::EC2::Subnet", "CidrBlock", &["VpcId"]),
+    ("AWS::EC2::VPCGatewayAttachment", "InternetGatewayId", &[]),
     ("AWS::ECS::Cluster", "ClusterName", &[]),
     ("AWS::ECS::Service", "ServiceName", &["Cluster"]),
     ("AWS::ElasticLoadBalancingV2::LoadBalancer", "Name", &[]),
@@ -87,7 +93,7 @@ const CUSTOM_NAMES: &[(&str, &str, &[&str])] = &[
     (
         "AWS::ServiceDiscovery::Service",
         "Name",
-        &["NamespaceId", "DnsConfig"],
+        &["NamespaceId", "DnsConfig/NamespaceId"],
     ),
 ];
 
@@ -187,9 +193,17 @@ fn initial_state(old: Option<&Value>, new: Option<&Value>) -> ResourceState {
             .iter()
             .any(|key| np.and_then(|p| p.get(*key)).is_some())
     {
+        // Another Performance Insights key replaces the instance once one is set (the RDS
+        // handler's ImmutabilityHelper); setting the first one does not.
+        let pi_key_set = op
+            .and_then(|p| p.get("PerformanceInsightsKMSKeyId"))
+            .is_some();
         info.conditional_create_only
             .iter()
-            .filter(|p| matches!(p.as_str(), "Engine" | "AvailabilityZone"))
+            .filter(|p| {
+                matches!(p.as_str(), "Engine" | "AvailabilityZone")
+                    || (p.as_str() == "PerformanceInsightsKMSKeyId" && pi_key_set)
+            })
             .cloned()
             .collect()
     } else {
@@ -209,10 +223,6 @@ fn initial_state(old: Option<&Value>, new: Option<&Value>) -> ResourceState {
     } else if known.is_none() {
         state.because.push(format!(
             "{} is not in hubctl's schema table: impact unknown, shown as update",
-            state.kind
-        ));
-        state.fails.push(format!(
-            "{} is not in hubctl's schema table, so what CloudFormation does is unknown",
             state.kind
         ));
     }
@@ -264,11 +274,28 @@ fn propagate(
 ) {
     // Resources updated in place for a change of their own: CloudFormation re-reads their
     // attributes, which may then differ (a database's port).
-    let updated: Vec<String> = states
+    // By id: the top-level properties that changed. An attribute is taken to follow the
+    // property of its name (a database's Endpoint.Port follows Port) or to be a version.
+    let updated: BTreeMap<String, Vec<String>> = states
         .iter()
-        .filter(|(_, s)| s.impact == Impact::Update && !s.changes.is_empty())
-        .map(|(id, _)| id.clone())
+        .filter(|(_, s)| s.impact == Impact::Update)
+        .map(|(id, s)| {
+            let changed: Vec<String> = s
+                .changes
+                .iter()
+                .filter_map(|c| c.path.strip_prefix("Properties."))
+                .filter_map(|rest| tree::pattern_segments(rest).first().map(|p| p.to_string()))
+                .collect();
+            (id.clone(), changed)
+        })
+        .filter(|(_, changed)| !changed.is_empty())
         .collect();
+    let may_change = |name: &str, attribute: &str| {
+        let last = attribute.rsplit('.').next().unwrap_or(attribute);
+        updated.get(name).is_some_and(|changed| {
+            attribute.contains("Version") || changed.iter().any(|p| p.eq_ignore_ascii_case(last))
+        })
+    };
     loop {
         let mut progressed = false;
         for (id, state) in states.iter_mut() {
@@ -339,9 +366,7 @@ fn propagate(
                 let read: Vec<String> = table::values_at(properties, pattern)
                     .into_iter()
                     .flat_map(|v| v.map(tree::attribute_references).unwrap_or_default())
-                    .filter(|(name, attribute)| {
-                        updated.contains(name) && name != id && !identity(attribute)
-                    })
+                    .filter(|(name, attribute)| name != id && may_change(name, attribute))
                     .map(|(name, attribute)| format!("{name}.{attribute}"))
                     .collect();
                 if !read.is_empty() && became < Impact::MayReplace {
@@ -397,14 +422,6 @@ fn propagate(
     }
 }
 
-/// An attribute that names the resource (`Arn`, `GroupId`, `DNSName`, ...): fixed for its
-/// life, so an in-place update does not change it.
-fn identity(attribute: &str) -> bool {
-    ["Id", "ID", "Arn", "Name", "Names"]
-        .iter()
-        .any(|suffix| attribute.ends_with(suffix))
-}
-
 /// Replacements AWS refuses: CloudFormation creates the new resource before it deletes the
 /// old one, so a custom name that stays the same (or a second mount target in a zone)
 /// collides with the old resource and the update fails.
@@ -419,40 +436,37 @@ fn replacement_failures(
         return out;
     }
     let (op, np) = (old.get("Properties"), new.get("Properties"));
-    let moves = |key: &str| {
-        let now = np.and_then(|p| p.get(key));
-        op.and_then(|p| p.get(key)) != now
-            || now
-                .map(tree::references)
-                .unwrap_or_default()
-                .iter()
-                .any(|r| changing.contains_key(r))
+    // A value at `path` differs, or uses something that changes at deploy time.
+    let uses = |path: &str, test: &dyn Fn(&Changing) -> bool| {
+        table::values_at(np, path)
+            .into_iter()
+            .flat_map(|v| v.map(tree::references).unwrap_or_default())
+            .any(|r| changing.get(&r).is_some_and(test))
     };
-    for (_, name, scopes) in CUSTOM_NAMES.iter().filter(|(kind, ..)| *kind == state.kind) {
-        let (Some(was), Some(now)) = (op.and_then(|p| p.get(*name)), np.and_then(|p| p.get(*name)))
-        else {
+    let moves = |path: &str| {
+        table::values_at(op, path) != table::values_at(np, path) || uses(path, &|_| true)
+    };
+    for (_, key, scopes) in EXCLUSIVE.iter().filter(|(kind, ..)| *kind == state.kind) {
+        let Some(now) = np.and_then(|p| p.get(*key)) else {
             continue;
         };
-        if was == now && !moves(name) && !scopes.iter().any(|scope| moves(scope)) {
+        if !moves(key) && !scopes.iter().any(|scope| moves(scope)) {
             out.push(format!(
-                "it is replaced but keeps its custom {name} {}: CloudFormation creates the new one before deleting the old one and cannot with the same name (rename it)",
+                "it is replaced but keeps its {key} {}, which only one can hold at a time: CloudFormation creates the new one before deleting the old one (change it too, or delete and re-create)",
                 tree::short(now)
             ));
         }
     }
-    if state.kind == "AWS::EFS::MountTarget" {
-        let file_system = np.and_then(|p| p.get("FileSystemId"));
-        let same = op.and_then(|p| p.get("FileSystemId")) == file_system;
-        let replaced = file_system
-            .map(tree::references)
-            .unwrap_or_default()
-            .iter()
-            .any(|r| changing.contains_key(r));
-        if same && !replaced {
-            out.push(
-                "EFS allows one mount target per zone and all of a file system's mount targets in one VPC: the replacement conflicts with the old one (MountTargetConflict)"
-                    .to_string(),
-            );
+    // EFS: one mount target per zone, all of a file system's in one VPC. Certain when the
+    // file system stays and the subnet stays (the same zone) or moves to a new VPC.
+    if state.kind == "AWS::EFS::MountTarget" && !moves("FileSystemId") {
+        let same_subnet = !moves("SubnetId");
+        let new_vpc = uses("SubnetId", &|c| c.new_vpc);
+        if same_subnet || new_vpc {
+            out.push(format!(
+                "EFS allows one mount target per zone and all of a file system's mount targets in one VPC: the replacement {} (MountTargetConflict)",
+                if new_vpc { "would be in another VPC than the file system's other mount targets" } else { "conflicts with the old one in the same zone" }
+            ));
         }
     }
     out

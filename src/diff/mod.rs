@@ -188,13 +188,40 @@ pub struct Risk {
     /// What is at stake: what a replacement or removal loses (`data`, `keys`, `dns`,
     /// `secret`, `identity`, `certificate`, `network`, `logs`), `regenerated` (a secret's
     /// value), `protection` (deletion protection or a retain policy dropped), `fails` (the
-    /// update fails on AWS).
+    /// update fails on AWS), `unknown` (a type the schema table lacks).
     pub risk: String,
     /// The policy that keeps the old resource, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_by: Option<String>,
     /// One sentence for a person.
     pub message: String,
+}
+
+/// What becomes of the old resource of a replacement or removal, as its policies and
+/// deletion protection have AWS act; empty when it is simply deleted.
+pub fn fate(resource: &ResourceDiff) -> String {
+    let removal = resource.impact == Impact::Remove;
+    let policy = resource.kept_by.as_deref();
+    if resource.deletion_protected {
+        return if removal {
+            "deletion protection is on: CloudFormation cannot delete it, it stays, running and billed, no longer managed".to_string()
+        } else {
+            "the new one starts empty; deletion protection is on, so CloudFormation cannot delete the old one: it stays, running and billed".to_string()
+        };
+    }
+    match policy {
+        Some(policy) if policy.ends_with("Snapshot") && removal => {
+            format!("{policy}: a final snapshot is taken, then it is deleted")
+        }
+        Some(policy) if policy.ends_with("Snapshot") => {
+            format!("{policy}: the old one is deleted after a final snapshot; the new one starts empty")
+        }
+        Some(policy) if removal => format!("{policy}: it stays in the account, no longer managed"),
+        Some(policy) => format!(
+            "{policy}: the old one stays in the account, no longer managed; the new one starts empty"
+        ),
+        None => String::new(),
+    }
 }
 
 /// What replacing or removing a resource of this loss kind costs.
@@ -241,33 +268,26 @@ fn risks_of(env: &str, stack: &str, resource: &ResourceDiff, regenerated: bool) 
             Impact::MayReplace => "may be replaced",
             _ => "is replaced",
         };
-        let removal = resource.impact == Impact::Remove;
-        let kept = match resource.kept_by.as_deref() {
-            Some(policy) if policy.ends_with("Snapshot") && removal => {
-                format!("; {policy}: a final snapshot is taken before it is deleted")
-            }
-            Some(policy) if policy.ends_with("Snapshot") => format!(
-                "; {policy}: the old one is deleted after a final snapshot, the new one starts empty"
-            ),
-            Some(policy) => {
-                format!("; {policy}: the old one stays in the account, no longer managed")
-            }
-            None => String::new(),
-        };
-        let protected = if resource.deletion_protected {
-            "; its deletion protection is on, so CloudFormation cannot delete it: it stays behind, still running and billed"
+        let kept = resource.kept_by.is_some() && !fate(resource).contains("Snapshot");
+        let message = if kept || resource.deletion_protected {
+            format!("{name} {what}: {}", fate(resource))
+        } else if resource.kept_by.is_some() {
+            format!("{name} {what}: {}; {}", loss_text(&loss), fate(resource))
         } else {
-            ""
+            format!("{name} {what}: {}", loss_text(&loss))
         };
+        out.push(risk(&loss, message));
+    }
+    if info.is_none() {
         out.push(risk(
-            &loss,
-            format!("{name} {what}: {}{kept}{protected}", loss_text(&loss)),
+            "unknown",
+            format!("{name}: the type is not in hubctl's schema table, so what CloudFormation does to it is unknown (regenerate the table: tests/tools/resource_table.py)"),
         ));
     }
     if regenerated {
         out.push(risk(
             "regenerated",
-            format!("{name}: its value is generated anew; whatever holds the old value (a database's master password, signed cookies, encrypted state) no longer matches, and CloudFormation does not update what resolves it"),
+            format!("{name}: its value is replaced (generated anew, or a new SecretString); whatever holds the old value (a database's master password, signed cookies, encrypted state) no longer matches, and CloudFormation does not update what resolves it"),
         ));
     }
     for reason in &resource.fails {

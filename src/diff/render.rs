@@ -303,9 +303,12 @@ fn resource_details(resource: &ResourceDiff, lines: &mut Lines) {
         Impact::MayReplace => (Style::Danger, "~/+"),
         Impact::Update | Impact::None => (Style::Change, "~"),
     };
-    let kept = resource.kept_by.as_ref().map_or(String::new(), |policy| {
-        format!(" ({policy}: the old one stays in the account)")
-    });
+    let fate = super::fate(resource);
+    let kept = if fate.is_empty() {
+        String::new()
+    } else {
+        format!(" ({fate})")
+    };
     lines.push(
         style,
         format!(

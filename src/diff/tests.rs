@@ -156,7 +156,7 @@ fn a_removed_stateful_resource_is_a_risk_that_names_its_deletion_policy() {
     assert!(
         report.risks[0]
             .message
-            .contains("DeletionPolicy: Retain: the old one stays in the account"),
+            .contains("DeletionPolicy: Retain: it stays in the account"),
         "{}",
         report.risks[0].message
     );
@@ -316,7 +316,9 @@ fn refused_replacements_are_risks() {
             .unwrap_or_default()
     };
     assert!(
-        fails("Sg").iter().any(|f| f.contains("custom GroupName")),
+        fails("Sg")
+            .iter()
+            .any(|f| f.contains("keeps its GroupName")),
         "{:?}",
         fails("Sg")
     );
@@ -412,5 +414,67 @@ fn an_attribute_read_from_an_in_place_update_may_replace_its_reader() {
     assert!(
         find(&report, "hub", "Log").is_none(),
         "a Ref of an updated resource does not change"
+    );
+}
+
+#[test]
+fn a_replacement_that_keeps_what_only_one_can_hold_fails() {
+    let frame = |zone: &str, ttl: u32| {
+        json!({"Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/20", "AvailabilityZone": zone}},
+            "Eip": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {"SubnetId": {"Ref": "Subnet"}, "AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}}},
+            "Hub": {"Type": "AWS::ServiceDiscovery::Service", "Properties": {"Name": "hub",
+                "HealthCheckCustomConfig": {"FailureThreshold": if zone.ends_with('a') { 1 } else { 2 }},
+                "DnsConfig": {"NamespaceId": "ns-1", "DnsRecords": [{"Type": "A", "TTL": ttl}]}}}
+        }})
+    };
+    let report = compare(
+        &snapshot(vec![stack("frame", frame("eu-west-1a", 10))]),
+        &snapshot(vec![stack("frame", frame("eu-west-1b", 60))]),
+        "base",
+    );
+    let fails = |id: &str| {
+        find(&report, "frame", id)
+            .map(|r| r.fails.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        fails("Subnet").iter().any(|f| f.contains("CidrBlock")),
+        "{:?}",
+        fails("Subnet")
+    );
+    assert!(
+        fails("Nat").iter().any(|f| f.contains("AllocationId")),
+        "{:?}",
+        fails("Nat")
+    );
+    assert!(
+        fails("Hub").iter().any(|f| f.contains("Name \"hub\"")),
+        "a TTL change does not move the service to another namespace: {:?}",
+        fails("Hub")
+    );
+}
+
+#[test]
+fn a_database_updated_in_place_does_not_mark_what_reads_its_address() {
+    let hub = |protected: bool| {
+        json!({"Resources": {
+            "Db": {"Type": "AWS::RDS::DBInstance", "Properties": {"Engine": "postgres", "DeletionProtection": protected}},
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [{"Name": "hub",
+                "Environment": [{"Name": "HOST", "Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}},
+                                {"Name": "PORT", "Value": {"Fn::GetAtt": ["Db", "Endpoint.Port"]}}]}]}}
+        }})
+    };
+    let report = compare(
+        &snapshot(vec![stack("hub", hub(false))]),
+        &snapshot(vec![stack("hub", hub(true))]),
+        "base",
+    );
+    assert!(
+        find(&report, "hub", "Task").is_none(),
+        "{:?}",
+        find(&report, "hub", "Task")
     );
 }
