@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synth as synth_bench  # noqa: E402  (bench/synth.py)
@@ -44,21 +43,9 @@ def diff_command(config, against, output):
     return [BINARY, "--config", config, "diff", "--against", against, "--output", output]
 
 
-def run_once(command):
-    start = time.perf_counter()
-    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"{' '.join(command)} failed with status {status}")
-    measured = subprocess.run(
-        [GNU_TIME, "-f", "%M"] + command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True
-    )
-    return elapsed, int(measured.stderr.strip().splitlines()[-1])  # kilobytes
-
-
 def measure(command, runs):
-    run_once(command)  # warm the page cache
-    samples = [run_once(command) for _ in range(runs)]
+    synth_bench.run_command(command)  # warm the page cache
+    samples = [synth_bench.run_command(command) for _ in range(runs)]
     times = [t for t, _ in samples]
     peak = max(rss for _, rss in samples)
     return statistics.median(times) * 1000, min(times) * 1000, peak / 1024

@@ -27,12 +27,16 @@ GNU_TIME = "/usr/bin/time"
 
 
 def run_once(config, out):
-    command = [BINARY, "--config", config, "synth", "--out", out]
+    return run_command([BINARY, "--config", config, "synth", "--out", out])
+
+
+def run_command(command):
+    """One whole process: (wall seconds, peak RSS in KiB from GNU time); exits on failure."""
     start = time.perf_counter()
     status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
     elapsed = time.perf_counter() - start
     if status != 0:
-        sys.exit(f"hubctl synth of {config} failed with status {status}")
+        sys.exit(f"{' '.join(command)} failed with status {status}")
     measured = subprocess.run(
         [GNU_TIME, "-f", "%M"] + command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True
     )

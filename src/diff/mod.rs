@@ -314,41 +314,37 @@ pub struct TagChange {
     pub stacks: usize,
 }
 
-/// An IAM statement change, where.
+/// A change found in a stack of an environment: an IAM statement, a security-group rule,
+/// an exposure. Its JSON is the change's fields with `env` and `stack` beside them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct IamChange {
+pub struct Located<T> {
     /// Environment.
     pub env: String,
     /// Stack name.
     pub stack: String,
     /// The change.
     #[serde(flatten)]
-    pub change: StatementChange,
+    pub item: T,
 }
 
-/// A security-group rule change, where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SgChange {
-    /// Environment.
-    pub env: String,
-    /// Stack name.
-    pub stack: String,
-    /// The change.
-    #[serde(flatten)]
-    pub change: RuleChange,
+/// Each of `items`, found in `stack` of `env`.
+fn located<T>(env: &str, stack: &str, items: Vec<T>) -> impl Iterator<Item = Located<T>> {
+    let (env, stack) = (env.to_string(), stack.to_string());
+    items.into_iter().map(move |item| Located {
+        env: env.clone(),
+        stack: stack.clone(),
+        item,
+    })
 }
 
-/// An exposure found, where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ExposureChange {
-    /// Environment.
-    pub env: String,
-    /// Stack name.
-    pub stack: String,
-    /// What loosens.
-    #[serde(flatten)]
-    pub finding: Finding,
-}
+/// An IAM statement added or removed, where.
+pub type IamChange = Located<StatementChange>;
+
+/// A security-group rule added or removed, where.
+pub type SgChange = Located<RuleChange>;
+
+/// An exposure loosened, where.
+pub type ExposureChange = Located<Finding>;
 
 /// Counts, as terraform's plan line has them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -478,8 +474,8 @@ impl Comparison {
         let mut report = self.report;
         report.tags = self.tags.into_changes();
         report.differs = !report.environments.is_empty() || !report.tags.is_empty();
-        report.broadened = report.iam.iter().any(|c| c.change.broadens)
-            || report.security_groups.iter().any(|c| c.change.broadens)
+        report.broadened = report.iam.iter().any(|c| c.item.broadens)
+            || report.security_groups.iter().any(|c| c.item.broadens)
             || !report.exposure.is_empty();
         report.risky = !report.risks.is_empty();
         report
@@ -592,28 +588,14 @@ fn compare_env(
                     finding.after
                 ),
             }));
-        report
-            .exposure
-            .extend(result.exposure.into_iter().map(|finding| ExposureChange {
-                env: env.to_string(),
-                stack: side.1.clone(),
-                finding,
-            }));
         report.summary.tag_only += result.diff.tag_only.len();
         report
-            .iam
-            .extend(result.iam.into_iter().map(|change| IamChange {
-                env: env.to_string(),
-                stack: side.1.clone(),
-                change,
-            }));
+            .exposure
+            .extend(located(env, &side.1, result.exposure));
+        report.iam.extend(located(env, &side.1, result.iam));
         report
             .security_groups
-            .extend(result.rules.into_iter().map(|change| SgChange {
-                env: env.to_string(),
-                stack: side.1.clone(),
-                change,
-            }));
+            .extend(located(env, &side.1, result.rules));
         let d = &result.diff;
         if !(d.resources.is_empty()
             && d.tag_only.is_empty()

@@ -118,21 +118,21 @@ fn overview(report: &Report, lines: &mut Lines) {
         for change in &report.iam {
             let place = format!(
                 "  IAM {} {} {} {}",
-                change.env, change.stack, change.change.resource, change.change.policy
+                change.env, change.stack, change.item.resource, change.item.policy
             );
             if last.as_ref() != Some(&place) {
                 lines.push(Style::Plain, place.clone());
                 last = Some(place);
             }
-            let (style, mark) = marker(change.change.change);
-            let flag = if change.change.broadens {
+            let (style, mark) = marker(change.item.change);
+            let flag = if change.item.broadens {
                 "  (broadens)"
             } else {
                 ""
             };
             lines.push(
                 style,
-                format!("    {mark} {}{flag}", statement(&change.change.statement)),
+                format!("    {mark} {}{flag}", statement(&change.item.statement)),
             );
         }
         let mut last = None;
@@ -142,10 +142,10 @@ fn overview(report: &Report, lines: &mut Lines) {
                 lines.push(Style::Plain, place.clone());
                 last = Some(place);
             }
-            let rule = &change.change.rule;
-            let (style, mark) = marker(change.change.change);
+            let rule = &change.item.rule;
+            let (style, mark) = marker(change.item.change);
             let everyone = if rule.everyone { " (everyone)" } else { "" };
-            let flag = if change.change.broadens {
+            let flag = if change.item.broadens {
                 "  (broadens)"
             } else {
                 ""
@@ -164,7 +164,7 @@ fn overview(report: &Report, lines: &mut Lines) {
             );
         }
         for found in &report.exposure {
-            let f = &found.finding;
+            let f = &found.item;
             lines.push(
                 Style::Add,
                 format!(
@@ -422,11 +422,11 @@ pub fn markdown(report: &Report, limit: usize) -> String {
         }
     }
     if report.broadened {
-        let statements = report.iam.iter().filter(|c| c.change.broadens).count();
+        let statements = report.iam.iter().filter(|c| c.item.broadens).count();
         let rules = report
             .security_groups
             .iter()
-            .filter(|c| c.change.broadens)
+            .filter(|c| c.item.broadens)
             .count();
         let exposure = report.exposure.len();
         head.push_str(&format!(
@@ -436,7 +436,7 @@ pub fn markdown(report: &Report, limit: usize) -> String {
     if !report.iam.is_empty() || !report.security_groups.is_empty() || !report.exposure.is_empty() {
         head.push_str("\n| | Where | Change |\n|---|---|---|\n");
         for change in &report.iam {
-            let c = &change.change;
+            let c = &change.item;
             head.push_str(&format!(
                 "| {} | `{}` {} `{}` {} | {} IAM: {} |\n",
                 if c.broadens { "⚠️" } else { "" },
@@ -449,7 +449,7 @@ pub fn markdown(report: &Report, limit: usize) -> String {
             ));
         }
         for change in &report.security_groups {
-            let c = &change.change;
+            let c = &change.item;
             let r = &c.rule;
             head.push_str(&format!(
                 "| {} | `{}` {} `{}` | {} SG: {} {} {} {} {}{} |\n",
@@ -471,7 +471,7 @@ pub fn markdown(report: &Report, limit: usize) -> String {
             ));
         }
         for found in &report.exposure {
-            let f = &found.finding;
+            let f = &found.item;
             head.push_str(&format!(
                 "| ⚠️ | `{}` {} `{}` | {}: {} → {}: {} |\n",
                 found.env,

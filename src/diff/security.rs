@@ -109,16 +109,6 @@ pub fn policies(resources: Option<&Value>) -> Vec<Policy> {
 
 fn find_policies(id: &str, value: &Value, at: &mut Vec<String>, out: &mut Vec<Policy>) {
     // The path is joined only where a policy is found: most nodes hold none.
-    let join = |at: &[String]| {
-        let mut text = String::new();
-        for segment in at {
-            if !text.is_empty() && !segment.starts_with('[') {
-                text.push('.');
-            }
-            text.push_str(segment);
-        }
-        text
-    };
     match value {
         Value::Object(map) => {
             for (key, item) in map {
@@ -130,7 +120,7 @@ fn find_policies(id: &str, value: &Value, at: &mut Vec<String>, out: &mut Vec<Po
                 match found {
                     Some(statements) => out.push(Policy {
                         resource: id.to_string(),
-                        name: join(at),
+                        name: super::tree::join(at),
                         statements,
                     }),
                     None if item.is_object() || item.is_array() => find_policies(id, item, at, out),

@@ -58,6 +58,10 @@ fn hub(param_wired: bool) -> StackSide {
     side
 }
 
+fn diff(before: Vec<StackSide>, after: Vec<StackSide>) -> Report {
+    compare(&snapshot(before), &snapshot(after), "base")
+}
+
 fn find<'r>(report: &'r Report, stack: &str, id: &str) -> Option<&'r ResourceDiff> {
     report
         .environments
@@ -257,10 +261,9 @@ fn policy_changes_are_diffed_line_by_line() {
     let actions: Vec<String> = (0..12).map(|i| format!("logs:Action{i}")).collect();
     let mut more = actions.clone();
     more.insert(6, "s3:GetObject".to_string());
-    let report = compare(
-        &snapshot(vec![stack("hub", statement(json!(actions)))]),
-        &snapshot(vec![stack("hub", statement(json!(more)))]),
-        "base",
+    let report = diff(
+        vec![stack("hub", statement(json!(actions)))],
+        vec![stack("hub", statement(json!(more)))],
     );
     let text = render::text(&report, false);
     assert!(text.contains("+   \"s3:GetObject\","), "{text}");
@@ -279,10 +282,9 @@ fn a_regenerated_secret_is_a_risk_though_only_updated() {
             "GenerateSecretString": {"PasswordLength": length, "GenerateStringKey": "password",
                 "SecretStringTemplate": "{}"}}}}})
     };
-    let report = compare(
-        &snapshot(vec![stack("hub", secret(32))]),
-        &snapshot(vec![stack("hub", secret(40))]),
-        "base",
+    let report = diff(
+        vec![stack("hub", secret(32))],
+        vec![stack("hub", secret(40))],
     );
     assert_eq!(
         find(&report, "hub", "DbSecret").map(|r| r.impact),
@@ -305,10 +307,9 @@ fn refused_replacements_are_risks() {
             "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeySpec": if cidr.starts_with("10.0") { "SYMMETRIC_DEFAULT" } else { "RSA_2048" }}}
         }})
     };
-    let report = compare(
-        &snapshot(vec![stack("frame", named("10.0.0.0/16"))]),
-        &snapshot(vec![stack("frame", named("10.1.0.0/16"))]),
-        "base",
+    let report = diff(
+        vec![stack("frame", named("10.0.0.0/16"))],
+        vec![stack("frame", named("10.1.0.0/16"))],
     );
     let fails = |id: &str| {
         find(&report, "frame", id)
@@ -353,11 +354,7 @@ fn a_standalone_database_updates_its_backup_window_in_place() {
         json!({"Resources": {"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
             "Engine": "postgres", "BackupRetentionPeriod": days, "DeletionProtection": true}}}})
     };
-    let report = compare(
-        &snapshot(vec![stack("hub", db(7))]),
-        &snapshot(vec![stack("hub", db(14))]),
-        "base",
-    );
+    let report = diff(vec![stack("hub", db(7))], vec![stack("hub", db(14))]);
     assert_eq!(
         find(&report, "hub", "Db").map(|r| r.impact),
         Some(Impact::Update)
@@ -368,11 +365,7 @@ fn a_standalone_database_updates_its_backup_window_in_place() {
     restored["Resources"]["Db"]["Properties"]["DBSnapshotIdentifier"] = json!("snap");
     let mut before = db(7);
     before["Resources"]["Db"]["Properties"]["DBSnapshotIdentifier"] = json!("snap");
-    let report = compare(
-        &snapshot(vec![stack("hub", before)]),
-        &snapshot(vec![stack("hub", restored)]),
-        "base",
-    );
+    let report = diff(vec![stack("hub", before)], vec![stack("hub", restored)]);
     let db = find(&report, "hub", "Db").expect("listed");
     assert_eq!(db.impact, Impact::MayReplace);
     assert!(db.deletion_protected);
@@ -395,11 +388,7 @@ fn an_attribute_read_from_an_in_place_update_may_replace_its_reader() {
             "Log": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30, "Tags": [{"Key": "db", "Value": {"Ref": "Db"}}]}}
         }})
     };
-    let report = compare(
-        &snapshot(vec![stack("hub", hub(5432))]),
-        &snapshot(vec![stack("hub", hub(5433))]),
-        "base",
-    );
+    let report = diff(vec![stack("hub", hub(5432))], vec![stack("hub", hub(5433))]);
     assert_eq!(
         find(&report, "hub", "Db").map(|r| r.impact),
         Some(Impact::Update)
@@ -430,10 +419,9 @@ fn a_replacement_that_keeps_what_only_one_can_hold_fails() {
                 "DnsConfig": {"NamespaceId": "ns-1", "DnsRecords": [{"Type": "A", "TTL": ttl}]}}}
         }})
     };
-    let report = compare(
-        &snapshot(vec![stack("frame", frame("eu-west-1a", 10))]),
-        &snapshot(vec![stack("frame", frame("eu-west-1b", 60))]),
-        "base",
+    let report = diff(
+        vec![stack("frame", frame("eu-west-1a", 10))],
+        vec![stack("frame", frame("eu-west-1b", 60))],
     );
     let fails = |id: &str| {
         find(&report, "frame", id)
@@ -467,10 +455,9 @@ fn a_database_updated_in_place_does_not_mark_what_reads_its_address() {
                                 {"Name": "PORT", "Value": {"Fn::GetAtt": ["Db", "Endpoint.Port"]}}]}]}}
         }})
     };
-    let report = compare(
-        &snapshot(vec![stack("hub", hub(false))]),
-        &snapshot(vec![stack("hub", hub(true))]),
-        "base",
+    let report = diff(
+        vec![stack("hub", hub(false))],
+        vec![stack("hub", hub(true))],
     );
     assert!(
         find(&report, "hub", "Task").is_none(),

@@ -76,7 +76,7 @@ fn walk(
 }
 
 /// Keys joined by `.`, array items (`[...]`) appended to their array's key.
-fn join(path: &[String]) -> String {
+pub fn join(path: &[String]) -> String {
     let mut out = String::new();
     for segment in path {
         if !out.is_empty() && !segment.starts_with('[') {
