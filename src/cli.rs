@@ -110,8 +110,9 @@ pub enum Command {
         /// The environment's live stacks (read-only: DescribeStacks, GetTemplate).
         #[arg(long, requires = "env")]
         deployed: bool,
-        /// Exit 1 when anything differs, 3 when access broadens or stateful resources are
-        /// replaced or removed.
+        /// Exit 1 when anything differs, 3 when access broadens, data is at stake (a stateful
+        /// resource replaced or removed, a secret regenerated, protection dropped) or AWS
+        /// would refuse the update.
         #[arg(long)]
         fail: bool,
         /// Text, JSON or markdown.

@@ -42,6 +42,7 @@ pub async fn snapshots(
     let mut outputs: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
     let mut notes = vec![
         "drift is not shown: the live side is each stack's last deployed template, not the resources as they are (`aws cloudformation detect-stack-drift`)".to_string(),
+        "the parent account's delegation-role stack is another account's: compare it with `diff --against`".to_string(),
     ];
     for stack in &plan.stacks {
         let name = plan.stack_name(stack.id);
