@@ -135,14 +135,14 @@ fn env_side(
             .into_iter()
             .flatten()
         {
-            let upstream = source
-                .get("stack")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let output = source
-                .get("output")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let wired = |key: &str| {
+                source.get(key).and_then(Value::as_str).ok_or_else(|| {
+                    bad(&format!(
+                        "parameter `{param}` of stack `{name}` has no `{key}` naming the output that fills it"
+                    ))
+                })
+            };
+            let (upstream, output) = (wired("stack")?, wired("output")?);
             parameters.insert(param.clone(), format!("{upstream}.{output}"));
             wiring.insert(param.clone(), (upstream.to_string(), output.to_string()));
         }

@@ -80,6 +80,9 @@ pub enum Impact {
     Add,
     /// Deleted (or, with `DeletionPolicy`, left behind).
     Remove,
+    /// Left as it is: its stack is no longer in the config, and deploy never deletes a
+    /// stack (destroy of the config that had it, or a person, does).
+    Orphaned,
 }
 
 impl Impact {
@@ -92,6 +95,7 @@ impl Impact {
             Impact::Replace => "replace",
             Impact::Add => "add",
             Impact::Remove => "remove",
+            Impact::Orphaned => "left behind (its stack is no longer in the config)",
         }
     }
 }
@@ -268,7 +272,10 @@ fn risks_of(env: &str, stack: &str, resource: &ResourceDiff, regenerated: bool) 
             Impact::MayReplace => "may be replaced",
             _ => "is replaced",
         };
-        let kept = resource.kept_by.is_some() && !fate(resource).contains("Snapshot");
+        let kept = resource
+            .kept_by
+            .as_deref()
+            .is_some_and(|policy| !policy.ends_with("Snapshot"));
         let message = if kept || resource.deletion_protected {
             format!("{name} {what}: {}", fate(resource))
         } else if resource.kept_by.is_some() {
@@ -363,11 +370,29 @@ pub struct Summary {
     pub tag_only: usize,
     /// Resources whose update fails on AWS.
     pub fail: usize,
+    /// Resources of stacks no longer in the config, which deploy leaves as they are.
+    pub orphaned: usize,
     /// Stacks with any change.
     pub stacks: usize,
 }
 
 impl Summary {
+    /// Counts `resource`.
+    pub fn count(&mut self, resource: &ResourceDiff) {
+        match resource.impact {
+            Impact::Add => self.add += 1,
+            Impact::Update => self.change += 1,
+            Impact::Replace => self.replace += 1,
+            Impact::MayReplace => self.may_replace += 1,
+            Impact::Remove => self.remove += 1,
+            Impact::Orphaned => self.orphaned += 1,
+            Impact::None => {}
+        }
+        if !resource.fails.is_empty() {
+            self.fail += 1;
+        }
+    }
+
     /// `2 to add, 1 to change, 1 to replace, 0 to remove`, with the rest when non-zero.
     pub fn line(&self) -> String {
         let mut line = format!(
@@ -379,6 +404,12 @@ impl Summary {
         }
         if self.tag_only > 0 {
             line.push_str(&format!(", {} tag-only", self.tag_only));
+        }
+        if self.orphaned > 0 {
+            line.push_str(&format!(
+                ", {} left in stacks no longer in the config",
+                self.orphaned
+            ));
         }
         if self.fail > 0 {
             line.push_str(&format!("; {} would fail on AWS", self.fail));
@@ -552,42 +583,35 @@ fn compare_env(
             tags.add_stack(&o.tags, &n.tags);
         }
         for resource in &result.diff.resources {
-            match resource.impact {
-                Impact::Add => report.summary.add += 1,
-                Impact::Update => report.summary.change += 1,
-                Impact::Replace => report.summary.replace += 1,
-                Impact::MayReplace => report.summary.may_replace += 1,
-                Impact::Remove => report.summary.remove += 1,
-                Impact::None => {}
-            }
-            if !resource.fails.is_empty() {
-                report.summary.fail += 1;
-            }
+            report.summary.count(resource);
             let regenerated = result.regenerated.contains(&resource.logical_id);
             report
                 .risks
                 .extend(risks_of(env, &side.1, resource, regenerated));
         }
-        report
-            .risks
-            .extend(result.protections.into_iter().map(|finding| Risk {
-                env: env.to_string(),
-                stack: side.1.clone(),
-                logical_id: finding.logical_id.clone(),
-                kind: finding.kind.clone(),
-                impact: Impact::Update,
-                risk: "protection".to_string(),
-                kept_by: None,
-                message: format!(
-                    "{} ({}): {} ({} {} → {})",
-                    finding.logical_id,
-                    finding.kind,
-                    finding.what,
-                    finding.path,
-                    finding.before,
-                    finding.after
-                ),
-            }));
+        report.risks.extend(
+            result
+                .protections
+                .into_iter()
+                .map(|(finding, impact)| Risk {
+                    env: env.to_string(),
+                    stack: side.1.clone(),
+                    logical_id: finding.logical_id.clone(),
+                    kind: finding.kind.clone(),
+                    impact,
+                    risk: "protection".to_string(),
+                    kept_by: None,
+                    message: format!(
+                        "{} ({}): {} ({} {} → {})",
+                        finding.logical_id,
+                        finding.kind,
+                        finding.what,
+                        finding.path,
+                        finding.before,
+                        finding.after
+                    ),
+                }),
+        );
         report.summary.tag_only += result.diff.tag_only.len();
         report
             .exposure
@@ -648,7 +672,7 @@ struct StackResult {
     changing_outputs: BTreeMap<String, Changing>,
     regenerated: Vec<String>,
     exposure: Vec<Finding>,
-    protections: Vec<Finding>,
+    protections: Vec<(Finding, Impact)>,
     tag_deltas: Vec<Vec<TagDelta>>,
     iam: Vec<StatementChange>,
     rules: Vec<RuleChange>,
@@ -750,7 +774,12 @@ fn compare_stack(
         }
     }
 
-    let states = impact::resources(old_resources, new_resources, &mut changing);
+    let mut states = impact::resources(old_resources, new_resources, &mut changing);
+    if new.is_none() {
+        for state in states.values_mut() {
+            state.impact = Impact::Orphaned;
+        }
+    }
 
     let mut exposure = Vec::new();
     let mut protections = Vec::new();
@@ -773,7 +802,11 @@ fn compare_stack(
         let (was, now) = (old_resources.get(&id), new_resources.get(&id));
         exposure.extend(exposure::exposures(&id, was, now));
         if let (Some(was), Some(now)) = (was, now) {
-            protections.extend(exposure::protections(&id, was, now));
+            protections.extend(
+                exposure::protections(&id, was, now)
+                    .into_iter()
+                    .map(|finding| (finding, impact)),
+            );
         }
         if new_value {
             regenerated.push(id.clone());

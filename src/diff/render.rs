@@ -144,7 +144,11 @@ fn overview(report: &Report, lines: &mut Lines) {
             }
             let rule = &change.item.rule;
             let (style, mark) = marker(change.item.change);
-            let everyone = if rule.everyone { " (everyone)" } else { "" };
+            let everyone = match (rule.ec2_default, rule.everyone) {
+                (true, _) => " (everyone: EC2's default rule)",
+                (false, true) => " (everyone)",
+                (false, false) => "",
+            };
             let flag = if change.item.broadens {
                 "  (broadens)"
             } else {
@@ -247,14 +251,7 @@ fn details(report: &Report, lines: &mut Lines) {
 fn counts(stack: &StackDiff) -> Summary {
     let mut summary = Summary::default();
     for resource in &stack.resources {
-        match resource.impact {
-            Impact::Add => summary.add += 1,
-            Impact::Update => summary.change += 1,
-            Impact::Replace => summary.replace += 1,
-            Impact::MayReplace => summary.may_replace += 1,
-            Impact::Remove => summary.remove += 1,
-            Impact::None => {}
-        }
+        summary.count(resource);
     }
     summary.tag_only = stack.tag_only.len();
     summary
@@ -299,6 +296,7 @@ fn resource_details(resource: &ResourceDiff, lines: &mut Lines) {
     let (style, mark) = match resource.impact {
         Impact::Add => (Style::Add, "+"),
         Impact::Remove => (Style::Remove, "-"),
+        Impact::Orphaned => (Style::Plain, "="),
         Impact::Replace => (Style::Danger, "-/+"),
         Impact::MayReplace => (Style::Danger, "~/+"),
         Impact::Update | Impact::None => (Style::Change, "~"),
@@ -340,7 +338,12 @@ fn show_change(change: &Change, indent: &str, lines: &mut Lines) {
     let multi = |v: &Option<serde_json::Value>| v.as_ref().and_then(tree::lines);
     let (before_lines, after_lines) = (multi(&change.before), multi(&change.after));
     if before_lines.is_some() || after_lines.is_some() {
-        lines.push(Style::Change, format!("{indent}~ {}:{flag}", change.path));
+        let (style, mark) = match (&change.before, &change.after) {
+            (None, Some(_)) => (Style::Add, "+"),
+            (Some(_), None) => (Style::Remove, "-"),
+            _ => (Style::Change, "~"),
+        };
+        lines.push(style, format!("{indent}{mark} {}:{flag}", change.path));
         let to_text = |v: &Option<serde_json::Value>, multi: Option<String>| {
             multi.unwrap_or_else(|| v.as_ref().map_or(String::new(), tree::short))
         };
@@ -411,16 +414,18 @@ pub fn markdown(report: &Report, limit: usize) -> String {
     if !report.differs {
         return head;
     }
-    if !report.risks.is_empty() {
-        head.push_str("\n> [!CAUTION]\n> **Data at stake, or an update AWS refuses:**\n");
-        for risk in &report.risks {
-            head.push_str(&format!(
+    let risks: Vec<String> = report
+        .risks
+        .iter()
+        .map(|risk| {
+            format!(
                 "> - `{}` {}\n",
                 risk.env,
                 escape(&format!("{} {}", risk.stack, risk.message))
-            ));
-        }
-    }
+            )
+        })
+        .collect();
+    let mut banner = String::new();
     if report.broadened {
         let statements = report.iam.iter().filter(|c| c.item.broadens).count();
         let rules = report
@@ -429,63 +434,66 @@ pub fn markdown(report: &Report, limit: usize) -> String {
             .filter(|c| c.item.broadens)
             .count();
         let exposure = report.exposure.len();
-        head.push_str(&format!(
+        banner.push_str(&format!(
             "\n> [!WARNING]\n> **Access broadened:** {statements} IAM statement(s), {rules} security-group rule(s) and {exposure} other setting(s) widen what is allowed.\n"
         ));
     }
-    if !report.iam.is_empty() || !report.security_groups.is_empty() || !report.exposure.is_empty() {
-        head.push_str("\n| | Where | Change |\n|---|---|---|\n");
-        for change in &report.iam {
-            let c = &change.item;
-            head.push_str(&format!(
-                "| {} | `{}` {} `{}` {} | {} IAM: {} |\n",
-                if c.broadens { "⚠️" } else { "" },
-                change.env,
-                change.stack,
-                c.resource,
-                escape(&c.policy),
-                if c.change == "added" { "+" } else { "−" },
-                escape(&statement(&c.statement)),
-            ));
-        }
-        for change in &report.security_groups {
-            let c = &change.item;
-            let r = &c.rule;
-            head.push_str(&format!(
-                "| {} | `{}` {} `{}` | {} SG: {} {} {} {} {}{} |\n",
-                if c.broadens { "⚠️" } else { "" },
-                change.env,
-                change.stack,
-                r.group,
-                if c.change == "added" { "+" } else { "−" },
-                r.direction,
-                r.protocol,
-                r.ports,
-                if r.direction == "ingress" {
-                    "from"
-                } else {
-                    "to"
-                },
-                escape(&r.peer),
-                if r.everyone { " (everyone)" } else { "" },
-            ));
-        }
-        for found in &report.exposure {
-            let f = &found.item;
-            head.push_str(&format!(
-                "| ⚠️ | `{}` {} `{}` | {}: {} → {}: {} |\n",
-                found.env,
-                found.stack,
-                f.logical_id,
-                escape(&f.path),
-                escape(&f.before),
-                escape(&f.after),
-                escape(&f.what),
-            ));
-        }
+    let mut rows: Vec<String> = Vec::new();
+    for change in &report.iam {
+        let c = &change.item;
+        rows.push(format!(
+            "| {} | `{}` {} `{}` {} | {} IAM: {} |\n",
+            if c.broadens { "⚠️" } else { "" },
+            change.env,
+            change.stack,
+            c.resource,
+            escape(&c.policy),
+            if c.change == "added" { "+" } else { "−" },
+            escape(&statement(&c.statement)),
+        ));
     }
+    for change in &report.security_groups {
+        let c = &change.item;
+        let r = &c.rule;
+        rows.push(format!(
+            "| {} | `{}` {} `{}` | {} SG: {} {} {} {} {}{} |\n",
+            if c.broadens { "⚠️" } else { "" },
+            change.env,
+            change.stack,
+            r.group,
+            if c.change == "added" { "+" } else { "−" },
+            r.direction,
+            r.protocol,
+            r.ports,
+            if r.direction == "ingress" {
+                "from"
+            } else {
+                "to"
+            },
+            escape(&r.peer),
+            match (r.ec2_default, r.everyone) {
+                (true, _) => " (everyone: EC2's default rule)",
+                (false, true) => " (everyone)",
+                (false, false) => "",
+            },
+        ));
+    }
+    for found in &report.exposure {
+        let f = &found.item;
+        rows.push(format!(
+            "| ⚠️ | `{}` {} `{}` | {}: {} → {}: {} |\n",
+            found.env,
+            found.stack,
+            f.logical_id,
+            escape(&f.path),
+            escape(&f.before),
+            escape(&f.after),
+            escape(&f.what),
+        ));
+    }
+    let mut tail = String::new();
     if !report.tags.is_empty() {
-        head.push_str(&format!(
+        tail.push_str(&format!(
             "\nTags: {}.\n",
             report
                 .tags
@@ -501,37 +509,68 @@ pub fn markdown(report: &Report, limit: usize) -> String {
                 .join("; ")
         ));
     }
+    // The summary, banners and tables first, each list capped when the whole would not
+    // leave room for the folded text; sizes in characters, as GitHub counts them.
+    let assemble = |most: usize| {
+        let mut text = head.clone();
+        let capped = |lines: &[String], more: &str| {
+            let mut out: String = lines.iter().take(most).cloned().collect();
+            if lines.len() > most {
+                out.push_str(&format!(
+                    "{more}… {} more: run `hubctl diff` for all of them\n",
+                    lines.len() - most
+                ));
+            }
+            out
+        };
+        if !risks.is_empty() {
+            text.push_str("\n> [!CAUTION]\n> **Data at stake, or an update AWS refuses:**\n");
+            text.push_str(&capped(&risks, "> - "));
+        }
+        text.push_str(&banner);
+        if !rows.is_empty() {
+            text.push_str("\n| | Where | Change |\n|---|---|---|\n");
+            text.push_str(&capped(&rows, "| | | "));
+        }
+        text.push_str(&tail);
+        text
+    };
+    let mut top = assemble(usize::MAX);
+    if top.chars().count() > limit / 2 {
+        top = assemble(20);
+    }
     let mut lines = Lines(Vec::new());
     details(report, &mut lines);
-    let body = lines.text(false);
+    // A fence inside the text would close the block early.
+    let body = lines.text(false).replace("```", "ˋˋˋ");
     let open = "\n<details><summary>Full diff</summary>\n\n```diff\n";
     let close = "```\n\n</details>\n";
-    let room = limit.saturating_sub(head.len() + open.len() + close.len() + 200);
-    let body = if body.len() <= room {
+    let size = |text: &str| text.chars().count();
+    let room = limit.saturating_sub(size(&top) + size(open) + size(close) + 300);
+    let body = if size(&body) <= room {
         body
     } else {
         let mut cut = String::new();
-        let mut kept = 0;
+        let (mut kept, mut used) = (0, 0);
         for line in body.lines() {
-            if cut.len() + line.len() + 1 > room {
+            let length = size(line) + 1;
+            if used + length > room {
                 break;
             }
             cut.push_str(line);
             cut.push('\n');
+            used += length;
             kept += 1;
         }
-        let total = body.lines().count();
         cut.push_str(&format!(
             "… cut here: {} more line(s) ({} characters) do not fit in a GitHub comment ({} characters at most); run `hubctl diff` for all of it\n",
-            total - kept,
-            body.len() - cut.len(),
+            body.lines().count() - kept,
+            size(&body) - used,
             GITHUB_COMMENT_LIMIT
         ));
         cut
     };
-    // A fence inside the text would close the block early.
-    let body = body.replace("```", "ˋˋˋ");
-    format!("{head}{open}{body}{close}")
+    format!("{top}{open}{body}{close}")
 }
 
 /// Markdown table cells and inline text: pipes and backticks escaped.

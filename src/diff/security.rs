@@ -68,6 +68,9 @@ pub struct Rule {
     pub peer: String,
     /// The peer is the whole internet (`0.0.0.0/0` or `::/0`).
     pub everyone: bool,
+    /// EC2's default rule of a group without inline egress rules, not written anywhere.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ec2_default: bool,
 }
 
 /// Every policy document in `resources` (a template's `Resources`).
@@ -276,8 +279,9 @@ pub fn rules(resources: Option<&Value>) -> Vec<Rule> {
                         direction: "egress".to_string(),
                         protocol: "all".to_string(),
                         ports: "all".to_string(),
-                        peer: "0.0.0.0/0 (EC2's default rule)".to_string(),
+                        peer: "0.0.0.0/0".to_string(),
                         everyone: true,
+                        ec2_default: true,
                     });
                 }
                 for (key, direction) in [
@@ -368,6 +372,7 @@ fn rule(group: String, direction: &str, properties: &Value) -> Rule {
         ports,
         peer,
         everyone,
+        ec2_default: false,
     }
 }
 
@@ -416,7 +421,8 @@ pub fn statement_changes(before: &[Policy], after: &[Policy]) -> Vec<StatementCh
                 policy: k.1.clone(),
                 change: "removed",
                 statement: statement.clone(),
-                broadens: statement.effect == "Deny",
+                // A deny removed widens access, unless a new deny covers it (a widened deny).
+                broadens: statement.effect == "Deny" && !now.iter().any(|n| covers(n, statement)),
             });
         }
         for statement in now.iter().filter(|s| !was.contains(s)) {
@@ -512,7 +518,7 @@ fn cidr_contains(outer: &str, inner: &str) -> bool {
 /// `old` allows at least what `new` allows: both `Allow`, same principal, every condition of
 /// `old` also in `new`, every action and resource of `new` matched by a pattern of `old`.
 fn covers(old: &Statement, new: &Statement) -> bool {
-    old.effect == "Allow"
+    old.effect == new.effect
         && old.principal == new.principal
         && (old.condition.is_empty() || old.condition == new.condition)
         && new
@@ -652,6 +658,7 @@ mod tests {
             ports: ports.to_string(),
             peer: peer.to_string(),
             everyone: peer == "0.0.0.0/0",
+            ec2_default: false,
         };
         let changes = rule_changes(
             &[rule("0.0.0.0/0", "443")],
@@ -682,7 +689,27 @@ mod tests {
             .iter()
             .find(|c| c.change == "added")
             .expect("the default rule appears");
+        assert!(added.rule.ec2_default);
+        let narrowed = rule_changes(&rules(Some(&open)), &rules(Some(&closed)));
+        assert!(narrowed.iter().all(|c| !c.broadens), "{narrowed:?}");
         assert!(added.broadens && added.rule.everyone && added.rule.direction == "egress");
+    }
+
+    #[test]
+    fn a_widened_deny_does_not_broaden() {
+        let deny = |actions: Value| {
+            json!({"F": {"Type": "AWS::EFS::FileSystem", "Properties": {"FileSystemPolicy": {"Statement": [
+                {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*"}]}}}})
+        };
+        let narrow = policies(Some(&deny(json!(["elasticfilesystem:ClientMount"]))));
+        let wide = policies(Some(&deny(json!([
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientRootAccess"
+        ]))));
+        assert!(statement_changes(&narrow, &wide)
+            .iter()
+            .all(|c| !c.broadens));
+        assert!(statement_changes(&wide, &narrow).iter().any(|c| c.broadens));
     }
 
     #[test]

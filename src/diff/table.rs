@@ -53,11 +53,6 @@ pub fn source_version() -> &'static str {
     &table().cfn_lint
 }
 
-/// Every type in the table.
-pub fn types() -> impl Iterator<Item = &'static str> {
-    table().types.keys().map(String::as_str)
-}
-
 /// The values at `pattern` (segments separated by `/`, `*` for every array item) below
 /// `properties`, in order; absent values are `Null`, so adding or removing one differs.
 pub fn values_at<'v>(properties: Option<&'v Value>, pattern: &str) -> Vec<Option<&'v Value>> {
@@ -66,6 +61,8 @@ pub fn values_at<'v>(properties: Option<&'v Value>, pattern: &str) -> Vec<Option
         let mut next = Vec::new();
         for value in current {
             match (segment, value) {
+                // An intrinsic (`Fn::If`, `Ref`) stands for what is below it: compared whole.
+                (_, Some(v)) if is_intrinsic(v) => next.push(Some(v)),
                 ("*", Some(Value::Array(items))) => next.extend(items.iter().map(Some)),
                 ("*", _) => {}
                 (key, Some(Value::Object(map))) => next.push(map.get(key)),
@@ -75,6 +72,13 @@ pub fn values_at<'v>(properties: Option<&'v Value>, pattern: &str) -> Vec<Option
         current = next;
     }
     current
+}
+
+/// `{"Ref": ...}` or `{"Fn::...": ...}`.
+fn is_intrinsic(value: &Value) -> bool {
+    value.as_object().is_some_and(|map| {
+        map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
+    })
 }
 
 #[cfg(test)]
@@ -90,6 +94,12 @@ mod tests {
         assert_eq!(values_at(Some(&properties), "D"), [Some(&json!("x"))]);
         assert_eq!(values_at(Some(&properties), "E/F"), [None]);
         assert_eq!(values_at(None, "D"), [None]);
+        let hidden = json!({"PosixUser": {"Fn::If": ["C", {"Uid": "1"}, {"Uid": "2"}]}});
+        assert_eq!(
+            values_at(Some(&hidden), "PosixUser/Uid"),
+            [Some(&hidden["PosixUser"])],
+            "an intrinsic is compared whole"
+        );
     }
 
     #[test]

@@ -7,6 +7,13 @@ use serde_json::Value;
 use super::tree;
 use super::TagChange;
 
+/// A tag value as written: a string as itself, an intrinsic in its short form.
+fn plain(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| tree::short(value), str::to_string)
+}
+
 /// One tag that differs: (key, value before, value after).
 pub type TagDelta = (String, Option<String>, Option<String>);
 
@@ -24,14 +31,11 @@ pub fn tag_delta(old: Option<&Value>, new: Option<&Value>) -> Vec<TagDelta> {
                 .iter()
                 .filter_map(|t| {
                     let key = t.get("Key")?.as_str()?.to_string();
-                    let value = t.get("Value").map(tree::short).unwrap_or_default();
-                    Some((key, value.trim_matches('"').to_string()))
+                    let value = t.get("Value").map(plain).unwrap_or_default();
+                    Some((key, value))
                 })
                 .collect(),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(k, v)| (k.clone(), tree::short(v).trim_matches('"').to_string()))
-                .collect(),
+            Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), plain(v))).collect(),
             _ => BTreeMap::new(),
         }
     }

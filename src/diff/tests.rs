@@ -465,3 +465,54 @@ fn a_database_updated_in_place_does_not_mark_what_reads_its_address() {
         find(&report, "hub", "Task")
     );
 }
+
+#[test]
+fn markdown_stays_under_the_limit_when_the_risks_alone_would_not() {
+    let mut logs = serde_json::Map::new();
+    for i in 0..600 {
+        logs.insert(
+            format!("LogGroupWithAVeryLongLogicalIdNumber{i:04}"),
+            json!({"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}}),
+        );
+    }
+    let report = diff(
+        vec![stack("hub", json!({"Resources": logs}))],
+        vec![stack("hub", json!({"Resources": {}}))],
+    );
+    assert_eq!(report.risks.len(), 600);
+    let full = render::markdown(&report, usize::MAX);
+    assert!(full.chars().count() > 65_536, "the case must need the cap");
+    let cut = render::markdown(&report, render::GITHUB_COMMENT_LIMIT);
+    assert!(
+        cut.chars().count() < 65_536,
+        "{} characters",
+        cut.chars().count()
+    );
+    assert!(
+        cut.contains("… 580 more: run `hubctl diff` for all of them"),
+        "{}",
+        &cut[..2000]
+    );
+    assert!(cut.trim_end().ends_with("</details>"));
+}
+
+#[test]
+fn a_stack_dropped_from_the_config_is_left_behind_not_removed() {
+    let before = snapshot(vec![
+        stack("frame", frame("10.0.0.0/16", "Delete")),
+        hub(false),
+    ]);
+    let after = snapshot(vec![stack("frame", frame("10.0.0.0/16", "Delete"))]);
+    let report = compare(&before, &after, "base");
+    assert_eq!(
+        find(&report, "hub", "Sg").map(|r| r.impact),
+        Some(Impact::Orphaned)
+    );
+    assert_eq!((report.summary.remove, report.summary.orphaned), (0, 2));
+    assert!(
+        report.risks.is_empty(),
+        "deploy deletes nothing: {:?}",
+        report.risks
+    );
+    assert_eq!(report.exit_code(true), 1);
+}

@@ -53,17 +53,35 @@ fn walk(
                 path.pop();
             }
         }
-        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
-            let labels = item_labels(b);
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                let label = labels
-                    .as_ref()
-                    .map_or_else(|| i.to_string(), |l| l[i].clone());
-                path.push(format!("[{label}]"));
-                walk(path, Some(x), Some(y), out);
-                path.pop();
+        (Some(Value::Array(a)), Some(Value::Array(b))) => match (item_labels(a), item_labels(b)) {
+            // Named items (environment variables, statements with a Sid) are matched by
+            // name, so one inserted or renamed item reads as itself, not as a shift.
+            (Some(la), Some(lb)) => {
+                let mut names: Vec<&String> = lb.iter().collect();
+                names.extend(la.iter().filter(|l| !lb.contains(l)));
+                for name in names {
+                    let x = la.iter().position(|l| l == name).map(|i| &a[i]);
+                    let y = lb.iter().position(|l| l == name).map(|i| &b[i]);
+                    path.push(format!("[{name}]"));
+                    walk(path, x, y, out);
+                    path.pop();
+                }
             }
-        }
+            _ if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    path.push(format!("[{i}]"));
+                    walk(path, Some(x), Some(y), out);
+                    path.pop();
+                }
+            }
+            _ => out.push(Change {
+                path: join(path),
+                before: before.cloned(),
+                after: after.cloned(),
+                create_only: false,
+                may_replace: false,
+            }),
+        },
         (None, None) => {}
         _ => out.push(Change {
             path: join(path),
@@ -174,10 +192,6 @@ fn intrinsic(value: &Value) -> Option<String> {
 pub fn lines(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if s.contains('\n') || s.len() > 100 => Some(s.clone()),
-        Value::Object(m) if intrinsic(value).is_some() && m.len() == 1 => {
-            let text = short(value);
-            (text.len() > 100).then(|| pretty(value))
-        }
         Value::Array(_) | Value::Object(_) => {
             let text = short(value);
             (text.len() > 100).then(|| pretty(value))
@@ -360,6 +374,25 @@ mod tests {
             .map(|c| c.path)
             .collect();
         assert_eq!(found, ["Env[B].Value", "L[1].V"]);
+        let renamed = changes(
+            &[],
+            Some(&json!([{"Name": "OLD", "Value": "1"}, {"Name": "KEEP", "Value": "2"}])),
+            Some(
+                &json!([{"Name": "KEEP", "Value": "2"}, {"Name": "NEW", "Value": "1"}, {"Name": "MORE", "Value": "3"}]),
+            ),
+        );
+        let paths: Vec<(&str, bool, bool)> = renamed
+            .iter()
+            .map(|c| (c.path.as_str(), c.before.is_some(), c.after.is_some()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("[NEW]", false, true),
+                ("[MORE]", false, true),
+                ("[OLD]", true, false)
+            ]
+        );
         assert_eq!(
             pattern_segments("Properties.Env[B].Value"),
             ["Properties", "Env", "*", "Value"]
