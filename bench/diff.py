@@ -112,10 +112,7 @@ def main():
         for name, command in cases:
             rows.append((name, *measure(command, RUNS)))
         rows.append(("reference: `synth --out` of head (no diff)", *synth_bench.measure(head, RUNS, scratch)))
-    print("| case | median wall | fastest | peak RSS |")
-    print("|---|---|---|---|")
-    for name, median, fastest, rss in rows:
-        print(f"| {name} | {median:.1f} ms | {fastest:.1f} ms | {rss:.1f} MiB |")
+    synth_bench.print_table("case", rows)
 
 
 if __name__ == "__main__":

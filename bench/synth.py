@@ -71,6 +71,14 @@ def many_environments(path, count):
         handle.write("\n".join(lines) + "\n")
 
 
+def print_table(first, rows):
+    """The markdown table the README quotes: (name, median ms, fastest ms, peak MiB) rows."""
+    print(f"| {first} | median wall | fastest | peak RSS |")
+    print("|---|---|---|---|")
+    for name, median, fastest, rss in rows:
+        print(f"| {name} | {median:.1f} ms | {fastest:.1f} ms | {rss:.1f} MiB |")
+
+
 def main():
     if not shutil.which(GNU_TIME):
         subprocess.run(["apt-get", "install", "-y", "-qq", "time"], check=True)
@@ -88,10 +96,7 @@ def main():
         for where, scratch_root in targets:
             rows.append((f"example (2 envs, 7 templates), out on {where}", *measure(example, 51, scratch_root)))
             rows.append((f"500 environments in 50 accounts (1,501 templates), out on {where}", *measure(many, 7, scratch_root)))
-    print("| config | median wall | fastest | peak RSS |")
-    print("|---|---|---|---|")
-    for name, median, fastest, rss in rows:
-        print(f"| {name} | {median:.1f} ms | {fastest:.1f} ms | {rss:.1f} MiB |")
+    print_table("config", rows)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,8 @@ fn existing_output(out_dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+/// Copies `from` into `to`, recursively (for carried-over environments, and the tests).
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("{}: cannot create", to.display()))?;
     for entry in fs::read_dir(from).with_context(|| format!("{}: cannot read", from.display()))? {
         let entry = entry.with_context(|| format!("{}: cannot read", from.display()))?;

@@ -4,7 +4,7 @@
 
 use similar::{ChangeTag, TextDiff};
 
-use super::security::Statement;
+use super::security::{Rule, Statement};
 use super::tree::{self, Change};
 use super::{Impact, Report, ResourceDiff, StackDiff, Summary};
 
@@ -144,27 +144,14 @@ fn overview(report: &Report, lines: &mut Lines) {
             }
             let rule = &change.item.rule;
             let (style, mark) = marker(change.item.change);
-            let everyone = match (rule.ec2_default, rule.everyone) {
-                (true, _) => " (everyone: EC2's default rule)",
-                (false, true) => " (everyone)",
-                (false, false) => "",
-            };
             let flag = if change.item.broadens {
                 "  (broadens)"
             } else {
                 ""
             };
-            let way = if rule.direction == "ingress" {
-                "from"
-            } else {
-                "to"
-            };
             lines.push(
                 style,
-                format!(
-                    "    {mark} {} {} {} {} {way} {}{everyone}{flag}",
-                    rule.group, rule.direction, rule.protocol, rule.ports, rule.peer
-                ),
+                format!("    {mark} {} {}{flag}", rule.group, rule_text(rule)),
             );
         }
         for found in &report.exposure {
@@ -215,6 +202,24 @@ fn marker(change: &str) -> (Style, &'static str) {
     } else {
         (Style::Remove, "-")
     }
+}
+
+/// `ingress tcp 443 from 0.0.0.0/0 (everyone)`.
+fn rule_text(rule: &Rule) -> String {
+    let way = if rule.direction == "ingress" {
+        "from"
+    } else {
+        "to"
+    };
+    let everyone = match (rule.ec2_default, rule.everyone) {
+        (true, _) => " (everyone: EC2's default rule)",
+        (false, true) => " (everyone)",
+        (false, false) => "",
+    };
+    format!(
+        "{} {} {} {way} {}{everyone}",
+        rule.direction, rule.protocol, rule.ports, rule.peer
+    )
 }
 
 fn statement(s: &Statement) -> String {
@@ -456,26 +461,13 @@ pub fn markdown(report: &Report, limit: usize) -> String {
         let c = &change.item;
         let r = &c.rule;
         rows.push(format!(
-            "| {} | `{}` {} `{}` | {} SG: {} {} {} {} {}{} |\n",
+            "| {} | `{}` {} `{}` | {} SG: {} |\n",
             if c.broadens { "⚠️" } else { "" },
             change.env,
             change.stack,
             r.group,
             if c.change == "added" { "+" } else { "−" },
-            r.direction,
-            r.protocol,
-            r.ports,
-            if r.direction == "ingress" {
-                "from"
-            } else {
-                "to"
-            },
-            escape(&r.peer),
-            match (r.ec2_default, r.everyone) {
-                (true, _) => " (everyone: EC2's default rule)",
-                (false, true) => " (everyone)",
-                (false, false) => "",
-            },
+            escape(&rule_text(r)),
         ));
     }
     for found in &report.exposure {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::tree::short;
+use super::tree::{is_intrinsic, plain, short};
 
 /// Property names whose value is a policy document.
 const POLICY_KEYS: [&str; 5] = [
@@ -168,10 +168,7 @@ fn document(value: &Value) -> Option<Vec<Statement>> {
             return Some(statements(&parsed));
         }
     }
-    let intrinsic = value
-        .as_object()
-        .is_some_and(|m| m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")));
-    intrinsic.then(|| {
+    is_intrinsic(value).then(|| {
         vec![Statement {
             effect: "Allow".to_string(),
             principal: String::new(),
@@ -250,11 +247,6 @@ fn list(value: &Value) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-/// A string as itself, anything else in short form.
-fn plain(value: &Value) -> String {
-    value.as_str().map_or_else(|| short(value), str::to_string)
 }
 
 /// Every security-group rule in `resources`: the inline rules of `AWS::EC2::SecurityGroup`

@@ -62,7 +62,7 @@ pub fn values_at<'v>(properties: Option<&'v Value>, pattern: &str) -> Vec<Option
         for value in current {
             match (segment, value) {
                 // An intrinsic (`Fn::If`, `Ref`) stands for what is below it: compared whole.
-                (_, Some(v)) if is_intrinsic(v) => next.push(Some(v)),
+                (_, Some(v)) if super::tree::is_intrinsic(v) => next.push(Some(v)),
                 ("*", Some(Value::Array(items))) => next.extend(items.iter().map(Some)),
                 ("*", _) => {}
                 (key, Some(Value::Object(map))) => next.push(map.get(key)),
@@ -72,13 +72,6 @@ pub fn values_at<'v>(properties: Option<&'v Value>, pattern: &str) -> Vec<Option
         current = next;
     }
     current
-}
-
-/// `{"Ref": ...}` or `{"Fn::...": ...}`.
-fn is_intrinsic(value: &Value) -> bool {
-    value.as_object().is_some_and(|map| {
-        map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
-    })
 }
 
 #[cfg(test)]

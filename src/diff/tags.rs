@@ -7,13 +7,6 @@ use serde_json::Value;
 use super::tree;
 use super::TagChange;
 
-/// A tag value as written: a string as itself, an intrinsic in its short form.
-fn plain(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| tree::short(value), str::to_string)
-}
-
 /// One tag that differs: (key, value before, value after).
 pub type TagDelta = (String, Option<String>, Option<String>);
 
@@ -31,11 +24,14 @@ pub fn tag_delta(old: Option<&Value>, new: Option<&Value>) -> Vec<TagDelta> {
                 .iter()
                 .filter_map(|t| {
                     let key = t.get("Key")?.as_str()?.to_string();
-                    let value = t.get("Value").map(plain).unwrap_or_default();
+                    let value = t.get("Value").map(tree::plain).unwrap_or_default();
                     Some((key, value))
                 })
                 .collect(),
-            Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), plain(v))).collect(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), tree::plain(v)))
+                .collect(),
             _ => BTreeMap::new(),
         }
     }

@@ -74,22 +74,21 @@ fn walk(
                     path.pop();
                 }
             }
-            _ => out.push(Change {
-                path: join(path),
-                before: before.cloned(),
-                after: after.cloned(),
-                create_only: false,
-                may_replace: false,
-            }),
+            _ => out.push(leaf(path, before, after)),
         },
         (None, None) => {}
-        _ => out.push(Change {
-            path: join(path),
-            before: before.cloned(),
-            after: after.cloned(),
-            create_only: false,
-            may_replace: false,
-        }),
+        _ => out.push(leaf(path, before, after)),
+    }
+}
+
+/// One change at `path`, the values compared whole.
+fn leaf(path: &[String], before: Option<&Value>, after: Option<&Value>) -> Change {
+    Change {
+        path: join(path),
+        before: before.cloned(),
+        after: after.cloned(),
+        create_only: false,
+        may_replace: false,
     }
 }
 
@@ -163,6 +162,18 @@ pub fn short(value: &Value) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// A string as itself, anything else in short form.
+pub fn plain(value: &Value) -> String {
+    value.as_str().map_or_else(|| short(value), str::to_string)
+}
+
+/// `{"Ref": ...}` or `{"Fn::...": ...}`: a value CloudFormation computes.
+pub fn is_intrinsic(value: &Value) -> bool {
+    value.as_object().is_some_and(|map| {
+        map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
+    })
 }
 
 /// `!Ref X`, `!GetAtt X.Y`, `!Sub '...'`, or `None` for a value that is not one of them.
@@ -309,14 +320,9 @@ fn collect_attributes(value: &Value, out: &mut Vec<(String, String)>) {
                     }
                     _ => None,
                 };
-                let mut rest = text.unwrap_or_default();
-                while let Some(start) = rest.find("${") {
-                    rest = &rest[start + 2..];
-                    let Some(end) = rest.find('}') else { break };
-                    let inner = &rest[..end];
-                    rest = &rest[end + 1..];
+                for inner in placeholders(text.unwrap_or_default()) {
                     if let Some((name, attribute)) = inner.split_once('.') {
-                        if !inner.starts_with('!') && !name.starts_with("AWS::") {
+                        if !name.starts_with("AWS::") {
                             out.push((name.to_string(), attribute.to_string()));
                         }
                     }
@@ -331,22 +337,26 @@ fn collect_attributes(value: &Value, out: &mut Vec<(String, String)>) {
 
 /// The names of `${Name}` and `${Name.Attr}` in a `Fn::Sub` text (`${!Literal}` excluded).
 fn sub_names(text: &str, locals: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
+    placeholders(text)
+        .map(|inner| inner.split('.').next().unwrap_or(inner))
+        .filter(|name| !locals.iter().any(|local| local == name))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What stands between `${` and `}` in a `Fn::Sub` text, `${!Literal}` left out.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
-    while let Some(start) = rest.find("${") {
+    std::iter::from_fn(move || loop {
+        let start = rest.find("${")?;
         rest = &rest[start + 2..];
-        let Some(end) = rest.find('}') else { break };
+        let end = rest.find('}')?;
         let inner = &rest[..end];
         rest = &rest[end + 1..];
-        if inner.starts_with('!') {
-            continue;
+        if !inner.starts_with('!') {
+            return Some(inner);
         }
-        let name = inner.split('.').next().unwrap_or(inner);
-        if !locals.iter().any(|local| local == name) {
-            out.push(name.to_string());
-        }
-    }
-    out
+    })
 }
 
 #[cfg(test)]

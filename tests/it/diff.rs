@@ -4,7 +4,7 @@
 //! "after" the example config with one edit, or the golden output with one edit and the
 //! example config. Regenerate with `HUBCTL_BLESS=1 cargo test --test it diff`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -105,7 +105,8 @@ fn prepare(case: &Case) -> Prepared {
     let config_path = dir.path().join("hubctl.yaml");
     std::fs::write(&config_path, config).expect("write config");
     let before = dir.path().join("before");
-    copy_tree(&root().join("tests/golden/example"), &before);
+    hubctl::output::copy_dir(&root().join("tests/golden/example"), &before)
+        .expect("copy the golden output");
     if let Some((file, pointer, value)) = case.before {
         let path = before.join(file);
         let mut template: Value =
@@ -125,19 +126,6 @@ fn prepare(case: &Case) -> Prepared {
         _dir: dir,
         config: config_path,
         before,
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("readable") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
     }
 }
 
