@@ -72,7 +72,7 @@ pub async fn snapshots(
             Some(found) => {
                 let deployed = cfn.get_template(&name).await?;
                 let template: Value = serde_json::from_str(&deployed).with_context(|| {
-                    format!("stack {name}: the deployed template is not JSON (deployed by something other than hubctl?)")
+                    format!("stack {name}: the deployed template is not JSON (deployed by something other than hubctl?); compare its synth output with `hubctl diff --against DIR` instead")
                 })?;
                 live_side.stacks.push(StackSide {
                     id: id.to_string(),
