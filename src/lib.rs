@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod deploy;
 pub mod diff;
+pub mod k8s;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -152,6 +152,61 @@ pub struct Hub {
     pub auth: Auth,
     /// Protect the load balancer and the database from deletion.
     pub deletion_protection: bool,
+    /// The EKS cluster, exactly when `platform` is [`Platform::Eks`].
+    pub eks: Option<EksCluster>,
+}
+
+/// The EKS cluster of `platform: eks`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EksCluster {
+    /// Kubernetes `major.minor`, e.g. `1.35`.
+    pub version: String,
+    /// Who runs the pods.
+    pub compute: Compute,
+    /// IAM role ARNs given cluster-admin through access entries.
+    pub admin_roles: Vec<String>,
+    /// Networks that may reach the public API endpoint; empty: private endpoint only.
+    pub endpoint_cidrs: Vec<Cidr>,
+    /// Add-on name → pinned version; an add-on not listed gets EKS's default version for
+    /// the cluster's Kubernetes version.
+    pub addon_versions: BTreeMap<String, String>,
+}
+
+/// Who runs the pods of an EKS cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Compute {
+    /// EKS Auto Mode: compute, block storage and load balancing managed by EKS.
+    Auto,
+    /// Managed node groups: a general one, and optionally a tainted GPU one.
+    NodeGroups {
+        /// The general node group.
+        general: NodeGroup,
+        /// The GPU node group (scales from 0), tainted `nvidia.com/gpu`.
+        gpu: Option<NodeGroup>,
+    },
+}
+
+impl Compute {
+    /// True when GPU servers can be scheduled.
+    pub fn has_gpus(&self) -> bool {
+        match self {
+            Compute::Auto => true,
+            Compute::NodeGroups { gpu, .. } => gpu.is_some(),
+        }
+    }
+}
+
+/// A managed node group's instances and size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeGroup {
+    /// EC2 instance types, e.g. `m7i.xlarge`.
+    pub instance_types: Vec<String>,
+    /// Fewest nodes.
+    pub min: u32,
+    /// Most nodes.
+    pub max: u32,
+    /// Nodes wanted now (a later deploy sets it again).
+    pub desired: u32,
 }
 
 impl Hub {
@@ -188,6 +243,8 @@ pub struct Profile {
     pub cpu: u32,
     /// Memory in MiB.
     pub memory: u32,
+    /// NVIDIA GPUs (EKS only; 0 on ECS).
+    pub gpus: u32,
     /// Image, when not the default user image.
     pub image: Image,
 }
@@ -203,6 +260,12 @@ pub enum Database {
         multi_az: bool,
         /// PostgreSQL major version, e.g. `17` (RDS applies the minor versions).
         engine_version: String,
+    },
+    /// SQLite on an encrypted EBS gp3 volume of this many GiB (EKS only: the hub pod's
+    /// persistent volume claim).
+    Sqlite {
+        /// The volume's size.
+        volume_gib: u32,
     },
     /// An existing database; its SQLAlchemy URL is in this secret.
     External {

@@ -54,6 +54,8 @@ pub struct Plan<'d> {
     pub template_bucket: OutputRef,
     /// The hub's URL, when the platform makes a hub stack.
     pub hub_url: Option<OutputRef>,
+    /// What deploy installs inside the cluster, when the platform has one.
+    pub kubernetes: Option<crate::k8s::Kubernetes>,
 }
 
 /// A resource that destroy leaves in place, as its template says.
@@ -98,7 +100,9 @@ impl<'d> Plan<'d> {
             zone_id: OutputRef::new(StackId::Dns, dns::HOSTED_ZONE_ID),
         };
         let waves = waves(&stacks, delegation.after);
-        let hub_url = stacks::platform::of(deployment.hub.platform).hub_url();
+        let platform = stacks::platform::of(deployment.hub.platform);
+        let hub_url = platform.hub_url();
+        let kubernetes = platform.kubernetes(deployment);
         Plan {
             deployment,
             stacks,
@@ -106,6 +110,7 @@ impl<'d> Plan<'d> {
             waves,
             template_bucket: OutputRef::new(StackId::Frame, frame::outputs::TEMPLATE_BUCKET),
             hub_url,
+            kubernetes,
         }
     }
 

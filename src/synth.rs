@@ -55,6 +55,13 @@ pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
                 .files
                 .insert(format!("{}/{}", deployment.env, template_file(&name)), text);
         }
+        if let Some(kubernetes) = &plan.kubernetes {
+            for (file, text) in kubernetes.files() {
+                rendered
+                    .files
+                    .insert(format!("{}/{file}", deployment.env), text);
+            }
+        }
         let manifest = manifest(&plan);
         rendered.files.insert(
             format!("{}/manifest.json", deployment.env),
@@ -102,6 +109,18 @@ struct Manifest<'a> {
     deploy_order: Vec<Vec<String>>,
     stacks: Vec<ManifestStack>,
     delegation: Delegation<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kubernetes: Option<KubernetesSection<'a>>,
+}
+
+/// What deploy installs in the cluster: manifests applied in order, then the releases, with
+/// the placeholders it fills from stack outputs.
+#[derive(Serialize)]
+struct KubernetesSection<'a> {
+    namespace: &'a str,
+    manifests: Vec<String>,
+    releases: &'a [crate::k8s::Release],
+    placeholders: &'a BTreeMap<String, OutputRef>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +132,8 @@ struct ManifestStack {
     after_delegation: bool,
     parameters: BTreeMap<String, OutputRef>,
     before_delete: Vec<crate::stacks::Cleanup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployer_parameter: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -134,7 +155,7 @@ pub fn stack_tags(deployment: &Deployment) -> BTreeMap<String, String> {
     tags
 }
 
-fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
+fn manifest<'a>(plan: &'a Plan<'a>) -> Manifest<'a> {
     let deployment = plan.deployment;
     Manifest {
         format: 1,
@@ -161,6 +182,7 @@ fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
                     after_delegation: stack.after_delegation,
                     parameters: stack.inputs.clone(),
                     before_delete: stack.before_delete.clone(),
+                    deployer_parameter: stack.deployer_parameter,
                 }
             })
             .collect(),
@@ -176,5 +198,18 @@ fn manifest<'a>(plan: &Plan<'a>) -> Manifest<'a> {
                 template_file(&parent_stack_name(&deployment.project))
             ),
         },
+        kubernetes: plan
+            .kubernetes
+            .as_ref()
+            .map(|kubernetes| KubernetesSection {
+                namespace: &kubernetes.namespace,
+                manifests: kubernetes
+                    .manifests
+                    .iter()
+                    .map(|manifest| format!("k8s/{}", manifest.file))
+                    .collect(),
+                releases: &kubernetes.releases,
+                placeholders: &kubernetes.placeholders,
+            }),
     }
 }

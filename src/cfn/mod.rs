@@ -1,6 +1,7 @@
 //! CloudFormation template primitives: the document, intrinsic functions, IAM policies and
 //! a typed property struct for every resource type hubctl emits. Pure data; no I/O.
 
+pub mod eks;
 pub mod expr;
 pub mod iam;
 pub mod resources;

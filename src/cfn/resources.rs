@@ -41,6 +41,7 @@ macro_rules! resource {
         }
     };
 }
+pub(crate) use resource;
 
 resource! {
     /// AWS::KMS::Key

@@ -111,6 +111,9 @@ pub struct Parameter {
     /// Pattern the value must match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
+    /// The value when deploy gives none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 impl Parameter {
@@ -120,6 +123,7 @@ impl Parameter {
             kind: kind.to_string(),
             description: description.to_string(),
             allowed_pattern: None,
+            default: None,
         }
     }
 }

@@ -21,14 +21,16 @@ const HUB_KEYS: &[&str] = &[
     "database",
     "auth",
     "deletion_protection",
+    "eks",
 ];
-const PROFILE_KEYS: &[&str] = &["name", "cpu", "memory", "image"];
+const PROFILE_KEYS: &[&str] = &["name", "cpu", "memory", "gpus", "image"];
 const DATABASE_KEYS: &[&str] = &[
     "kind",
     "instance_class",
     "multi_az",
     "engine_version",
     "url_secret_arn",
+    "volume_gib",
 ];
 /// The PostgreSQL version of a created database unless the config says otherwise.
 /// The PostgreSQL major version of a hub database made here; RDS applies the minors
@@ -92,17 +94,38 @@ pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str
             name: "default".to_string(),
             cpu: 1024,
             memory: 4096,
+            gpus: 0,
             image: default_image.clone(),
         }]),
         (_, None) => None,
     };
     let database = match node.get("database") {
-        Some(n) => read_database(reader, n, region),
+        Some(n) => read_database(reader, n, region, platform),
+        // Seed 000: on EKS the hub keeps SQLite on its own encrypted EBS volume.
+        None if platform == Some(Platform::Eks) => Some(Database::Sqlite { volume_gib: 1 }),
         None => Some(Database::Postgres {
             instance_class: "db.t4g.micro".to_string(),
             multi_az: false,
             engine_version: DEFAULT_POSTGRES_VERSION.to_string(),
         }),
+    };
+    let eks = match (platform, node.get("eks")) {
+        (Some(Platform::Eks), Some(n)) => super::eks::read_eks(reader, n, region).map(Some),
+        (Some(Platform::Eks), None) => {
+            reader.required(node, "eks", "{compute: auto}");
+            None
+        }
+        (_, Some(n)) => {
+            if platform.is_some() {
+                reader.error(
+                    n,
+                    "applies to `platform: eks` only",
+                    "remove it, or set `platform: eks`",
+                );
+            }
+            None
+        }
+        (_, None) => Some(None),
     };
     let auth = reader
         .required(node, "auth", "{kind: cognito}")
@@ -130,6 +153,17 @@ pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str
             );
         }
     }
+    if let (Some(profiles), Some(Some(eks)), Some(n)) = (&profiles, &eks, node.get("profiles")) {
+        if !eks.compute.has_gpus() {
+            if let Some(profile) = profiles.iter().find(|p| p.gpus > 0) {
+                reader.error(
+                    n,
+                    format!("profile \"{}\" asks for GPUs, and the cluster has no GPU nodes", profile.name),
+                    "add `hub.eks.gpu_nodes: {instance_types: [g6.xlarge], max: 2}`, or use `compute: auto`",
+                );
+            }
+        }
+    }
     if reader.errors.len() > errors_before {
         return None;
     }
@@ -145,6 +179,7 @@ pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str
         database: database?,
         auth: auth?,
         deletion_protection: deletion_protection?,
+        eks: eks?,
     })
 }
 
@@ -452,12 +487,35 @@ fn read_profiles(
         };
         let cpu = number(reader, "cpu", "1024");
         let memory = number(reader, "memory", "4096");
+        let gpus = match item.get("gpus") {
+            Some(n) if platform == Some(Platform::Ecs) => {
+                reader.error(
+                    n,
+                    "Fargate has no GPUs",
+                    "remove `gpus`, or use `platform: eks`",
+                );
+                None
+            }
+            Some(n) => match n.value {
+                Value::Int(value) if (0..=8).contains(&value) => Some(value as u32),
+                _ => {
+                    reader.wrong_type(n, "a GPU count from 0 to 8", "1");
+                    None
+                }
+            },
+            None => Some(0),
+        };
         let image = match item.get("image") {
             Some(n) => read_image(reader, n),
             None => Some(default_image.clone()),
         };
-        let (Some(name), Some((cpu_node, cpu)), Some((memory_node, memory)), Some(image)) =
-            (name, cpu, memory, image)
+        let (
+            Some(name),
+            Some((cpu_node, cpu)),
+            Some((memory_node, memory)),
+            Some(gpus),
+            Some(image),
+        ) = (name, cpu, memory, gpus, image)
         else {
             continue;
         };
@@ -471,6 +529,7 @@ fn read_profiles(
                 name,
                 cpu,
                 memory,
+                gpus,
                 image,
             }),
         }
@@ -501,7 +560,12 @@ fn secret_arn(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opt
     }
 }
 
-fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Database> {
+fn read_database(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    region: Option<&str>,
+    platform: Option<Platform>,
+) -> Option<Database> {
     reader.mapping(node, DATABASE_KEYS, "{kind: postgres}")?;
     let kind_node = reader.required(node, "kind", "postgres")?;
     let only = |reader: &mut Reader<'_>, allowed: &[&str], kind: &str| {
@@ -595,11 +659,25 @@ fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> 
                 url_secret_arn: arn,
             })
         }
+        "sqlite" if platform == Some(Platform::Eks) => {
+            only(reader, &["volume_gib"], "sqlite");
+            let volume_gib = match node.get("volume_gib") {
+                Some(n) => match n.value {
+                    Value::Int(value) if (1..=1024).contains(&value) => value as u32,
+                    _ => {
+                        reader.wrong_type(n, "a volume size from 1 to 1024 GiB", "1");
+                        return None;
+                    }
+                },
+                None => 1,
+            };
+            Some(Database::Sqlite { volume_gib })
+        }
         "sqlite" => {
             reader.error(
                 kind_node,
-                "SQLite is not supported",
-                "JupyterHub's docs warn against SQLite on network file systems; use `postgres` or `external`",
+                "SQLite is not supported on ECS",
+                "on Fargate it could only live on EFS, and JupyterHub's docs warn against SQLite on network file systems; use `postgres` or `external` (on EKS it lives on an EBS volume)",
             );
             None
         }
@@ -607,7 +685,7 @@ fn read_database(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> 
             reader.error(
                 kind_node,
                 format!("\"{other}\" is not a database kind"),
-                "use `postgres` (created here) or `external`",
+                "use `postgres` (created here), `external`, or on EKS `sqlite` (on an EBS volume)",
             );
             None
         }

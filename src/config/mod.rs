@@ -5,6 +5,7 @@
 //! `environments.<env>` over the shared settings, [`read`] checks every rule and builds the
 //! model. All problems come back at once, sorted by line.
 
+mod eks;
 pub mod error;
 mod hub;
 pub mod overlay;

@@ -397,6 +397,23 @@ pub fn deployment(
     let hub = reader
         .required(merged, "hub", "{platform: ecs}")
         .and_then(|node| read_hub(reader, node, region.as_deref()));
+    if let (Some(network), Some(hub)) = (&network, &hub) {
+        // On EKS every pod takes an address of its node's subnet, and each subnet is a
+        // sixteenth of the VPC.
+        if hub.platform == crate::model::Platform::Eks && network.vpc_cidr.prefix > 20 {
+            if let Some(node) = merged.get("network").and_then(|n| n.get("vpc_cidr")) {
+                reader.error(
+                    node,
+                    format!(
+                        "a /{} VPC leaves {} addresses per subnet, too few for EKS pods",
+                        network.vpc_cidr.prefix,
+                        (1u32 << (32 - network.vpc_cidr.prefix - 4)).saturating_sub(5)
+                    ),
+                    "give platform: eks a /20 or larger VPC (each subnet is 1/16 of it)",
+                );
+            }
+        }
+    }
     if let (
         Some(project),
         Some(Hub {

@@ -42,6 +42,8 @@ pub async fn before_delete(
                     remove_validation_records(cloud.dns(), progress, timing, stack, zone).await?;
                 }
             }
+            // HUBCTL-WIP(eks): the helm uninstall and the wait for the controllers' resources.
+            Cleanup::UninstallReleases { .. } => {}
         }
     }
     Ok(())

@@ -22,8 +22,10 @@ pub enum StackId {
     Frame,
     /// The environment's subzone.
     Dns,
-    /// JupyterHub (ECS platform).
+    /// JupyterHub: on ECS its service and tasks, on EKS its cluster.
     Hub,
+    /// EKS add-ons and the Pod Identity roles of what runs in the cluster.
+    EksAddons,
 }
 
 impl StackId {
@@ -33,6 +35,7 @@ impl StackId {
             StackId::Frame => "frame",
             StackId::Dns => "dns",
             StackId::Hub => "hub",
+            StackId::EksAddons => "eks-addons",
         }
     }
 }
@@ -76,6 +79,8 @@ pub struct Stack {
     /// What destroy does before it deletes the stack, because CloudFormation's delete
     /// would fail on AWS without it.
     pub before_delete: Vec<Cleanup>,
+    /// The parameter deploy fills with the deploying principal's IAM ARN, if any.
+    pub deployer_parameter: Option<&'static str>,
 }
 
 /// A step destroy takes before deleting a stack. Each names the stack's own output that
@@ -100,6 +105,14 @@ pub enum Cleanup {
         /// The output that holds the hosted zone's id.
         zone: &'static str,
     },
+    /// Uninstall the environment's Helm releases (the hub's last installed, first removed)
+    /// and wait until what their controllers made is gone: the ingress's load balancer, its
+    /// target groups and security groups, the records external-dns wrote. Left behind, they
+    /// keep the VPC and the subzone from being deleted.
+    UninstallReleases {
+        /// The output that holds the cluster's name.
+        cluster: &'static str,
+    },
 }
 
 /// The stacks of `deployment`, in deploy order: frame and dns, then the platform's.
@@ -112,6 +125,7 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             inputs: BTreeMap::new(),
             after_delegation: false,
             before_delete: Vec::new(),
+            deployer_parameter: None,
         },
         Stack {
             id: StackId::Dns,
@@ -123,6 +137,7 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             before_delete: vec![Cleanup::RemoveValidationRecords {
                 zone: dns::HOSTED_ZONE_ID,
             }],
+            deployer_parameter: None,
         },
     ];
     stacks.extend(platform::of(deployment.hub.platform).stacks(deployment));

@@ -4,7 +4,9 @@
 //! `stacks::hub`, owned by neither.
 
 use super::hub::ecs::Ecs;
+use super::hub::eks::Eks;
 use super::{OutputRef, Stack};
+use crate::k8s::Kubernetes;
 use crate::model::{Deployment, Platform};
 
 /// Why a platform cannot run a server size, and how to fix it.
@@ -34,21 +36,8 @@ pub trait HubPlatform: Sync {
     fn check_profile(&self, cpu: u32, memory: u32) -> Result<(), ProfileProblem>;
     /// The output holding the hub's URL, when the platform makes one.
     fn hub_url(&self) -> Option<OutputRef>;
-}
-
-/// EKS: frame and dns only, so far (its cluster, add-ons and chart are on their way).
-pub struct Eks;
-
-impl HubPlatform for Eks {
-    fn stacks(&self, _deployment: &Deployment) -> Vec<Stack> {
-        Vec::new()
-    }
-
-    fn check_profile(&self, _cpu: u32, _memory: u32) -> Result<(), ProfileProblem> {
-        Ok(())
-    }
-
-    fn hub_url(&self) -> Option<OutputRef> {
+    /// What deploy installs inside the platform's cluster, if it has one.
+    fn kubernetes(&self, _deployment: &Deployment) -> Option<Kubernetes> {
         None
     }
 }

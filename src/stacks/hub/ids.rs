@@ -32,6 +32,26 @@ pub const DATABASE_SUBNET_GROUP: &str = "DatabaseSubnetGroup";
 pub const HTTP_LISTENER: &str = "HttpListener";
 /// HTTPS with the certificate.
 pub const HTTPS_LISTENER: &str = "HttpsListener";
+/// The cluster-admin access entry of whoever deploys (EKS).
+pub const DEPLOYER_ACCESS: &str = "DeployerAccess";
+/// The EKS cluster.
+pub const EKS_CLUSTER: &str = "Cluster";
+/// The EKS control plane's role (and Auto Mode's).
+pub const EKS_CLUSTER_ROLE: &str = "ClusterRole";
+/// The EKS nodes' role.
+pub const EKS_NODE_ROLE: &str = "NodeRole";
+/// The GPU node group's launch template.
+pub const GPU_LAUNCH_TEMPLATE: &str = "GpuNodeLaunchTemplate";
+/// The GPU node group.
+pub const GPU_NODE_GROUP: &str = "GpuNodeGroup";
+/// Condition: deploy named a principal that is not an admin already.
+pub const HAS_DEPLOYER: &str = "HasDeployer";
+/// The EFS access point of every home on EKS (`/home`, each user's a sub-path).
+pub const HOMES_ACCESS_POINT: &str = "HomesAccessPoint";
+/// The general node group's launch template.
+pub const NODE_LAUNCH_TEMPLATE: &str = "NodeLaunchTemplate";
+/// The general node group.
+pub const NODE_GROUP: &str = "NodeGroup";
 /// The hub's state on EFS.
 pub const HUB_ACCESS_POINT: &str = "HubAccessPoint";
 /// Cloud Map: the hub API's address.

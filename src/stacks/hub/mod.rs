@@ -7,6 +7,7 @@
 //! Logical ids that other resources refer to are named once, in [`ids`].
 
 pub mod ecs;
+pub mod eks;
 pub mod ids;
 
 mod certificate;

@@ -102,6 +102,7 @@ impl HubPlatform for Ecs {
             before_delete: vec![crate::stacks::Cleanup::StopUserServers {
                 cluster: CLUSTER_NAME,
             }],
+            deployer_parameter: None,
         }]
     }
 
@@ -299,6 +300,8 @@ pub(super) fn hub_secrets(
                 secret_arn,
             ));
         }
+        // Not on ECS: the config refuses SQLite there.
+        Database::Sqlite { .. } => {}
         Database::External { url_secret_arn } => {
             secrets.push((
                 "JUPYTERHUB_DB_URL",

@@ -1,0 +1,659 @@
+//! The eks-addons stack (`<project>-<env>-eks-addons`): the EKS add-ons and, for everything
+//! in the cluster that calls AWS, a Pod Identity role of exactly what it needs, each
+//! trusted by EKS Pod Identity for one service account of this cluster only.
+//!
+//! Auto Mode runs networking, DNS, block storage, load balancing and the Pod Identity agent
+//! itself: its clusters get the EFS CSI driver and external-dns only. Node groups get the
+//! Pod Identity agent first, then the VPC CNI (network policies on), CoreDNS, kube-proxy,
+//! the EBS and EFS CSI drivers, external-dns, and the AWS Load Balancer Controller's role
+//! (the controller itself is a Helm chart deploy installs).
+
+use std::collections::BTreeMap;
+
+use super::{cluster::cluster_name, hub_output, hub_outputs, NAMESPACE};
+use crate::cfn::eks::{Addon, AddonPodIdentity, PodIdentityAssociation};
+use crate::cfn::iam::{PolicyDocument, Principal, Statement};
+use crate::cfn::resources::{InlinePolicy, Role};
+use crate::cfn::{Expr, Parameter, Resource, Template};
+use crate::model::{Compute, Database, Deployment};
+use crate::stacks::{dns, frame, OutputRef, StackId};
+
+/// Parameters of the eks-addons stack.
+pub mod parameters {
+    /// The cluster's name.
+    pub const CLUSTER_NAME: &str = "ClusterName";
+    /// The EFS file system.
+    pub const FILE_SYSTEM_ID: &str = "FileSystemId";
+    /// The homes' access point.
+    pub const HOMES_ACCESS_POINT_ID: &str = "HomesAccessPointId";
+    /// The subzone.
+    pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
+    /// The environment's key.
+    pub const KMS_KEY_ARN: &str = "KmsKeyArn";
+    /// The OAuth client secret's secret.
+    pub const OAUTH_CLIENT_SECRET_ARN: &str = "OAuthClientSecretArn";
+    /// The database's secret (postgres only).
+    pub const DATABASE_SECRET_ARN: &str = "DatabaseSecretArn";
+}
+
+/// Service accounts the roles are for: (namespace, name).
+pub mod service_accounts {
+    /// The hub pod (Zero-to-JupyterHub's `hub` service account).
+    pub const HUB: (&str, &str) = (super::NAMESPACE, "hub");
+    /// The VPC CNI's daemon set.
+    pub const VPC_CNI: (&str, &str) = ("kube-system", "aws-node");
+    /// The EBS CSI driver's controller.
+    pub const EBS_CSI: (&str, &str) = ("kube-system", "ebs-csi-controller-sa");
+    /// The EFS CSI driver's node daemon set (it mounts, with IAM).
+    pub const EFS_CSI: (&str, &str) = ("kube-system", "efs-csi-node-sa");
+    /// external-dns (the community add-on's namespace and account).
+    pub const EXTERNAL_DNS: (&str, &str) = ("external-dns", "external-dns");
+    /// The AWS Load Balancer Controller.
+    pub const LOAD_BALANCER_CONTROLLER: (&str, &str) =
+        ("kube-system", "aws-load-balancer-controller");
+}
+
+/// Role logical ids.
+pub mod roles {
+    /// The hub's: reads its secrets.
+    pub const HUB: &str = "HubPodRole";
+    /// The VPC CNI's.
+    pub const VPC_CNI: &str = "VpcCniPodRole";
+    /// The EBS CSI driver's.
+    pub const EBS_CSI: &str = "EbsCsiPodRole";
+    /// The EFS CSI driver's.
+    pub const EFS_CSI: &str = "EfsCsiPodRole";
+    /// external-dns's.
+    pub const EXTERNAL_DNS: &str = "ExternalDnsPodRole";
+    /// The AWS Load Balancer Controller's.
+    pub const LOAD_BALANCER_CONTROLLER: &str = "LoadBalancerControllerPodRole";
+}
+
+/// Where the stack's parameters come from.
+pub fn inputs(deployment: &Deployment) -> BTreeMap<String, OutputRef> {
+    use parameters as p;
+    let mut inputs = BTreeMap::from([
+        (
+            p::CLUSTER_NAME.to_string(),
+            hub_output(hub_outputs::CLUSTER_NAME),
+        ),
+        (
+            p::FILE_SYSTEM_ID.to_string(),
+            OutputRef::new(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
+        ),
+        (
+            p::HOMES_ACCESS_POINT_ID.to_string(),
+            hub_output(hub_outputs::HOMES_ACCESS_POINT_ID),
+        ),
+        (
+            p::HOSTED_ZONE_ID.to_string(),
+            OutputRef::new(StackId::Dns, dns::HOSTED_ZONE_ID),
+        ),
+        (
+            p::KMS_KEY_ARN.to_string(),
+            OutputRef::new(StackId::Frame, frame::outputs::KMS_KEY_ARN),
+        ),
+        (
+            p::OAUTH_CLIENT_SECRET_ARN.to_string(),
+            hub_output(hub_outputs::OAUTH_CLIENT_SECRET_ARN),
+        ),
+    ]);
+    if matches!(deployment.hub.database, Database::Postgres { .. }) {
+        inputs.insert(
+            p::DATABASE_SECRET_ARN.to_string(),
+            hub_output(hub_outputs::DATABASE_SECRET_ARN),
+        );
+    }
+    inputs
+}
+
+fn reference(name: &str) -> Expr {
+    Expr::reference(name)
+}
+
+/// The cluster's ARN (known before it exists: the name is fixed).
+fn cluster_arn(deployment: &Deployment) -> Expr {
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:eks:${{AWS::Region}}:${{AWS::AccountId}}:cluster/{}",
+        cluster_name(deployment)
+    ))
+}
+
+/// EKS Pod Identity of this cluster, for the service account `(namespace, name)` only:
+/// Pod Identity tags each session with the pod's namespace and service account, so the
+/// trust holds even if another association named this role.
+pub fn pod_identity_trust(
+    deployment: &Deployment,
+    (namespace, account): (&str, &str),
+) -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow(
+        "EksPodIdentityOfThisServiceAccount",
+        &["sts:AssumeRole", "sts:TagSession"],
+        vec![],
+    )
+    .principal(Principal::service("pods.eks.amazonaws.com"))
+    .when(
+        "StringEquals",
+        "aws:SourceAccount",
+        reference("AWS::AccountId"),
+    )
+    .when("ArnEquals", "aws:SourceArn", cluster_arn(deployment))
+    .when(
+        "StringEquals",
+        "aws:RequestTag/kubernetes-namespace",
+        namespace.into(),
+    )
+    .when(
+        "StringEquals",
+        "aws:RequestTag/kubernetes-service-account",
+        account.into(),
+    )])
+}
+
+fn pod_role(
+    deployment: &Deployment,
+    service_account: (&str, &str),
+    description: String,
+    managed: Vec<Expr>,
+    statements: Vec<Statement>,
+) -> Resource {
+    Resource::new(Role {
+        assume_role_policy_document: Some(pod_identity_trust(deployment, service_account)),
+        description,
+        managed_policy_arns: managed,
+        policies: if statements.is_empty() {
+            Vec::new()
+        } else {
+            vec![InlinePolicy {
+                policy_name: "Least".to_string(),
+                policy_document: PolicyDocument::new(statements),
+            }]
+        },
+        ..Role::default()
+    })
+}
+
+fn managed(name: &str) -> Expr {
+    Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
+}
+
+fn addon(
+    name: &str,
+    deployment: &Deployment,
+    pod_identity: Option<(&str, &str)>,
+    configuration: Option<serde_json::Value>,
+) -> Resource {
+    let versions = deployment.hub.eks.as_ref().map(|eks| &eks.addon_versions);
+    Resource::new(Addon {
+        addon_name: name.to_string(),
+        addon_version: versions.and_then(|v| v.get(name)).cloned(),
+        cluster_name: reference(parameters::CLUSTER_NAME),
+        configuration_values: configuration.map(|value| value.to_string()),
+        pod_identity_associations: pod_identity
+            .map(|(role, account)| AddonPodIdentity {
+                role_arn: Expr::get_att(role, "Arn"),
+                service_account: account.to_string(),
+            })
+            .into_iter()
+            .collect(),
+        // Node groups start with EKS's own vpc-cni, kube-proxy and CoreDNS: the add-ons
+        // take them over.
+        resolve_conflicts: "OVERWRITE".to_string(),
+    })
+}
+
+/// The eks-addons template.
+pub fn template(deployment: &Deployment) -> Template {
+    let name = deployment.stack_name("eks-addons");
+    let auto = matches!(
+        deployment.hub.eks.as_ref().map(|eks| &eks.compute),
+        Some(Compute::Auto)
+    );
+    let mut template = Template::new(format!(
+        "hubctl {name}: EKS add-ons of cluster {} and the Pod Identity roles of what runs in it",
+        cluster_name(deployment)
+    ));
+    let upstream = |what: &str| Parameter::new("String", what);
+    use parameters as p;
+    template.parameter(
+        p::CLUSTER_NAME,
+        upstream("From the hub stack: the EKS cluster"),
+    );
+    let mut file_system = upstream("From the frame stack: the EFS file system");
+    file_system.allowed_pattern = Some("^fs-[0-9a-f]{8,40}$".to_string());
+    template.parameter(p::FILE_SYSTEM_ID, file_system);
+    let mut access_point = upstream("From the hub stack: the homes' EFS access point");
+    access_point.allowed_pattern = Some("^fsap-[0-9a-f]{8,40}$".to_string());
+    template.parameter(p::HOMES_ACCESS_POINT_ID, access_point);
+    template.parameter(
+        p::HOSTED_ZONE_ID,
+        Parameter::new(
+            "AWS::Route53::HostedZone::Id",
+            "From the dns stack: the subzone",
+        ),
+    );
+    let mut key = upstream("From the frame stack: the environment's KMS key");
+    key.allowed_pattern =
+        Some("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$".to_string());
+    template.parameter(p::KMS_KEY_ARN, key);
+    let secret_pattern = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$";
+    let mut oauth = upstream("From the hub stack: the secret holding the OAuth client secret");
+    oauth.allowed_pattern = Some(secret_pattern.to_string());
+    template.parameter(p::OAUTH_CLIENT_SECRET_ARN, oauth);
+    let mut hub_secrets = vec![reference(p::OAUTH_CLIENT_SECRET_ARN)];
+    match &deployment.hub.database {
+        Database::Postgres { .. } => {
+            let mut database = upstream("From the hub stack: the database's user and password");
+            database.allowed_pattern = Some(secret_pattern.to_string());
+            template.parameter(p::DATABASE_SECRET_ARN, database);
+            hub_secrets.push(reference(p::DATABASE_SECRET_ARN));
+        }
+        Database::External { url_secret_arn } => hub_secrets.push(url_secret_arn.clone().into()),
+        Database::Sqlite { .. } => {}
+    }
+
+    let file_system_arn = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/${{{}}}",
+        p::FILE_SYSTEM_ID
+    ));
+    let access_point_arn = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:access-point/${{{}}}",
+        p::HOMES_ACCESS_POINT_ID
+    ));
+    let zone_arn = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:route53:::hostedzone/${{{}}}",
+        p::HOSTED_ZONE_ID
+    ));
+    let key = reference(p::KMS_KEY_ARN);
+    let subzone = deployment.dns.subzone.as_str();
+
+    // The hub reads its secrets when it starts, with its own role.
+    template.add(
+        roles::HUB,
+        pod_role(
+            deployment,
+            service_accounts::HUB,
+            "JupyterHub's hub pod: reads its OAuth client secret (and database secret)".to_string(),
+            Vec::new(),
+            vec![
+                Statement::allow(
+                    "ReadHubSecrets",
+                    &["secretsmanager:GetSecretValue"],
+                    hub_secrets,
+                ),
+                Statement::allow("DecryptThem", &["kms:Decrypt"], vec![key.clone()]).when(
+                    "StringEquals",
+                    "kms:ViaService",
+                    Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+                ),
+            ],
+        ),
+    );
+    template.add(
+        "HubPodIdentity",
+        Resource::new(PodIdentityAssociation {
+            cluster_name: reference(p::CLUSTER_NAME),
+            namespace: service_accounts::HUB.0.to_string(),
+            role_arn: Expr::get_att(roles::HUB, "Arn"),
+            service_account: service_accounts::HUB.1.to_string(),
+        }),
+    );
+
+    // The EFS CSI driver mounts the homes with IAM, through their access point only (the
+    // file system's policy refuses mounts without one).
+    template.add(
+        roles::EFS_CSI,
+        pod_role(
+            deployment,
+            service_accounts::EFS_CSI,
+            "EFS CSI driver: mounts the homes' access point".to_string(),
+            Vec::new(),
+            vec![Statement::allow(
+                "MountTheHomesAccessPoint",
+                &[
+                    "elasticfilesystem:ClientMount",
+                    "elasticfilesystem:ClientWrite",
+                ],
+                vec![file_system_arn],
+            )
+            .when(
+                "StringEquals",
+                "elasticfilesystem:AccessPointArn",
+                access_point_arn,
+            )],
+        ),
+    );
+
+    // external-dns writes the hub's record (and its ownership TXT records) in the
+    // subzone, below its apex: never the subzone's own NS or SOA, never another zone.
+    template.add(
+        roles::EXTERNAL_DNS,
+        pod_role(
+            deployment,
+            service_accounts::EXTERNAL_DNS,
+            format!("external-dns: the records below {subzone} only"),
+            Vec::new(),
+            vec![
+                Statement::allow(
+                    "ChangeRecordsBelowTheSubzone",
+                    &["route53:ChangeResourceRecordSets"],
+                    vec![zone_arn.clone()],
+                )
+                .when(
+                    "ForAllValues:StringEquals",
+                    "route53:ChangeResourceRecordSetsRecordTypes",
+                    Expr::strings(&["A", "AAAA", "TXT"]),
+                )
+                .when(
+                    "ForAllValues:StringLike",
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames",
+                    Expr::strings(&[format!("*.{subzone}")]),
+                ),
+                Statement::allow(
+                    "ReadTheSubzone",
+                    &[
+                        "route53:ListResourceRecordSets",
+                        "route53:ListTagsForResource",
+                    ],
+                    vec![zone_arn],
+                ),
+                // No resource-level permissions exist for listing zones.
+                Statement::allow(
+                    "FindTheSubzone",
+                    &["route53:ListHostedZones"],
+                    vec!["*".into()],
+                ),
+            ],
+        ),
+    );
+    let txt_owner = cluster_name(deployment);
+    let external_dns_config = serde_json::json!({
+        "domainFilters": [subzone],
+        "policy": "sync",
+        "txtOwnerId": txt_owner,
+    });
+
+    let mut after_agent: Vec<&str> = Vec::new();
+    if !auto {
+        template.add(
+            "PodIdentityAgent",
+            addon("eks-pod-identity-agent", deployment, None, None),
+        );
+        after_agent.push("PodIdentityAgent");
+        template.add(
+            roles::VPC_CNI,
+            pod_role(
+                deployment,
+                service_accounts::VPC_CNI,
+                "VPC CNI: assigns pod addresses on the nodes".to_string(),
+                vec![managed("AmazonEKS_CNI_Policy")],
+                Vec::new(),
+            ),
+        );
+        template.add(
+            "VpcCni",
+            addon(
+                "vpc-cni",
+                deployment,
+                Some((roles::VPC_CNI, service_accounts::VPC_CNI.1)),
+                Some(serde_json::json!({"enableNetworkPolicy": "true"})),
+            ),
+        );
+        template.add("CoreDns", addon("coredns", deployment, None, None));
+        template.add("KubeProxy", addon("kube-proxy", deployment, None, None));
+        template.add(
+            roles::EBS_CSI,
+            pod_role(
+                deployment,
+                service_accounts::EBS_CSI,
+                "EBS CSI driver: the hub's volume, encrypted with the environment's key"
+                    .to_string(),
+                vec![managed("service-role/AmazonEBSCSIDriverPolicy")],
+                vec![
+                    Statement::allow(
+                        "UseKeyThroughEc2",
+                        &[
+                            "kms:Decrypt",
+                            "kms:DescribeKey",
+                            "kms:Encrypt",
+                            "kms:GenerateDataKeyWithoutPlaintext",
+                            "kms:ReEncryptFrom",
+                            "kms:ReEncryptTo",
+                        ],
+                        vec![key.clone()],
+                    )
+                    .when(
+                        "StringEquals",
+                        "kms:ViaService",
+                        Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
+                    ),
+                    Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()])
+                        .when("Bool", "kms:GrantIsForAWSResource", "true".into()),
+                ],
+            ),
+        );
+        template.add(
+            "EbsCsiDriver",
+            addon(
+                "aws-ebs-csi-driver",
+                deployment,
+                Some((roles::EBS_CSI, service_accounts::EBS_CSI.1)),
+                None,
+            ),
+        );
+        template.add(
+            roles::LOAD_BALANCER_CONTROLLER,
+            pod_role(
+                deployment,
+                service_accounts::LOAD_BALANCER_CONTROLLER,
+                "AWS Load Balancer Controller: the hub's ALB, its target groups and security groups".to_string(),
+                Vec::new(),
+                load_balancer_controller_statements(&cluster_name(deployment)),
+            ),
+        );
+        template.add(
+            "LoadBalancerControllerPodIdentity",
+            Resource::new(PodIdentityAssociation {
+                cluster_name: reference(p::CLUSTER_NAME),
+                namespace: service_accounts::LOAD_BALANCER_CONTROLLER.0.to_string(),
+                role_arn: Expr::get_att(roles::LOAD_BALANCER_CONTROLLER, "Arn"),
+                service_account: service_accounts::LOAD_BALANCER_CONTROLLER.1.to_string(),
+            }),
+        );
+    }
+    template.add(
+        "EfsCsiDriver",
+        addon(
+            "aws-efs-csi-driver",
+            deployment,
+            Some((roles::EFS_CSI, service_accounts::EFS_CSI.1)),
+            None,
+        ),
+    );
+    template.add(
+        "ExternalDns",
+        addon(
+            "external-dns",
+            deployment,
+            Some((roles::EXTERNAL_DNS, service_accounts::EXTERNAL_DNS.1)),
+            Some(external_dns_config),
+        ),
+    );
+    // Everything that takes a role waits for the agent that hands roles out.
+    let ids: Vec<String> = template
+        .resources
+        .iter()
+        .filter(|(id, resource)| {
+            id.as_str() != "PodIdentityAgent"
+                && matches!(
+                    resource.kind,
+                    "AWS::EKS::Addon" | "AWS::EKS::PodIdentityAssociation"
+                )
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in ids {
+        if let Some(resource) = template.resources.get_mut(&id) {
+            for agent in &after_agent {
+                resource.depends_on.push(agent.to_string());
+            }
+        }
+    }
+    template
+}
+
+/// What the AWS Load Balancer Controller calls, scoped by the tags it puts on what it
+/// creates (`elbv2.k8s.aws/cluster` = the cluster's name).
+fn load_balancer_controller_statements(cluster: &str) -> Vec<Statement> {
+    let tagged = |statement: Statement| {
+        statement.when(
+            "StringEquals",
+            "aws:ResourceTag/elbv2.k8s.aws/cluster",
+            cluster.into(),
+        )
+    };
+    vec![
+        Statement::allow(
+            "Describe",
+            &[
+                "acm:DescribeCertificate",
+                "acm:ListCertificates",
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeTags",
+                "ec2:DescribeVpcs",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            vec!["*".into()],
+        ),
+        Statement::allow(
+            "ElbServiceLinkedRole",
+            &["iam:CreateServiceLinkedRole"],
+            vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "iam:AWSServiceName",
+            "elasticloadbalancing.amazonaws.com".into(),
+        ),
+        Statement::allow(
+            "CreateTaggedSecurityGroups",
+            &["ec2:CreateSecurityGroup"],
+            vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "aws:RequestTag/elbv2.k8s.aws/cluster",
+            cluster.into(),
+        ),
+        Statement::allow(
+            "TagNewSecurityGroups",
+            &["ec2:CreateTags"],
+            vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "ec2:CreateAction",
+            "CreateSecurityGroup".into(),
+        )
+        .when(
+            "StringEquals",
+            "aws:RequestTag/elbv2.k8s.aws/cluster",
+            cluster.into(),
+        ),
+        // Node and pod security groups get the rule letting the load balancer in.
+        Statement::allow(
+            "OpenNodesToTheLoadBalancer",
+            &[
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
+            vec!["*".into()],
+        ),
+        tagged(Statement::allow(
+            "ManageItsSecurityGroups",
+            &[
+                "ec2:DeleteSecurityGroup",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            vec!["*".into()],
+        )),
+        Statement::allow(
+            "CreateTaggedLoadBalancers",
+            &[
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "aws:RequestTag/elbv2.k8s.aws/cluster",
+            cluster.into(),
+        ),
+        Statement::allow(
+            "TagOnCreate",
+            &["elasticloadbalancing:AddTags"],
+            vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "elasticloadbalancing:CreateAction",
+            Expr::strings(&["CreateLoadBalancer", "CreateTargetGroup"]),
+        ),
+        tagged(Statement::allow(
+            "ManageItsLoadBalancers",
+            &[
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+            ],
+            vec!["*".into()],
+        )),
+        // Listeners and rules do not carry the load balancer's tags (as in the controller's
+        // published policy, these are not scoped by tag).
+        Statement::allow(
+            "ManageListenersAndRules",
+            &[
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:RemoveListenerCertificates",
+            ],
+            vec!["*".into()],
+        ),
+    ]
+}

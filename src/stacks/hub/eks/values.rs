@@ -1,0 +1,316 @@
+//! The Helm values of the hub (Zero-to-JupyterHub, [`crate::k8s::JUPYTERHUB_CHART`]) and,
+//! for node groups, of the AWS Load Balancer Controller.
+//!
+//! Ingress through an ALB (the certificate, `allowed_cidrs`, HTTP → HTTPS), its name
+//! written by external-dns; the proxy as ClusterIP; the database on an encrypted gp3 volume
+//! or PostgreSQL; homes on EFS; the login as on ECS, its client secret read by the hub at
+//! start with its Pod Identity role; the idle culler; the profiles (GPU ones with
+//! tolerations and limits); user pods kept from the instance metadata.
+
+use serde_json::{json, Map, Value};
+
+use super::cluster::GPU_TAINT;
+use super::manifests::{GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS};
+use super::{hub_output, hub_outputs, NAMESPACE, RELEASE};
+use crate::k8s::{Chart, Kubernetes, Release, JUPYTERHUB_CHART};
+use crate::model::{Auth, Compute, Database, Deployment, Image};
+use crate::stacks::{frame, OutputRef, StackId};
+
+/// The AWS Load Balancer Controller's chart (node groups only; Auto Mode has its own).
+pub const LOAD_BALANCER_CONTROLLER_CHART: Chart = Chart {
+    repository: "https://aws.github.io/eks-charts",
+    name: "aws-load-balancer-controller",
+    version: "1.13.0",
+};
+
+/// What the hub runs at start: `hubctl_secret(arn)`, reading Secrets Manager with the
+/// hub's Pod Identity credentials.
+const HUB_SECRETS_PY: &str = include_str!("../../../../templates/eks/hub_secrets.py");
+
+pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
+    let Some(eks) = deployment.hub.eks.as_ref() else {
+        return;
+    };
+    if let Compute::NodeGroups { .. } = eks.compute {
+        let values = json!({
+            "clusterName": kubernetes.placeholder(hub_output(hub_outputs::CLUSTER_NAME)),
+            "region": deployment.region,
+            "vpcId": kubernetes.placeholder(OutputRef::new(StackId::Frame, frame::outputs::VPC_ID)),
+            "serviceAccount": {"create": true, "name": "aws-load-balancer-controller"},
+            "enableServiceMutatorWebhook": false,
+            "replicaCount": 2,
+        });
+        kubernetes.releases.push(Release {
+            name: "aws-load-balancer-controller".to_string(),
+            namespace: "kube-system".to_string(),
+            chart: LOAD_BALANCER_CONTROLLER_CHART,
+            values_file: "aws-load-balancer-controller-values.yaml".to_string(),
+            values,
+        });
+    }
+    let values = hub_values(kubernetes, deployment);
+    kubernetes.releases.push(Release {
+        name: RELEASE.to_string(),
+        namespace: NAMESPACE.to_string(),
+        chart: JUPYTERHUB_CHART,
+        values_file: "jupyterhub-values.yaml".to_string(),
+        values,
+    });
+}
+
+/// `name:tag` (or `name@sha256:digest`) as the chart's `{name, tag}`.
+fn image(image: &Image) -> Value {
+    match image.reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => json!({"name": name, "tag": tag}),
+        _ => json!({"name": image.reference, "tag": "latest"}),
+    }
+}
+
+/// A setting from the hub stack: the literal when it is one, else the output's placeholder.
+fn setting(kubernetes: &mut Kubernetes, literal: Option<&str>, output: &'static str) -> Value {
+    match literal {
+        Some(text) => Value::from(text),
+        None => Value::from(kubernetes.placeholder(hub_output(output))),
+    }
+}
+
+fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment) -> Value {
+    let hub = &deployment.hub;
+    let host = deployment.dns.hub_host.as_str();
+    let auto = matches!(
+        hub.eks.as_ref().map(|eks| &eks.compute),
+        Some(Compute::Auto)
+    );
+    let names = |users: &[crate::model::User]| -> Vec<String> {
+        users.iter().map(|user| user.name.clone()).collect()
+    };
+
+    // Login: the same provider settings as on ECS.
+    let (authorize, token, userdata, client_id, scopes, claim) = match &hub.auth {
+        Auth::OAuth(provider) => (
+            Value::from(provider.authorize_url.as_str()),
+            Value::from(provider.token_url.as_str()),
+            Value::from(provider.userdata_url.as_str()),
+            Value::from(provider.client_id.as_str()),
+            provider.scopes.clone(),
+            provider.username_claim.clone(),
+        ),
+        Auth::Cognito { existing } => {
+            let literal_urls = existing.as_ref().map(|pool| {
+                let base = format!("https://{}", pool.domain);
+                (
+                    format!("{base}/oauth2/authorize"),
+                    format!("{base}/oauth2/token"),
+                    format!("{base}/oauth2/userInfo"),
+                )
+            });
+            (
+                setting(
+                    kubernetes,
+                    literal_urls.as_ref().map(|u| u.0.as_str()),
+                    hub_outputs::OAUTH_AUTHORIZE_URL,
+                ),
+                setting(
+                    kubernetes,
+                    literal_urls.as_ref().map(|u| u.1.as_str()),
+                    hub_outputs::OAUTH_TOKEN_URL,
+                ),
+                setting(
+                    kubernetes,
+                    literal_urls.as_ref().map(|u| u.2.as_str()),
+                    hub_outputs::OAUTH_USERDATA_URL,
+                ),
+                setting(kubernetes, None, hub_outputs::OAUTH_CLIENT_ID),
+                vec![
+                    "openid".to_string(),
+                    "email".to_string(),
+                    "profile".to_string(),
+                ],
+                "username".to_string(),
+            )
+        }
+    };
+    let mut extra_env = Map::new();
+    extra_env.insert(
+        "HUBCTL_AWS_REGION".to_string(),
+        deployment.region.clone().into(),
+    );
+    extra_env.insert(
+        "HUBCTL_OAUTH_CLIENT_SECRET_ARN".to_string(),
+        kubernetes
+            .placeholder(hub_output(hub_outputs::OAUTH_CLIENT_SECRET_ARN))
+            .into(),
+    );
+    let mut settings = String::from(
+        "c.GenericOAuthenticator.client_secret = hubctl_secret(os.environ[\"HUBCTL_OAUTH_CLIENT_SECRET_ARN\"])\n",
+    );
+
+    let db = match &hub.database {
+        Database::Sqlite { volume_gib } => json!({
+            "type": "sqlite-pvc",
+            "pvc": {
+                "accessModes": ["ReadWriteOnce"],
+                "storage": format!("{volume_gib}Gi"),
+                "storageClassName": GP3_STORAGE_CLASS,
+            },
+        }),
+        Database::Postgres { .. } => {
+            let address = kubernetes.placeholder(hub_output(hub_outputs::DATABASE_HOST));
+            extra_env.insert(
+                "HUBCTL_DATABASE_SECRET_ARN".to_string(),
+                kubernetes
+                    .placeholder(hub_output(hub_outputs::DATABASE_SECRET_ARN))
+                    .into(),
+            );
+            extra_env.insert("HUBCTL_DATABASE_HOST".to_string(), address.into());
+            settings.push_str(
+                "_db = json.loads(hubctl_secret(os.environ[\"HUBCTL_DATABASE_SECRET_ARN\"]))\n\
+                 c.JupyterHub.db_url = \"postgresql+psycopg2://{}:{}@{}:5432/jupyterhub?sslmode=require\".format(\n    \
+                 quote(_db[\"username\"], safe=\"\"), quote(_db[\"password\"], safe=\"\"), os.environ[\"HUBCTL_DATABASE_HOST\"])\n",
+            );
+            json!({"type": "postgres", "url": "postgresql+psycopg2://"})
+        }
+        Database::External { url_secret_arn } => {
+            extra_env.insert(
+                "HUBCTL_DATABASE_URL_SECRET_ARN".to_string(),
+                url_secret_arn.clone().into(),
+            );
+            settings.push_str(
+                "c.JupyterHub.db_url = hubctl_secret(os.environ[\"HUBCTL_DATABASE_URL_SECRET_ARN\"])\n",
+            );
+            json!({"type": "other", "url": "postgresql+psycopg2://"})
+        }
+    };
+
+    // The hub may reach the database in the VPC (the chart's policy allows public
+    // addresses only); everything else keeps the chart's defaults.
+    let mut hub_network_policy = json!({"enabled": true});
+    if !matches!(hub.database, Database::Sqlite { .. }) {
+        hub_network_policy["egress"] = json!([{
+            "to": [{"ipBlock": {"cidr": deployment.network.vpc_cidr.to_string()}}],
+            "ports": [{"port": 5432, "protocol": "TCP"}],
+        }]);
+    }
+
+    let default_profile = hub.profiles.first().map(|p| p.name.clone());
+    let profiles: Vec<Value> = hub
+        .profiles
+        .iter()
+        .map(|profile| {
+            let cpu = f64::from(profile.cpu) / 1024.0;
+            let mut overrides = json!({
+                "cpu_guarantee": cpu,
+                "cpu_limit": cpu,
+                "mem_guarantee": format!("{}M", profile.memory),
+                "mem_limit": format!("{}M", profile.memory),
+                "image": profile.image.reference,
+            });
+            let mut description =
+                format!("{} vCPU, {} GiB", cpu, f64::from(profile.memory) / 1024.0);
+            if profile.gpus > 0 {
+                description.push_str(&format!(", {} GPU", profile.gpus));
+                overrides["extra_resource_limits"] = json!({ GPU_TAINT: profile.gpus.to_string() });
+                overrides["tolerations"] = json!([{
+                    "key": GPU_TAINT,
+                    "operator": "Exists",
+                    "effect": "NoSchedule",
+                }]);
+                overrides["node_selector"] = if auto {
+                    json!({"karpenter.sh/nodepool": super::manifests::GPU_NODE_POOL})
+                } else {
+                    json!({"hubctl/pool": "gpu"})
+                };
+            }
+            let mut entry = json!({
+                "display_name": profile.name,
+                "slug": profile.name,
+                "description": description,
+                "kubespawner_override": overrides,
+            });
+            if Some(&profile.name) == default_profile.as_ref() {
+                entry["default"] = json!(true);
+            }
+            entry
+        })
+        .collect();
+
+    let cidrs: Vec<String> = hub.allowed_cidrs.iter().map(|c| c.to_string()).collect();
+    let certificate = kubernetes.placeholder(hub_output(hub_outputs::CERTIFICATE_ARN));
+    let subnets = kubernetes.placeholder(OutputRef::new(
+        StackId::Frame,
+        frame::outputs::PUBLIC_SUBNET_IDS,
+    ));
+    let annotations = json!({
+        "alb.ingress.kubernetes.io/certificate-arn": certificate,
+        "alb.ingress.kubernetes.io/healthcheck-path": "/hub/health",
+        "alb.ingress.kubernetes.io/inbound-cidrs": cidrs.join(","),
+        "alb.ingress.kubernetes.io/listen-ports": "[{\"HTTP\": 80}, {\"HTTPS\": 443}]",
+        // Deletion protection stays off: a protected load balancer would keep the
+        // ingress's finalizer, and destroy, from finishing.
+        "alb.ingress.kubernetes.io/load-balancer-attributes": "deletion_protection.enabled=false,routing.http.drop_invalid_header_fields.enabled=true",
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+        "alb.ingress.kubernetes.io/subnets": subnets,
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "external-dns.alpha.kubernetes.io/hostname": host,
+    });
+    let ingress_class = if auto { INGRESS_CLASS } else { "alb" };
+
+    json!({
+        "ingress": {
+            "enabled": true,
+            "ingressClassName": ingress_class,
+            "hosts": [host],
+            "pathType": "Prefix",
+            "annotations": annotations,
+        },
+        "proxy": {
+            "service": {"type": "ClusterIP"},
+            "https": {"enabled": false},
+        },
+        "hub": {
+            "serviceAccount": {"create": true, "name": "hub"},
+            "db": db,
+            "extraEnv": extra_env,
+            "networkPolicy": hub_network_policy,
+            "config": {
+                "JupyterHub": {"authenticator_class": "generic-oauth"},
+                "Authenticator": {
+                    "admin_users": names(&hub.admins),
+                    "allowed_users": names(&hub.allowed_users),
+                },
+                "GenericOAuthenticator": {
+                    "client_id": client_id,
+                    "oauth_callback_url": format!("https://{host}/hub/oauth_callback"),
+                    "authorize_url": authorize,
+                    "token_url": token,
+                    "userdata_url": userdata,
+                    "scope": scopes,
+                    "username_claim": claim,
+                },
+            },
+            "extraConfig": {
+                "00-hubctl-secrets": format!("import json\nimport os\nfrom urllib.parse import quote\n\n{HUB_SECRETS_PY}"),
+                "01-hubctl-settings": settings,
+            },
+        },
+        "singleuser": {
+            "image": image(&hub.user_image),
+            "cloudMetadata": {"blockWithIptables": true},
+            "storage": {
+                "type": "static",
+                "static": {"pvcName": HOMES_CLAIM, "subPath": "{username}"},
+            },
+            "profileList": profiles,
+        },
+        "cull": {
+            "enabled": true,
+            "timeout": hub.idle_timeout_seconds,
+            "every": hub.idle_timeout_seconds.clamp(60, 600) / 2,
+        },
+        // The hook would hold every `helm upgrade` until each node pulled the user image;
+        // Auto Mode and scaled-in node groups bring nodes as they are needed.
+        "prePuller": {"hook": {"enabled": false}, "continuous": {"enabled": false}},
+    })
+}
