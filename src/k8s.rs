@@ -270,6 +270,55 @@ fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
+/// A YAML stream (one or more documents) as JSON values, for reading back what
+/// [`to_yaml_stream`] wrote (diff compares the files as data, not text). `Err` says where
+/// the text is not YAML.
+pub fn parse_yaml_stream(text: &str) -> Result<Vec<Value>, String> {
+    use saphyr::{LoadableYamlNode, MarkedYaml};
+    let documents = MarkedYaml::load_from_str(text).map_err(|err| {
+        format!(
+            "line {}: YAML syntax error: {}",
+            err.marker().line(),
+            err.info()
+        )
+    })?;
+    documents.iter().map(yaml_value).collect()
+}
+
+fn yaml_value(marked: &saphyr::MarkedYaml<'_>) -> Result<Value, String> {
+    use saphyr::{Scalar, YamlData};
+    Ok(match &marked.data {
+        YamlData::Value(Scalar::Null) => Value::Null,
+        YamlData::Value(Scalar::Boolean(flag)) => Value::Bool(*flag),
+        YamlData::Value(Scalar::Integer(number)) => Value::from(*number),
+        YamlData::Value(Scalar::FloatingPoint(number)) => Value::from(number.into_inner()),
+        YamlData::Value(Scalar::String(text)) | YamlData::Representation(text, _, _) => {
+            Value::from(text.to_string())
+        }
+        YamlData::Sequence(items) => {
+            Value::Array(items.iter().map(yaml_value).collect::<Result<_, _>>()?)
+        }
+        YamlData::Mapping(mapping) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in mapping {
+                let key = match yaml_value(key)? {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                map.insert(key, yaml_value(value)?);
+            }
+            Value::Object(map)
+        }
+        YamlData::Tagged(_, inner) => yaml_value(inner)?,
+        YamlData::Alias(_) | YamlData::BadValue => {
+            return Err(format!(
+                "line {}: an alias or unreadable value",
+                marked.span.start.line()
+            ))
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -289,6 +338,16 @@ mod tests {
             to_yaml(&value),
             "a:\n  nested:\n    deep: \"v: \\\"q\\\"\"\nb:\n  - 1\n  - \"two\"\n  - x: true\n    \"y\": null\n  - []\n  - {}\ncode: |\n  line one\n    indented\nempty: {}\n"
         );
+    }
+
+    #[test]
+    fn yaml_reads_back_as_the_same_values() {
+        let objects = vec![
+            json!({"b": [1, "two", {"x": true, "y": null}], "a": {"code": "one\n  two\n", "n": 1.5}}),
+            json!({"kind": "Namespace", "on": "yes", "empty": {}, "none": []}),
+        ];
+        let text = to_yaml_stream(&objects);
+        assert_eq!(parse_yaml_stream(&text), Ok(objects));
     }
 
     #[test]

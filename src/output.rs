@@ -182,7 +182,7 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Every JSON file below `dir`, by path relative to it (`/`-separated): a synth output read
+/// Every JSON and YAML file below `dir`, by path relative to it (`/`-separated): a synth output read
 /// back for `diff --against` (`diff::load::snapshot`).
 pub fn read_tree(dir: &std::path::Path) -> Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
@@ -200,7 +200,7 @@ pub fn read_tree(dir: &std::path::Path) -> Result<BTreeMap<String, String>> {
             let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
+            } else if path.extension().is_some_and(|e| e == "json" || e == "yaml") {
                 let relative = path
                     .strip_prefix(dir)
                     .map_err(|_| anyhow!("{}: outside {}", path.display(), dir.display()))?;

@@ -44,6 +44,9 @@ pub async fn snapshots(
         "drift is not shown: the live side is each stack's last deployed template, not the resources as they are (`aws cloudformation detect-stack-drift`)".to_string(),
         "the parent account's delegation-role stack is another account's: compare it with `diff --against`".to_string(),
     ];
+    if plan.kubernetes.is_some() {
+        notes.push("the cluster's Helm values and manifests are not read from the cluster: compare them with `diff --against` a synth output".to_string());
+    }
     for stack in &plan.stacks {
         let name = plan.stack_name(stack.id);
         let id = stack.id.suffix();
@@ -102,6 +105,12 @@ pub async fn snapshots(
                 param.clone(),
                 (upstream.to_string(), input.output.to_string()),
             );
+        }
+        // Deploy fills it with whoever deploys: the same caller gives the same value.
+        if let Some(param) = stack.deployer_parameter {
+            if let Some(value) = live.as_ref().and_then(|found| found.parameters.get(param)) {
+                parameters.insert(param.to_string(), value.clone());
+            }
         }
         wanted_side.stacks.push(StackSide {
             id: id.to_string(),

@@ -87,6 +87,43 @@ fn parse(origin: &str, path: &str, text: &str) -> Result<Value> {
         .with_context(|| format!("{origin}/{path}: not JSON; is this a hubctl synth output?"))
 }
 
+/// The value a synth output gives the parameter deploy fills with the deploying principal.
+pub const DEPLOYER: &str = "(the deploying principal)";
+
+/// The environment's Helm values (`<env>/*-values.yaml`) and manifests (`<env>/k8s/*.yaml`).
+fn kubernetes_files(
+    files: &BTreeMap<String, String>,
+    env: &str,
+    origin: &str,
+) -> Result<BTreeMap<String, Value>> {
+    let mut found = BTreeMap::new();
+    let prefix = format!("{env}/");
+    for (path, text) in files.range(prefix.clone()..) {
+        let Some(file) = path.strip_prefix(&prefix) else {
+            break;
+        };
+        let manifest = file.starts_with("k8s/") && file.ends_with(".yaml");
+        let values = !file.contains('/') && file.ends_with("-values.yaml");
+        if !manifest && !values {
+            continue;
+        }
+        let mut documents = crate::k8s::parse_yaml_stream(text)
+            .map_err(|problem| anyhow!("{origin}/{path}: {problem}"))?;
+        let value = if manifest {
+            super::kubernetes::keyed_objects(documents)
+        } else if documents.len() == 1 {
+            documents.remove(0)
+        } else {
+            return Err(anyhow!(
+                "{origin}/{path}: {} YAML documents, but a values file holds one",
+                documents.len()
+            ));
+        };
+        found.insert(file.to_string(), value);
+    }
+    Ok(found)
+}
+
 fn env_side(
     files: &BTreeMap<String, String>,
     env: &str,
@@ -113,6 +150,7 @@ fn env_side(
     let mut side = EnvSide {
         manifest: None,
         stacks: Vec::new(),
+        kubernetes: kubernetes_files(files, env, origin)?,
     };
     for stack in stacks {
         let field = |key: &str| {
@@ -145,6 +183,9 @@ fn env_side(
             let (upstream, output) = (wired("stack")?, wired("output")?);
             parameters.insert(param.clone(), format!("{upstream}.{output}"));
             wiring.insert(param.clone(), (upstream.to_string(), output.to_string()));
+        }
+        if let Some(param) = stack.get("deployer_parameter").and_then(Value::as_str) {
+            parameters.insert(param.to_string(), DEPLOYER.to_string());
         }
         side.stacks.push(StackSide {
             id,

@@ -9,6 +9,7 @@
 
 pub mod exposure;
 mod impact;
+pub mod kubernetes;
 pub mod live;
 pub mod load;
 pub mod render;
@@ -43,6 +44,9 @@ pub struct EnvSide {
     pub manifest: Option<Value>,
     /// Its stacks, in the manifest's order.
     pub stacks: Vec<StackSide>,
+    /// What deploy installs in the cluster (EKS): file (`jupyterhub-values.yaml`,
+    /// `k8s/10-storage.yaml`) → its values, or its objects keyed `<Kind> <name>`.
+    pub kubernetes: BTreeMap<String, Value>,
 }
 
 /// One stack: its template, parameter values and tags.
@@ -170,6 +174,9 @@ pub struct EnvDiff {
     /// `manifest.json` (deploy order, wiring, cleanup steps; stack tags are in `tags`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub manifest: Vec<Change>,
+    /// The cluster's files (Helm values and manifests), paths starting with the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes: Vec<Change>,
     /// Stacks that change.
     pub stacks: Vec<StackDiff>,
 }
@@ -494,7 +501,7 @@ impl Comparison {
             let old = before.envs.get(env).unwrap_or(&empty);
             let new = after.envs.get(env).unwrap_or(&empty);
             let diff = compare_env(env, old, new, &mut self.report, &mut self.tags);
-            if !diff.manifest.is_empty() || !diff.stacks.is_empty() {
+            if !diff.manifest.is_empty() || !diff.kubernetes.is_empty() || !diff.stacks.is_empty() {
                 self.report.environments.push(diff);
             }
         }
@@ -541,8 +548,12 @@ fn compare_env(
     let mut diff = EnvDiff {
         env: env.to_string(),
         manifest: manifest_changes(old.manifest.as_ref(), new.manifest.as_ref()),
+        kubernetes: kubernetes::changes(&old.kubernetes, &new.kubernetes),
         stacks: Vec::new(),
     };
+    report
+        .risks
+        .extend(kubernetes::risks(env, &diff.kubernetes));
     // Outputs whose value changes at deploy time, by (stack id, output): what downstream
     // parameters wired to them receive.
     let mut changing_outputs: BTreeMap<(String, String), Changing> = BTreeMap::new();

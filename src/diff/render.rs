@@ -247,6 +247,15 @@ fn details(report: &Report, lines: &mut Lines) {
                 show_change(change, "    ", lines);
             }
         }
+        if !env.kubernetes.is_empty() {
+            lines.push(
+                Style::Plain,
+                "  in the cluster (Helm values and k8s/ manifests deploy applies)",
+            );
+            for change in &env.kubernetes {
+                show_change(change, "    ", lines);
+            }
+        }
         for stack in &env.stacks {
             stack_details(stack, lines);
         }

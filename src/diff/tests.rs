@@ -24,6 +24,7 @@ fn snapshot(stacks: Vec<StackSide>) -> Snapshot {
             EnvSide {
                 manifest: None,
                 stacks,
+                kubernetes: BTreeMap::new(),
             },
         )]),
     }

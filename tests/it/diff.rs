@@ -69,6 +69,17 @@ const CASES: &[Case] = &[
         exit: 3,
     },
     Case {
+        // eks-dev's hub database moves from SQLite on its EBS volume to RDS: the stack
+        // gains a database, and the chart's values a new hub.db (the hub starts empty).
+        name: "eks-database-moved",
+        config: &[(
+            "        kind: sqlite\n        volume_gib: 1\n",
+            "        kind: postgres\n",
+        )],
+        before: None,
+        exit: 3,
+    },
+    Case {
         // A user added to every environment: an access point, task definitions, a role.
         name: "user-added",
         config: &[("admins: [alice]", "admins: [alice, zoe]")],
