@@ -5,9 +5,11 @@ Usage: <moto venv>/bin/python tests/deploy/launcher_selftest.py
 Starts ``moto_launcher.py --port 0 --quiet`` once per PYTHONHASHSEED in SEEDS (in parallel),
 deploys the example's frame, dns and hub stacks (tests/golden/example/dev) through
 CreateChangeSet / ExecuteChangeSet with the hub's parameters wired from the frame's and dns's
-outputs as manifest.json says, checks what the patches model, and deletes hub, dns and frame.
-Prints one line per check (``ok``/``FAIL`` seed name: detail) and exits 1 if any check failed.
-Standard library and boto3 (from the moto venv) only.
+outputs as manifest.json says, checks what the patches model, creates, updates and deletes
+EKS stacks of its own in the frame's subnets (patch 16: the hub's EKS templates are not in the
+example), and deletes hub, dns and frame. Prints one line per check (``ok``/``FAIL`` seed name:
+detail) and exits 1 if any check failed. Standard library, boto3 and cryptography (from the moto
+venv) only.
 """
 
 from __future__ import annotations
@@ -281,10 +283,307 @@ def run(seed: str, port: int, c: Checks) -> None:
     stack = delete(dns["Id"])
     c.check("retried dns delete: DELETE_COMPLETE, zone gone", stack["StackStatus"] == "DELETE_COMPLETE" and error_code(lambda: r53.get_hosted_zone(Id=zone_id)) == "NoSuchHostedZone", stack["StackStatus"])
 
+    # --- EKS (patch 16): cluster, node group, access entry; add-ons in a second stack ---------
+    eks = client("eks")
+    cluster_params = {"SubnetIds": frame["PrivateSubnetIds"], "RoleArn": EKS_ROLE, "DesiredSize": "1"}
+    eks_out = deploy("selftest-eks", json.dumps(eks_template()), cluster_params)
+    if not eks_out:
+        return
+    name = eks_out["ClusterName"]
+    ident = re.fullmatch(r"https://([0-9A-F]{32})\.gr7\.eu-west-1\.eks\.amazonaws\.com", eks_out["Endpoint"])
+    nodegroup = eks_out["NodegroupName"]
+    eks_shapes = {
+        "Ref Cluster is the name": (eks_out["ClusterName"], r"selftest-eks"),
+        "Cluster Arn": (eks_out["ClusterArn"], r"arn:aws:eks:eu-west-1:\d{12}:cluster/selftest-eks"),
+        "Cluster OpenIdConnectIssuerUrl": (eks_out["OidcIssuer"], r"https://oidc\.eks\.eu-west-1\.amazonaws\.com/id/" + (ident.group(1) if ident else "-")),
+        "Cluster ClusterSecurityGroupId": (eks_out["ClusterSecurityGroupId"], r"sg-[0-9a-f]{17}"),
+        "Ref Nodegroup is cluster/nodegroup": (eks_out["NodegroupRef"], re.escape(f"{name}/{nodegroup}")),
+        "Nodegroup Arn": (eks_out["NodegroupArn"], rf"arn:aws:eks:eu-west-1:\d{{12}}:nodegroup/{name}/{re.escape(nodegroup)}/[0-9a-f-]{{36}}"),
+        "Nodegroup ClusterName": (eks_out["NodegroupClusterName"], name),
+        "Ref AccessEntry is principal|cluster": (eks_out["AccessEntryRef"], re.escape(f"{EKS_ADMIN}|{name}")),
+        "AccessEntry AccessEntryArn": (eks_out["AccessEntryArn"], rf"arn:aws:eks:eu-west-1:\d{{12}}:access-entry/{name}/role/\d{{12}}/selftest-admin/[0-9a-f-]{{36}}"),
+    }
+    c.check("Cluster Endpoint is https://<32 hex>.gr7.<region>.eks.amazonaws.com", ident is not None, eks_out["Endpoint"])
+    for check, (value, pattern) in eks_shapes.items():
+        c.check(f"{check} shape", re.fullmatch(pattern, value) is not None, value)
+    certificate = ca_certificate(eks_out["CertificateAuthorityData"])
+    c.check("CertificateAuthorityData is base64 of a PEM CA certificate", certificate is not None, eks_out["CertificateAuthorityData"][:40])
+    described = eks.describe_cluster(name=name)["cluster"]
+    vpc_config = described.get("resourcesVpcConfig", {})
+    c.check(
+        "DescribeCluster shows the cluster as its outputs",
+        described["status"] == "ACTIVE"
+        and described["endpoint"] == eks_out["Endpoint"]
+        and described["certificateAuthority"]["data"] == eks_out["CertificateAuthorityData"]
+        and described["identity"]["oidc"]["issuer"] == eks_out["OidcIssuer"]
+        and vpc_config.get("clusterSecurityGroupId") == eks_out["ClusterSecurityGroupId"]
+        and vpc_config.get("vpcId") == frame["VpcId"]
+        and described.get("accessConfig", {}).get("authenticationMode") == "API"
+        and described.get("deletionProtection") is True,
+        json.dumps({k: described.get(k) for k in ("status", "endpoint", "resourcesVpcConfig", "accessConfig", "deletionProtection")}),
+    )
+    group = security_group(ec2, eks_out["ClusterSecurityGroupId"])
+    c.check(
+        "the cluster security group exists in the cluster's VPC, named and tagged as EKS does",
+        group is not None
+        and group["VpcId"] == frame["VpcId"]
+        and re.fullmatch(rf"eks-cluster-sg-{name}-\d+", group["GroupName"]) is not None
+        and {"Key": "aws:eks:cluster-name", "Value": name} in group.get("Tags", []),
+        repr({k: (group or {}).get(k) for k in ("GroupName", "VpcId", "Tags")}),
+    )
+    scaling = eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup)["nodegroup"].get("scalingConfig", {})
+    c.check("DescribeNodegroup shows the node group", scaling.get("desiredSize") == 1, repr(scaling))
+
+    addons = deploy("selftest-eks-addons", json.dumps(eks_addons_template()), {"ClusterName": name, "SubnetIds": frame["PrivateSubnetIds"]})
+    if not addons:
+        return
+    for check, (value, pattern) in {
+        "Ref Addon is cluster|addon": (addons["AddonRef"], re.escape(f"{name}|vpc-cni")),
+        "Addon Arn": (addons["AddonArn"], rf"arn:aws:eks:eu-west-1:\d{{12}}:addon/{name}/vpc-cni/[0-9a-f-]{{36}}"),
+        "PodIdentityAssociation AssociationId": (addons["AssociationId"], r"a-[a-z0-9]{17}"),
+        "PodIdentityAssociation AssociationArn": (addons["AssociationArn"], rf"arn:aws:eks:eu-west-1:\d{{12}}:podidentityassociation/{name}/{re.escape(addons['AssociationId'])}"),
+    }.items():
+        c.check(f"{check} shape", re.fullmatch(pattern, value) is not None, value)
+
+    # An add-on (or access entry) whose cluster is not there fails, as on AWS: an ordering
+    # mistake in a template is caught.
+    missing = cf.create_change_set(
+        StackName="selftest-eks-missing", ChangeSetName="c1", ChangeSetType="CREATE",
+        TemplateBody=json.dumps(eks_addons_template()), Parameters=[{"ParameterKey": "ClusterName", "ParameterValue": "no-such-cluster"}, {"ParameterKey": "SubnetIds", "ParameterValue": frame["PrivateSubnetIds"]}],
+    )
+    failed_with = error_code(lambda: cf.execute_change_set(ChangeSetName=missing["Id"]))
+    c.check("an Addon on a missing cluster fails: ResourceNotFoundException", failed_with == "ResourceNotFoundException", repr(failed_with))
+    c.check("... and the stack is not created", cf.describe_stacks(StackName=missing["StackId"])["Stacks"][0]["StackStatus"] != "CREATE_COMPLETE")
+    cf.delete_stack(StackName=missing["StackId"])
+
+    # The API's CreateCluster (CONFIG_MAP, CloudFormation's default too): an access entry fails.
+    subnet_ids = frame["PrivateSubnetIds"].split(",")
+    one_zone = error_code(lambda: eks.create_cluster(name="selftest-one-zone", roleArn=EKS_ROLE, resourcesVpcConfig={"subnetIds": subnet_ids[:1]}))
+    c.check("CreateCluster (API) in one zone: InvalidParameterException", one_zone == "InvalidParameterException", repr(one_zone))
+    eks.create_cluster(name="selftest-api", roleArn=EKS_ROLE, resourcesVpcConfig={"subnetIds": subnet_ids})
+    api_group = eks.describe_cluster(name="selftest-api")["cluster"]["resourcesVpcConfig"].get("clusterSecurityGroupId")
+    c.check("CreateCluster (API) creates the cluster security group", security_group(ec2, api_group) is not None, repr(api_group))
+    admin = eks_template()["Resources"]["Admin"]
+    admin["Properties"]["ClusterName"] = "selftest-api"
+    entry = cf.create_change_set(
+        StackName="selftest-eks-entry", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps({"Resources": {"Entry": admin}})
+    )
+    failed_with = error_code(lambda: cf.execute_change_set(ChangeSetName=entry["Id"]))
+    c.check("an AccessEntry on a CONFIG_MAP cluster fails: InvalidRequestException", failed_with == "InvalidRequestException", repr(failed_with))
+    cf.delete_stack(StackName=entry["StackId"])
+    eks.create_nodegroup(clusterName="selftest-api", nodegroupName="ng", nodeRole=EKS_ROLE, subnets=subnet_ids)
+    c.check("DeleteCluster (API) with a node group: ResourceInUseException", error_code(lambda: eks.delete_cluster(name="selftest-api")) == "ResourceInUseException")
+    eks.delete_nodegroup(clusterName="selftest-api", nodegroupName="ng")
+    c.check("DeleteCluster (API) then deletes the cluster and its security group", error_code(lambda: eks.delete_cluster(name="selftest-api")) is None and security_group(ec2, api_group) is None)
+
+    # An update of properties that are not create-only keeps the cluster and the node group.
+    update = cf.create_change_set(
+        StackName="selftest-eks", ChangeSetName="c3", ChangeSetType="UPDATE", TemplateBody=json.dumps(eks_template(tag="updated")),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in dict(cluster_params, DesiredSize="2").items()],
+    )
+    cf.execute_change_set(ChangeSetName=update["Id"])
+    updated = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName="selftest-eks")["Stacks"][0]["Outputs"]}
+    same = ("ClusterArn", "Endpoint", "CertificateAuthorityData", "ClusterSecurityGroupId", "NodegroupArn", "AccessEntryArn")
+    scaling = eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup)["nodegroup"].get("scalingConfig", {})
+    c.check(
+        "an in-place update keeps cluster, security group and node group, and applies the change",
+        all(updated[k] == eks_out[k] for k in same) and scaling.get("desiredSize") == 2 and eks.describe_cluster(name=name)["cluster"]["tags"].get("selftest") == "updated",
+        f"changed: {[k for k in same if updated[k] != eks_out[k]]}, scaling {scaling}",
+    )
+
+    # Deletion protection refuses the cluster's delete; the node group (and entry) go first.
+    stack = delete(eks_out["Id"])
+    failed = [e for e in events(cf, eks_out["Id"]) if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Cluster"]
+    c.check(
+        "cluster delete with DeletionProtection: DELETE_FAILED, InvalidRequestException",
+        stack["StackStatus"] == "DELETE_FAILED" and "[Cluster]" in stack.get("StackStatusReason", "") and bool(failed) and "InvalidRequestException" in failed[-1].get("ResourceStatusReason", ""),
+        f"{stack['StackStatus']} {[e.get('ResourceStatusReason') for e in failed]}",
+    )
+    c.check("... the cluster stays, its node group and access entry deleted first", set(resources(eks_out["Id"])) == {"Cluster"} and error_code(lambda: eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup)) == "ResourceNotFoundException", repr(sorted(resources(eks_out["Id"]))))
+    # As on AWS: UpdateClusterConfig --no-deletion-protection, then the delete again. The other
+    # stack's node group still holds the cluster: ResourceInUseException.
+    eks.update_cluster_config(name=name, deletionProtection=False)
+    stack = delete(eks_out["Id"])
+    failed = [e for e in events(cf, eks_out["Id"]) if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Cluster"]
+    c.check(
+        "cluster delete while another stack's node group remains: DELETE_FAILED, ResourceInUseException",
+        stack["StackStatus"] == "DELETE_FAILED" and bool(failed) and "ResourceInUseException" in failed[-1].get("ResourceStatusReason", ""),
+        f"{stack['StackStatus']} {[e.get('ResourceStatusReason') for e in failed]}",
+    )
+    stack = delete(addons["Id"])
+    c.check("add-ons stack delete: DELETE_COMPLETE", stack["StackStatus"] == "DELETE_COMPLETE", f"{stack['StackStatus']} {stack.get('StackStatusReason')!r}")
+    stack = delete(eks_out["Id"])
+    c.check(
+        "retried cluster delete: DELETE_COMPLETE, the cluster and its security group gone",
+        stack["StackStatus"] == "DELETE_COMPLETE"
+        and error_code(lambda: eks.describe_cluster(name=name)) == "ResourceNotFoundException"
+        and security_group(ec2, eks_out["ClusterSecurityGroupId"]) is None,
+        f"{stack['StackStatus']} {stack.get('StackStatusReason')!r}",
+    )
+
+    # A create-only property (RoleArn) changed: replacement (a new cluster, the old one and its
+    # security group deleted); with a custom Name kept, CloudFormation refuses it.
+    replace_params = {"SubnetIds": frame["PrivateSubnetIds"], "RoleArn": EKS_ROLE}
+    first = deploy("selftest-eks-replace", json.dumps(eks_cluster_only_template()), replace_params)
+    if not first:
+        return
+
+    def update_replace(body: str, role: str) -> str | None:
+        params = [{"ParameterKey": k, "ParameterValue": v} for k, v in dict(replace_params, RoleArn=role).items()]
+        change = cf.create_change_set(StackName="selftest-eks-replace", ChangeSetName=f"r{random.randrange(10**9)}", ChangeSetType="UPDATE", TemplateBody=body, Parameters=params)
+        return error_code(lambda: cf.execute_change_set(ChangeSetName=change["Id"]))
+
+    update_replace(json.dumps(eks_cluster_only_template()), EKS_ROLE + "-2")
+    second = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName="selftest-eks-replace")["Stacks"][0]["Outputs"]}
+    c.check(
+        "a RoleArn change replaces the cluster (old cluster and security group deleted)",
+        second["ClusterName"] != first["ClusterName"]
+        and error_code(lambda: eks.describe_cluster(name=first["ClusterName"])) == "ResourceNotFoundException"
+        and security_group(ec2, first["ClusterSecurityGroupId"]) is None
+        and eks.describe_cluster(name=second["ClusterName"])["cluster"]["roleArn"] == EKS_ROLE + "-2",
+        f"{first['ClusterName']} -> {second['ClusterName']}",
+    )
+    update_replace(json.dumps(eks_cluster_only_template(name="selftest-named")), EKS_ROLE + "-2")
+    failed_with = update_replace(json.dumps(eks_cluster_only_template(name="selftest-named")), EKS_ROLE + "-3")
+    c.check(
+        "a RoleArn change of a custom-named cluster is refused, the cluster kept",
+        failed_with == "ValidationError" and eks.describe_cluster(name="selftest-named")["cluster"]["roleArn"] == EKS_ROLE + "-2",
+        repr(failed_with),
+    )
+    stack = delete(first["Id"])
+    c.check("replaced cluster's stack delete: DELETE_COMPLETE", stack["StackStatus"] == "DELETE_COMPLETE" and not eks.list_clusters()["clusters"], f"{stack['StackStatus']} {eks.list_clusters()['clusters']}")
+
     # --- frame delete ---------------------------------------------------------------------
     stack = delete(frame["Id"])
     c.check("frame delete: DELETE_COMPLETE", stack["StackStatus"] == "DELETE_COMPLETE", f"{stack['StackStatus']} {stack.get('StackStatusReason')!r}")
     c.check("frame's VPC gone", error_code(lambda: ec2.describe_vpcs(VpcIds=[frame["VpcId"]])) is not None)
+
+
+EKS_ROLE = "arn:aws:iam::123456789012:role/selftest-eks"
+EKS_ADMIN = "arn:aws:iam::123456789012:role/selftest-admin"
+
+
+def eks_template(tag: str = "created") -> dict:
+    """A cluster (deletion protection on), a node group and an access entry; every Ref / GetAtt
+    the hub's EKS stack reads as an output."""
+    outputs = {
+        "ClusterName": {"Ref": "Cluster"},
+        "ClusterArn": {"Fn::GetAtt": ["Cluster", "Arn"]},
+        "Endpoint": {"Fn::GetAtt": ["Cluster", "Endpoint"]},
+        "CertificateAuthorityData": {"Fn::GetAtt": ["Cluster", "CertificateAuthorityData"]},
+        "ClusterSecurityGroupId": {"Fn::GetAtt": ["Cluster", "ClusterSecurityGroupId"]},
+        "OidcIssuer": {"Fn::GetAtt": ["Cluster", "OpenIdConnectIssuerUrl"]},
+        "NodegroupRef": {"Ref": "Nodes"},
+        "NodegroupArn": {"Fn::GetAtt": ["Nodes", "Arn"]},
+        "NodegroupName": {"Fn::GetAtt": ["Nodes", "NodegroupName"]},
+        "NodegroupClusterName": {"Fn::GetAtt": ["Nodes", "ClusterName"]},
+        "AccessEntryRef": {"Ref": "Admin"},
+        "AccessEntryArn": {"Fn::GetAtt": ["Admin", "AccessEntryArn"]},
+    }
+    return {
+        "Parameters": {
+            "SubnetIds": {"Type": "List<AWS::EC2::Subnet::Id>"},
+            "RoleArn": {"Type": "String"},
+            "DesiredSize": {"Type": "Number"},
+        },
+        "Resources": {
+            "Cluster": {
+                "Type": "AWS::EKS::Cluster",
+                "Properties": {
+                    "Name": "selftest-eks",
+                    "RoleArn": {"Ref": "RoleArn"},
+                    "Version": "1.31",
+                    "ResourcesVpcConfig": {"SubnetIds": {"Ref": "SubnetIds"}, "EndpointPrivateAccess": True, "EndpointPublicAccess": True},
+                    "AccessConfig": {"AuthenticationMode": "API", "BootstrapClusterCreatorAdminPermissions": False},
+                    "DeletionProtection": True,
+                    "Tags": [{"Key": "selftest", "Value": tag}],
+                },
+            },
+            "Nodes": {
+                "Type": "AWS::EKS::Nodegroup",
+                "Properties": {
+                    "ClusterName": {"Ref": "Cluster"},
+                    "NodeRole": {"Ref": "RoleArn"},
+                    "Subnets": {"Ref": "SubnetIds"},
+                    "ScalingConfig": {"MinSize": 1, "MaxSize": 3, "DesiredSize": {"Ref": "DesiredSize"}},
+                },
+            },
+            "Admin": {
+                "Type": "AWS::EKS::AccessEntry",
+                "Properties": {
+                    "ClusterName": {"Ref": "Cluster"},
+                    "PrincipalArn": EKS_ADMIN,
+                    "AccessPolicies": [
+                        {"PolicyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "AccessScope": {"Type": "cluster"}}
+                    ],
+                },
+            },
+        },
+        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
+    }
+
+
+def eks_addons_template() -> dict:
+    """The add-ons stack: an Addon, a PodIdentityAssociation and (so that the cluster's delete
+    meets another stack's node group) a Nodegroup, on a cluster named by a parameter."""
+    return {
+        "Parameters": {"ClusterName": {"Type": "String"}, "SubnetIds": {"Type": "List<AWS::EC2::Subnet::Id>"}},
+        "Resources": {
+            "Cni": {"Type": "AWS::EKS::Addon", "Properties": {"ClusterName": {"Ref": "ClusterName"}, "AddonName": "vpc-cni", "ResolveConflicts": "OVERWRITE"}},
+            "HubIdentity": {
+                "Type": "AWS::EKS::PodIdentityAssociation",
+                "Properties": {"ClusterName": {"Ref": "ClusterName"}, "Namespace": "jhub", "ServiceAccount": "hub", "RoleArn": EKS_ROLE},
+            },
+            "ExtraNodes": {
+                "Type": "AWS::EKS::Nodegroup",
+                "Properties": {"ClusterName": {"Ref": "ClusterName"}, "NodeRole": EKS_ROLE, "Subnets": {"Ref": "SubnetIds"}},
+            },
+        },
+        "Outputs": {
+            "AddonRef": {"Value": {"Ref": "Cni"}},
+            "AddonArn": {"Value": {"Fn::GetAtt": ["Cni", "Arn"]}},
+            "AssociationArn": {"Value": {"Fn::GetAtt": ["HubIdentity", "AssociationArn"]}},
+            "AssociationId": {"Value": {"Fn::GetAtt": ["HubIdentity", "AssociationId"]}},
+        },
+    }
+
+
+def eks_cluster_only_template(name: str | None = None) -> dict:
+    properties = {"RoleArn": {"Ref": "RoleArn"}, "ResourcesVpcConfig": {"SubnetIds": {"Ref": "SubnetIds"}}}
+    if name:
+        properties["Name"] = name
+    return {
+        "Parameters": {"SubnetIds": {"Type": "List<AWS::EC2::Subnet::Id>"}, "RoleArn": {"Type": "String"}},
+        "Resources": {"Cluster": {"Type": "AWS::EKS::Cluster", "Properties": properties}},
+        "Outputs": {
+            "ClusterName": {"Value": {"Ref": "Cluster"}},
+            "ClusterSecurityGroupId": {"Value": {"Fn::GetAtt": ["Cluster", "ClusterSecurityGroupId"]}},
+        },
+    }
+
+
+def ca_certificate(data: str):  # type: ignore[no-untyped-def]
+    """The CA certificate in a cluster's CertificateAuthorityData, or None if it is not one."""
+    import base64
+
+    from cryptography import x509
+
+    try:
+        pem = base64.b64decode(data, validate=True)
+        certificate = x509.load_pem_x509_certificate(pem)
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except Exception:  # noqa: BLE001 - anything unparseable is "not a CA certificate"
+        return None
+    return certificate if pem.startswith(b"-----BEGIN CERTIFICATE-----") and constraints.ca else None
+
+
+def security_group(ec2, group_id: str | None) -> dict | None:  # type: ignore[no-untyped-def]
+    if not group_id:
+        return None
+    try:
+        return ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    except ClientError:
+        return None
 
 
 def dependencies(resources: dict) -> dict[str, set[str]]:

@@ -9,9 +9,9 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-Fourteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
+Sixteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
 way the deploy, or a test replaying the hub's calls, depends on; launcher_selftest.py checks
-patches 6-14 against the example's frame, dns and hub templates):
+patches 6-16 against the example's frame, dns and hub templates and stacks of its own for EKS):
 
 ExecuteChangeSet recomputes the stack's Outputs.
     In moto 5.2 ``CloudFormationBackend.execute_change_set`` applies the change
@@ -167,7 +167,10 @@ A stack is deleted in reverse dependency order; a failure leaves it DELETE_FAILE
     records DELETE_COMPLETE / DELETE_FAILED resource events with the handler's message, keeps
     a failed stack (status, StackStatusReason, remaining resources, exports) and removes it
     only when everything is deleted; resources already deleted are not re-created by moto's
-    lazy resource map when the stack is read. DeletionPolicy Retain resources are left.
+    lazy resource map when the stack is read. DeletionPolicy Retain resources are left. The
+    stack's Outputs are resolved before its resources go (moto resolves them lazily, and the
+    DescribeStacks of a deleted stack whose Outputs nobody had read failed, HTTP 500, on a GetAtt
+    of a deleted resource).
 
 A policy statement whose Condition does not hold does not apply
 (patch_policy_conditions_that_do_not_hold).
@@ -183,6 +186,67 @@ A policy statement whose Condition does not hold does not apply
     moto's check had no context at all, and it evaluates only ``StringEquals`` (any other
     operator counts as met), so ``Bool`` is added, compared case-insensitively. What the
     policies allow and deny is proven by the IAM evaluator tests (tests/it/iam), not here.
+
+CloudFormation models for the EKS types, on moto's EKS backend (patch_eks_cloudformation).
+    moto 5.2.5 models no ``AWS::EKS::*`` type, so patch 6's placeholder stood in (Ref a generated
+    name, GetAtt Endpoint or CertificateAuthorityData that same name, nothing in the EKS API).
+    Its EKS backend has clusters and node groups (no add-ons, access entries or pod identity
+    associations), and gives every cluster of a process the same endpoint and OIDC issuer
+    (random strings fixed at import, the endpoint ending in ``/``), 1400 random characters as
+    certificate data, and no cluster security group. EKS gives each cluster an endpoint
+    ``https://<32 hex>.gr7.<region>.eks.amazonaws.com``, an issuer
+    ``https://oidc.eks.<region>.amazonaws.com/id/<the same id>``, a CA certificate, and a
+    security group ``eks-cluster-sg-<name>-<number>`` in the VPC of the cluster's subnets (tagged
+    ``aws:eks:cluster-name``, all traffic from itself), which it deletes with the cluster. The
+    patch gives moto's CreateCluster (API and CloudFormation) these: the certificate is a real
+    self-signed CA (CN=kubernetes, RSA 2048), made per cluster, so a kubeconfig built from it
+    parses; DescribeCluster shows them, and ``clusterSecurityGroupId`` / ``vpcId``. DeleteCluster
+    deletes the group. The models, with Ref and GetAtt as the CloudFormation reference documents
+    them (the schema's primaryIdentifier where the page gives no example):
+    Cluster Ref = name, GetAtt Arn, Endpoint, CertificateAuthorityData (base64 of the PEM),
+    ClusterSecurityGroupId, OpenIdConnectIssuerUrl, EncryptionConfigKeyArn; Nodegroup (moto's
+    backend) Ref = ``<cluster>/<nodegroup>``, GetAtt Arn, ClusterName, NodegroupName, Id; Addon Ref =
+    ``<cluster>|<addon>``, GetAtt Arn (``addon/<cluster>/<addon>/<uuid>``); AccessEntry Ref =
+    ``<principal ARN>|<cluster>``, GetAtt AccessEntryArn
+    (``access-entry/<cluster>/<role|user>/<account>/<name>/<uuid>``); PodIdentityAssociation
+    Ref = GetAtt AssociationArn (``podidentityassociation/<cluster>/<id>``), AssociationId
+    (``a-`` and 17 characters), ExternalId. Add-ons (with their PodIdentityAssociations), access
+    entries and associations are kept on moto's cluster, go with it as on AWS, and no API shows
+    them.
+
+    What AWS refuses, so that a template's mistake fails here too: a node group, add-on, access
+    entry or association of a cluster that does not exist (ResourceNotFoundException); an access
+    entry on a cluster whose AuthenticationMode is CONFIG_MAP, CloudFormation's default
+    (InvalidRequestException), for a principal that is no IAM role or user ARN
+    (InvalidParameterException), twice for one principal (ResourceInUseException); a second
+    add-on of a name, a second association of a namespace and service account
+    (ResourceInUseException); cluster subnets that do not exist or lie in one zone
+    (InvalidParameterException). DeleteCluster (API and CloudFormation) of a cluster with
+    DeletionProtection fails with InvalidRequestException (UpdateClusterConfig
+    ``--no-deletion-protection``, which moto ignored, turns it off; CreateCluster's accessConfig
+    and deletionProtection are read too), of one with node groups with ResourceInUseException
+    (moto's check; in one stack the node group, which Refs the cluster, is deleted first, so
+    that matters across stacks). moto's CloudFormation has no rollback: ExecuteChangeSet answers
+    such a failure with its error code and a new stack stays REVIEW_IN_PROGRESS, where AWS's
+    ExecuteChangeSet succeeds and the stack rolls back to ROLLBACK_COMPLETE (the deploy fails
+    either way); a delete ends DELETE_FAILED (patch 14). A resource
+    already gone counts as deleted, as CloudFormation's handlers have it.
+
+    Updates: a change of a property the resource schema lists as createOnly (Cluster Name,
+    RoleArn, EncryptionConfig, KubernetesNetworkConfig IpFamily / ServiceIpv4Cidr,
+    AccessConfig.BootstrapClusterCreatorAdminPermissions, BootstrapSelfManagedAddons, ...;
+    Nodegroup NodeRole, Subnets, InstanceTypes, ...; Addon ClusterName, AddonName; AccessEntry
+    PrincipalArn, ClusterName, Type; association ClusterName, Namespace, ServiceAccount)
+    replaces the resource: the new one first, then the old deleted (if that fails the update
+    fails and the new one goes again). With its custom name (Name, NodegroupName) unchanged
+    CloudFormation refuses that ("CloudFormation cannot update a stack when a custom-named
+    resource requires replacing"). Any other change updates the same cluster or node group in
+    place (endpoint, certificate and security group kept). moto's update does not replace what
+    Refs a replaced resource (AWS does, for a createOnly property such as a node group's
+    ClusterName): a replaced cluster's node group stays on the old cluster, whose delete then
+    fails and with it the update. Not modeled: the cluster creator's admin access entry
+    (BootstrapClusterCreatorAdminPermissions; on AWS an AccessEntry for that principal fails),
+    add-on names and versions, Kubernetes version rules, Auto Mode's settings.
 """
 
 from __future__ import annotations
@@ -715,6 +779,9 @@ def _hex(seed, n):  # type: ignore[no-untyped-def]
     return hashlib.sha256(seed.encode()).hexdigest()[:n]
 
 
+_MODELS: list = []  # the launcher's CloudFormation models (strong references)
+
+
 class _Placeholder:
     """Stands in for a resource type that neither moto nor the launcher models (see docstring)."""
 
@@ -746,7 +813,8 @@ def patch_cloudformation_models() -> None:
     from moto.cloudformation import parsing
     if getattr(parsing.resource_class_from_type, "_hubctl_patched", False):
         return
-    _define_models()
+    # moto's registry is CloudFormationModel.__subclasses__(), which holds classes weakly: keep them.
+    _MODELS.extend(_define_models())
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     original = parsing.resource_class_from_type
@@ -1277,6 +1345,13 @@ def patch_stack_delete_order() -> None:
             stacks = [s for s in self.stacks.values() if s.name == name_or_stack_id]
         for stack in stacks:
             export_names = [export.name for export in stack.exports]
+            # moto resolves Outputs lazily: resolve them while their resources exist (a deleted
+            # stack's DescribeStacks otherwise failed, HTTP 500, on a GetAtt of a deleted resource).
+            for key in list(stack.output_map.outputs):
+                try:
+                    stack.output_map[key]
+                except Exception:  # noqa: BLE001 - an output that does not resolve stays unresolved
+                    pass
             stack.status = "DELETE_IN_PROGRESS"
             stack.stack_status_reason = None
 
@@ -1372,6 +1447,791 @@ def patch_policy_conditions_that_do_not_hold() -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+# --- EKS (patch_eks_cloudformation) -------------------------------------------------------
+
+def _eks(account_id, region_name):  # type: ignore[no-untyped-def]
+    from moto.eks.models import eks_backends
+
+    return eks_backends[account_id][region_name]
+
+
+def _eks_error(code, message):  # type: ignore[no-untyped-def]
+    """A CloudFormation resource handler's failure: ``code`` the EKS (or CloudFormation) error.
+
+    A ServiceException, so that an ExecuteChangeSet it fails answers a proper error with that code
+    (moto's EKSError is a JSON HTTPException the CloudFormation API cannot render) and patch 14's
+    DELETE_FAILED reason names it."""
+    return _eks_error_class()(code, message)
+
+
+@functools.lru_cache(maxsize=None)
+def _eks_error_class():  # type: ignore[no-untyped-def]
+    from moto.core.exceptions import ServiceException
+
+    class EksHandlerError(ServiceException):
+        pass
+
+    return EksHandlerError
+
+
+def _eks_call(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call moto's EKS backend; its EKSError becomes the handler error with the same code."""
+    from moto.eks.exceptions import EKSError
+
+    try:
+        return function(*args, **kwargs)
+    except EKSError as error:
+        raise _eks_error(error.TYPE, _eks_message(error)) from None
+
+
+def _eks_message(error):  # type: ignore[no-untyped-def]
+    try:
+        return json.loads(error.description).get("message") or error.TYPE
+    except (TypeError, ValueError):
+        return error.TYPE
+
+
+def _eks_not_found(cluster_name):  # type: ignore[no-untyped-def]
+    # The message moto's EKS backend (and AWS) gives for a missing cluster.
+    return _eks_error("ResourceNotFoundException", f"No cluster found for name: {cluster_name}.")
+
+
+def _eks_cluster(account_id, region_name, cluster_name):  # type: ignore[no-untyped-def]
+    cluster = _eks(account_id, region_name).clusters.get(cluster_name)
+    if cluster is None:
+        raise _eks_not_found(cluster_name)
+    return cluster
+
+
+def _eks_children(cluster, kind):  # type: ignore[no-untyped-def]
+    """What the launcher keeps on a moto EKS cluster for the sub-resources moto's EKS lacks
+    (``addons``, ``access_entries``, ``pod_identity``); they go when the cluster goes, as on AWS."""
+    store = cluster.__dict__.setdefault("_hubctl_children", {})
+    return store.setdefault(kind, {})
+
+
+def _eks_tags(tags):  # type: ignore[no-untyped-def]
+    """CloudFormation's [{Key, Value}] (or a Json map, as Nodegroup's Tags are) as EKS's map."""
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items()}
+    return {t["Key"]: t["Value"] for t in (tags or [])}
+
+
+def _eks_camel(value):  # type: ignore[no-untyped-def]
+    from moto.core.utils import remap_nested_keys
+
+    return remap_nested_keys(value, _api_camel_case) if value is not None else None
+
+
+def _eks_counts(value):  # type: ignore[no-untyped-def]
+    """ScalingConfig / UpdateConfig as the API's integers (a Number parameter's Ref is a string)."""
+    config = _eks_camel(value)
+    if isinstance(config, dict):
+        config = {k: int(v) if isinstance(v, str) and v.isdigit() else v for k, v in config.items()}
+    return config
+
+
+def _eks_path(properties, path):  # type: ignore[no-untyped-def]
+    value = properties
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _eks_list(value):  # type: ignore[no-untyped-def]
+    """A list property (a List<> parameter's Ref may arrive as the comma-joined string)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v]
+    return list(value)
+
+
+def _eks_random_id(length, alphabet="abcdefghijklmnopqrstuvwxyz0123456789"):  # type: ignore[no-untyped-def]
+    from moto.moto_api._internal import mock_random
+
+    return "".join(mock_random.choice(alphabet) for _ in range(length))
+
+
+def _eks_certificate_authority():  # type: ignore[no-untyped-def]
+    """base64 of a PEM self-signed CA certificate (CN=kubernetes, RSA 2048, 10 years), as EKS's
+    ``certificateAuthority.data``: what a kubeconfig's certificate-authority-data carries."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+_EKS_SG_DESCRIPTION = (
+    "EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, "
+    "as well as any managed workloads."
+)
+
+
+def _eks_provision(backend, cluster):  # type: ignore[no-untyped-def]
+    """What EKS gives a cluster it creates and moto 5.2.5 does not: an endpoint and OIDC issuer of
+    AWS's form (one id for both, per cluster; moto's are one random string per process), a real CA
+    certificate (moto's is 1400 random characters), and the cluster security group in the VPC of
+    the cluster's subnets, with the VPC config DescribeCluster shows."""
+    from moto.ec2.models import ec2_backends
+    from moto.moto_api._internal import mock_random
+
+    if cluster.__dict__.get("_hubctl_provisioned"):
+        return
+    region = backend.region_name
+    ident = mock_random.uuid4().hex.upper()
+    cluster.endpoint = f"https://{ident}.gr7.{region}.eks.amazonaws.com"
+    cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{ident}"}}
+    cluster.certificate_authority = {"data": _eks_certificate_authority()}
+    config = dict(cluster.resources_vpc_config or {})
+    subnet_ids = _eks_list(config.get("subnetIds"))
+    ec2 = ec2_backends[backend.account_id][region]
+    vpc_id = ec2.get_subnet(subnet_ids[0]).vpc_id if subnet_ids else ec2.default_vpc.id
+    group_name = f"eks-cluster-sg-{cluster.name}-{mock_random.randint(10**9, 2**31 - 1)}"
+    group = ec2.create_security_group(
+        group_name,
+        _EKS_SG_DESCRIPTION,
+        vpc_id=vpc_id,
+        tags={
+            "Name": group_name,
+            "aws:eks:cluster-name": cluster.name,
+            f"kubernetes.io/cluster/{cluster.name}": "owned",
+        },
+    )
+    # Everything from itself (the control plane's ENIs and the managed nodes); egress: moto's
+    # default all-traffic rule, as EKS's.
+    ec2.authorize_security_group_ingress(
+        group_name_or_id=group.id,
+        ip_protocol="-1",
+        from_port=None,
+        to_port=None,
+        ip_ranges=[],
+        source_groups=[{"GroupId": group.id}],
+    )
+    config.update(
+        subnetIds=subnet_ids,
+        securityGroupIds=_eks_list(config.get("securityGroupIds")),
+        clusterSecurityGroupId=group.id,
+        vpcId=vpc_id,
+        endpointPublicAccess=config.get("endpointPublicAccess", True),
+        endpointPrivateAccess=config.get("endpointPrivateAccess", False),
+        publicAccessCidrs=config.get("publicAccessCidrs") or ["0.0.0.0/0"],
+    )
+    cluster.resources_vpc_config = config
+    cluster.__dict__.setdefault(
+        "access_config", {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
+    )
+    cluster.__dict__.setdefault("deletion_protection", False)
+    cluster._hubctl_provisioned = True
+
+
+def _eks_release(backend, cluster):  # type: ignore[no-untyped-def]
+    """EKS deletes the cluster security group it created with the cluster."""
+    from moto.ec2.models import ec2_backends
+
+    group_id = (cluster.resources_vpc_config or {}).get("clusterSecurityGroupId")
+    if not group_id or not cluster.__dict__.get("_hubctl_provisioned"):
+        return
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    if ec2.get_security_group_from_id(group_id) is not None:
+        ec2.delete_security_group(group_id=group_id)
+        ec2.tags.pop(group_id, None)
+
+
+def _eks_logging(logging):  # type: ignore[no-untyped-def]
+    """CloudFormation's Logging (ClusterLogging.EnabledTypes[].Type) as the API's clusterLogging."""
+    if not logging:
+        return None
+    kinds = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    enabled = [t.get("Type") for t in (_eks_path(logging, "ClusterLogging.EnabledTypes") or [])]
+    entries = [{"types": [k for k in kinds if k in enabled], "enabled": True}]
+    if any(k not in enabled for k in kinds):
+        entries.append({"types": [k for k in kinds if k not in enabled], "enabled": False})
+    return {"clusterLogging": [e for e in entries if e["types"]]}
+
+
+def _eks_cluster_settings(cluster, p):  # type: ignore[no-untyped-def]
+    """The Cluster properties moto's create_cluster does not take (and the updatable ones), as
+    DescribeCluster shows them."""
+    access = p.get("AccessConfig") or {}
+    bootstrap = access.get("BootstrapClusterCreatorAdminPermissions")
+    cluster.access_config = {
+        # CloudFormation's (and the API's) defaults: CONFIG_MAP, and an admin entry for the creator.
+        "authenticationMode": access.get("AuthenticationMode", "CONFIG_MAP"),
+        "bootstrapClusterCreatorAdminPermissions": True if bootstrap is None else _bool(bootstrap),
+    }
+    cluster.deletion_protection = _bool(p.get("DeletionProtection"))
+    for prop, attribute in (
+        ("ComputeConfig", "compute_config"),
+        ("StorageConfig", "storage_config"),
+        ("UpgradePolicy", "upgrade_policy"),
+        ("ZonalShiftConfig", "zonal_shift_config"),
+    ):
+        if p.get(prop) is not None:
+            setattr(cluster, attribute, _eks_camel(p[prop]))
+    if p.get("Version"):
+        cluster.version = str(p["Version"])
+    if p.get("Logging"):
+        cluster.logging = _eks_logging(p["Logging"])
+    cluster.tags = _eks_tags(p.get("Tags"))
+
+
+def _eks_vpc_config(p):  # type: ignore[no-untyped-def]
+    vpc = _eks_camel(p.get("ResourcesVpcConfig") or {})
+    vpc["subnetIds"] = _eks_list(vpc.get("subnetIds"))
+    vpc["securityGroupIds"] = _eks_list(vpc.get("securityGroupIds"))
+    for key in ("endpointPublicAccess", "endpointPrivateAccess"):
+        if key in vpc:
+            vpc[key] = _bool(vpc[key])
+    return vpc
+
+
+def _eks_check_subnets(account_id, region_name, subnet_ids):  # type: ignore[no-untyped-def]
+    """CreateCluster's subnet checks: they exist, and span at least two Availability Zones
+    (moto's EKSError, as the API answers it; CloudFormation's callers go through _eks_call)."""
+    from moto.ec2.exceptions import InvalidSubnetIdError
+    from moto.ec2.models import ec2_backends
+    from moto.eks.exceptions import InvalidParameterException
+
+    def invalid(message):  # type: ignore[no-untyped-def]
+        return InvalidParameterException(clusterName=None, nodegroupName=None, fargateProfileName=None, addonName=None, message=message)
+
+    ec2 = ec2_backends[account_id][region_name]
+    zones = set()
+    for subnet_id in subnet_ids:
+        try:
+            zones.add(ec2.get_subnet(subnet_id).availability_zone)
+        except InvalidSubnetIdError:
+            raise invalid(f"The subnet ID '{subnet_id}' does not exist") from None
+    if len(zones) < 2:
+        raise invalid("Subnets specified must be in at least two different AZs")
+
+
+class _EksModel(_Model):
+    """An EKS type: GetAtt read from the live object, ``CREATE_ONLY`` properties (the resource
+    schema's createOnlyProperties) decide between an update in place and a replacement."""
+
+    CREATE_ONLY: tuple = ()
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        value = self._attribute(attribute_name) if attribute_name in self.ATTRS else None
+        if value is None:
+            raise UnformattedGetAttTemplateException()
+        return value
+
+    def _attribute(self, name):  # type: ignore[no-untyped-def]
+        return self._attributes.get(name)
+
+    @classmethod
+    def _physical_id_for(cls, name, properties):  # type: ignore[no-untyped-def]
+        """The identifier a replacement would get (None: a new one, e.g. a generated id)."""
+        return None
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        new = _props(cloudformation_json)
+        old = original_resource._properties
+        if all(_eks_path(old, path) == _eks_path(new, path) for path in cls.CREATE_ONLY):
+            original_resource._update(new)
+            original_resource._properties = new
+            return original_resource
+        # Replacement: CloudFormation creates the new resource, then deletes the old one.
+        if cls.NAME_PROPERTY and new.get(cls.NAME_PROPERTY) and new.get(cls.NAME_PROPERTY) == old.get(cls.NAME_PROPERTY):
+            raise _eks_error(
+                "ValidationError",
+                "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                f"Rename {new[cls.NAME_PROPERTY]} and update the stack again.",
+            )
+        replacement = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        try:
+            original_resource.delete(account_id, region_name)
+        except Exception:
+            # The update fails; nothing is left changed (the new resource goes again).
+            replacement.delete(account_id, region_name)
+            raise
+        return replacement
+
+    def _update(self, properties):  # type: ignore[no-untyped-def]
+        pass
+
+
+def _define_eks_models():  # type: ignore[no-untyped-def]
+    from moto.core.common_models import CloudFormationModel
+
+    class EksCluster(_EksModel, CloudFormationModel):
+        __module__ = "moto.eks.hubctl_launcher"  # moto files models by service
+        TYPE = "AWS::EKS::Cluster"
+        NAME_PROPERTY = "Name"
+        ATTRS = (
+            "Arn",
+            "CertificateAuthorityData",
+            "ClusterSecurityGroupId",
+            "EncryptionConfigKeyArn",
+            "Endpoint",
+            "OpenIdConnectIssuerUrl",
+        )
+        CREATE_ONLY = (
+            "Name",
+            "RoleArn",
+            "EncryptionConfig",
+            "OutpostConfig",
+            "KubernetesNetworkConfig.IpFamily",
+            "KubernetesNetworkConfig.ServiceIpv4Cidr",
+            "AccessConfig.BootstrapClusterCreatorAdminPermissions",
+            "BootstrapSelfManagedAddons",
+        )
+
+        @classmethod
+        def _create(cls, name, p, account_id, region_name, kwargs):  # type: ignore[no-untyped-def]
+            vpc = _eks_vpc_config(p)
+            cluster = _eks_call(
+                _eks(account_id, region_name).create_cluster,
+                name=name,
+                role_arn=p.get("RoleArn", ""),
+                resources_vpc_config=vpc,
+                version=str(p["Version"]) if p.get("Version") else None,
+                kubernetes_network_config=_eks_camel(p.get("KubernetesNetworkConfig")),
+                logging=_eks_logging(p.get("Logging")),
+                tags=_eks_tags(p.get("Tags")),
+                encryption_config=_eks_camel(p.get("EncryptionConfig")),
+                remote_network_config=_eks_camel(p.get("RemoteNetworkConfig")),
+            )
+            _eks_cluster_settings(cluster, p)
+            return cluster.name, {}
+
+        def _cluster(self):  # type: ignore[no-untyped-def]
+            return _eks(self._account_id, self._region_name).clusters.get(self._physical_id)
+
+        def _attribute(self, name):  # type: ignore[no-untyped-def]
+            cluster = self._cluster()
+            if cluster is None:
+                return None
+            if name == "Arn":
+                return cluster.arn
+            if name == "CertificateAuthorityData":
+                return cluster.certificate_authority["data"]
+            if name == "ClusterSecurityGroupId":
+                return cluster.resources_vpc_config.get("clusterSecurityGroupId")
+            if name == "Endpoint":
+                return cluster.endpoint
+            if name == "OpenIdConnectIssuerUrl":
+                return cluster.identity["oidc"]["issuer"]
+            if name == "EncryptionConfigKeyArn":
+                keys = [_eks_path(c, "provider.keyArn") for c in (cluster.encryption_config or [])]
+                return next((k for k in keys if k), None)
+            return None
+
+        def _update(self, p):  # type: ignore[no-untyped-def]
+            # UpdateClusterConfig / UpdateClusterVersion / TagResource: the same cluster, its
+            # endpoint, certificate and security group kept.
+            cluster = self._cluster()
+            if cluster is None:
+                raise _eks_not_found(self._physical_id)
+            vpc = _eks_vpc_config(p)
+            _eks_call(_eks_check_subnets, self._account_id, self._region_name, vpc["subnetIds"])
+            kept = {k: cluster.resources_vpc_config[k] for k in ("clusterSecurityGroupId", "vpcId")}
+            cluster.resources_vpc_config = dict(
+                vpc,
+                endpointPublicAccess=vpc.get("endpointPublicAccess", True),
+                endpointPrivateAccess=vpc.get("endpointPrivateAccess", False),
+                publicAccessCidrs=vpc.get("publicAccessCidrs") or ["0.0.0.0/0"],
+                **kept,
+            )
+            _eks_cluster_settings(cluster, p)
+
+        def _delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+            # Through DeleteCluster's checks (deletion protection, node groups attached).
+            backend = _eks(account_id, region_name)
+            if self._physical_id in backend.clusters:
+                _eks_call(backend.delete_cluster, self._physical_id)
+
+    class EksNodegroup(_EksModel, CloudFormationModel):
+        __module__ = "moto.eks.hubctl_launcher"  # moto files models by service
+        TYPE = "AWS::EKS::Nodegroup"
+        NAME_PROPERTY = "NodegroupName"
+        ATTRS = ("Arn", "ClusterName", "Id", "NodegroupName")
+        CREATE_ONLY = (
+            "CapacityType",
+            "NodegroupName",
+            "RemoteAccess",
+            "NodeRole",
+            "ClusterName",
+            "InstanceTypes",
+            "DiskSize",
+            "AmiType",
+            "Subnets",
+        )
+
+        @classmethod
+        def _create(cls, name, p, account_id, region_name, kwargs):  # type: ignore[no-untyped-def]
+            cluster_name = p.get("ClusterName")
+            launch_template = _eks_camel(p.get("LaunchTemplate"))
+            if launch_template and launch_template.get("version") is not None:
+                launch_template["version"] = str(launch_template["version"])
+            nodegroup = _eks_call(
+                _eks(account_id, region_name).create_nodegroup,
+                cluster_name=cluster_name,
+                node_role=p.get("NodeRole", ""),
+                nodegroup_name=name,
+                subnets=_eks_list(p.get("Subnets")),
+                scaling_config=_eks_counts(p.get("ScalingConfig")),
+                disk_size=int(p["DiskSize"]) if p.get("DiskSize") is not None else None,
+                instance_types=p.get("InstanceTypes"),
+                ami_type=p.get("AmiType"),
+                remote_access=_eks_camel(p.get("RemoteAccess")),
+                labels=dict(p.get("Labels") or {}),
+                taints=_eks_camel(p.get("Taints")),
+                tags=_eks_tags(p.get("Tags")),
+                launch_template=launch_template,
+                capacity_type=p.get("CapacityType"),
+                version=str(p["Version"]) if p.get("Version") else None,
+                release_version=p.get("ReleaseVersion"),
+            )
+            nodegroup.update_config = _eks_counts(p.get("UpdateConfig"))
+            nodegroup.node_repair_config = _eks_camel(p.get("NodeRepairConfig"))
+            return f"{cluster_name}/{name}", {}
+
+        def _nodegroup(self):  # type: ignore[no-untyped-def]
+            cluster_name, name = self._physical_id.split("/", 1)
+            cluster = _eks(self._account_id, self._region_name).clusters.get(cluster_name)
+            return cluster.nodegroups.get(name) if cluster is not None else None
+
+        def _attribute(self, name):  # type: ignore[no-untyped-def]
+            cluster_name, nodegroup_name = self._physical_id.split("/", 1)
+            if name == "Id":
+                return self._physical_id
+            if name == "ClusterName":
+                return cluster_name
+            if name == "NodegroupName":
+                return nodegroup_name
+            nodegroup = self._nodegroup()
+            return nodegroup.arn if nodegroup is not None and name == "Arn" else None
+
+        def _update(self, p):  # type: ignore[no-untyped-def]
+            # UpdateNodegroupConfig / UpdateNodegroupVersion / TagResource on the same node group.
+            nodegroup = self._nodegroup()
+            if nodegroup is None:
+                raise _eks_error("ResourceNotFoundException", f"No node group found for name: {self._physical_id.split('/', 1)[1]}.")
+            if p.get("ScalingConfig"):
+                nodegroup.scaling_config = _eks_counts(p["ScalingConfig"])
+            nodegroup.labels = dict(p.get("Labels") or {})
+            nodegroup.taints = _eks_camel(p.get("Taints")) or []
+            nodegroup.tags = _eks_tags(p.get("Tags"))
+            nodegroup.update_config = _eks_counts(p.get("UpdateConfig"))
+            nodegroup.node_repair_config = _eks_camel(p.get("NodeRepairConfig"))
+            if p.get("LaunchTemplate"):
+                template = _eks_camel(p["LaunchTemplate"])
+                if template.get("version") is not None:
+                    template["version"] = str(template["version"])
+                nodegroup.launch_template = dict(nodegroup.launch_template or {}, **template)
+            if p.get("Version"):
+                nodegroup.version = str(p["Version"])
+            if p.get("ReleaseVersion"):
+                nodegroup.release_version = p["ReleaseVersion"]
+
+        def _delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+            # Already gone (its cluster too) counts as deleted, as CloudFormation's handler has it.
+            if self._nodegroup() is not None:
+                cluster_name, name = self._physical_id.split("/", 1)
+                _eks_call(_eks(account_id, region_name).delete_nodegroup, cluster_name, name)
+
+    class EksAddon(_EksModel, CloudFormationModel):
+        __module__ = "moto.eks.hubctl_launcher"  # moto files models by service
+        TYPE = "AWS::EKS::Addon"
+        ATTRS = ("Arn",)
+        CREATE_ONLY = ("ClusterName", "AddonName", "NamespaceConfig")
+
+        @classmethod
+        def _create(cls, name, p, account_id, region_name, kwargs):  # type: ignore[no-untyped-def]
+            from moto.moto_api._internal import mock_random
+
+            cluster_name, addon_name = p.get("ClusterName"), p.get("AddonName")
+            cluster = _eks_cluster(account_id, region_name, cluster_name)
+            addons = _eks_children(cluster, "addons")
+            if addon_name in addons:
+                raise _eks_error("ResourceInUseException", "Addon already exists.")
+            namespace = _eks_path(p, "NamespaceConfig.Namespace") or "kube-system"
+            associations = _eks_children(cluster, "pod_identity")
+            owned = []
+            for item in p.get("PodIdentityAssociations") or []:
+                owned.append(_pod_identity(cluster, associations, namespace, item.get("ServiceAccount"), item.get("RoleArn"), addon_name))
+            arn = _arn("eks", region_name, account_id, f"addon/{cluster_name}/{addon_name}/{mock_random.uuid4()}")
+            addons[addon_name] = {"name": addon_name, "arn": arn, "properties": p, "associations": owned}
+            return f"{cluster_name}|{addon_name}", {}
+
+        def _record(self):  # type: ignore[no-untyped-def]
+            cluster_name, addon_name = self._physical_id.split("|", 1)
+            cluster = _eks(self._account_id, self._region_name).clusters.get(cluster_name)
+            return (_eks_children(cluster, "addons").get(addon_name), cluster) if cluster is not None else (None, None)
+
+        def _attribute(self, name):  # type: ignore[no-untyped-def]
+            record, _ = self._record()
+            return record["arn"] if record is not None and name == "Arn" else None
+
+        def _update(self, p):  # type: ignore[no-untyped-def]
+            record, cluster = self._record()
+            if record is None:
+                raise _eks_error("ResourceNotFoundException", f"No addon: {self._physical_id.split('|', 1)[1]} found in cluster: {self._physical_id.split('|', 1)[0]}")
+            associations = _eks_children(cluster, "pod_identity")
+            wanted = {(i.get("ServiceAccount"), i.get("RoleArn")) for i in p.get("PodIdentityAssociations") or []}
+            kept = []
+            for association_id in record["associations"]:
+                current = associations.get(association_id)
+                if current is None:
+                    continue
+                if (current["service_account"], current["role_arn"]) in wanted:
+                    wanted.discard((current["service_account"], current["role_arn"]))
+                    kept.append(association_id)
+                else:
+                    associations.pop(association_id)
+            namespace = _eks_path(p, "NamespaceConfig.Namespace") or "kube-system"
+            for service_account, role_arn in sorted(wanted, key=str):
+                kept.append(_pod_identity(cluster, associations, namespace, service_account, role_arn, record["name"]))
+            record.update(properties=p, associations=kept)
+
+        def _delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+            # DeleteAddon (also with PreserveOnDelete: the software stays, EKS's add-on goes); its
+            # pod identity associations go with it. Already gone counts as deleted.
+            record, cluster = self._record()
+            if record is None:
+                return
+            associations = _eks_children(cluster, "pod_identity")
+            for association_id in record["associations"]:
+                associations.pop(association_id, None)
+            _eks_children(cluster, "addons").pop(self._physical_id.split("|", 1)[1], None)
+
+    class EksAccessEntry(_EksModel, CloudFormationModel):
+        __module__ = "moto.eks.hubctl_launcher"  # moto files models by service
+        TYPE = "AWS::EKS::AccessEntry"
+        ATTRS = ("AccessEntryArn",)
+        CREATE_ONLY = ("PrincipalArn", "ClusterName", "Type")
+
+        @classmethod
+        def _create(cls, name, p, account_id, region_name, kwargs):  # type: ignore[no-untyped-def]
+            from moto.moto_api._internal import mock_random
+
+            cluster_name, principal = p.get("ClusterName"), p.get("PrincipalArn") or ""
+            cluster = _eks_cluster(account_id, region_name, cluster_name)
+            mode = (cluster.__dict__.get("access_config") or {}).get("authenticationMode", "CONFIG_MAP")
+            if mode not in ("API", "API_AND_CONFIG_MAP"):
+                raise _eks_error(
+                    "InvalidRequestException",
+                    "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.",
+                )
+            match = re.fullmatch(r"arn:aws[a-z-]*:iam::(\d{12}):(role|user)/(?:.*/)?([^/]+)", principal)
+            if not match:
+                raise _eks_error("InvalidParameterException", f"The specified principalArn is invalid: {principal}")
+            entries = _eks_children(cluster, "access_entries")
+            if principal in entries:
+                raise _eks_error("ResourceInUseException", "The specified access entry resource is already in use on this cluster.")
+            account, kind, principal_name = match.groups()
+            arn = _arn(
+                "eks", region_name, account_id,
+                f"access-entry/{cluster_name}/{kind}/{account}/{principal_name}/{mock_random.uuid4()}",
+            )
+            entries[principal] = {"arn": arn, "properties": p}
+            return f"{principal}|{cluster_name}", {}
+
+        def _record(self):  # type: ignore[no-untyped-def]
+            principal, cluster_name = self._physical_id.rsplit("|", 1)
+            cluster = _eks(self._account_id, self._region_name).clusters.get(cluster_name)
+            return _eks_children(cluster, "access_entries").get(principal) if cluster is not None else None
+
+        def _attribute(self, name):  # type: ignore[no-untyped-def]
+            record = self._record()
+            return record["arn"] if record is not None and name == "AccessEntryArn" else None
+
+        def _update(self, p):  # type: ignore[no-untyped-def]
+            record = self._record()
+            if record is None:
+                raise _eks_error("ResourceNotFoundException", f"The specified access entry {self._physical_id} could not be found.")
+            record["properties"] = p
+
+        def _delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+            principal, cluster_name = self._physical_id.rsplit("|", 1)
+            cluster = _eks(account_id, region_name).clusters.get(cluster_name)
+            if cluster is not None:
+                _eks_children(cluster, "access_entries").pop(principal, None)
+
+    class EksPodIdentityAssociation(_EksModel, CloudFormationModel):
+        __module__ = "moto.eks.hubctl_launcher"  # moto files models by service
+        TYPE = "AWS::EKS::PodIdentityAssociation"
+        ATTRS = ("AssociationArn", "AssociationId", "ExternalId")
+        CREATE_ONLY = ("ClusterName", "Namespace", "ServiceAccount")
+
+        @classmethod
+        def _create(cls, name, p, account_id, region_name, kwargs):  # type: ignore[no-untyped-def]
+            cluster = _eks_cluster(account_id, region_name, p.get("ClusterName"))
+            associations = _eks_children(cluster, "pod_identity")
+            association_id = _pod_identity(cluster, associations, p.get("Namespace"), p.get("ServiceAccount"), p.get("RoleArn"), None)
+            associations[association_id]["properties"] = p
+            return associations[association_id]["arn"], {}
+
+        def _record(self):  # type: ignore[no-untyped-def]
+            # arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>
+            _, cluster_name, association_id = self._physical_id.rsplit("/", 2)
+            cluster = _eks(self._account_id, self._region_name).clusters.get(cluster_name)
+            return (_eks_children(cluster, "pod_identity").get(association_id), cluster) if cluster is not None else (None, None)
+
+        def _attribute(self, name):  # type: ignore[no-untyped-def]
+            record, _ = self._record()
+            if record is None:
+                return None
+            return {"AssociationArn": record["arn"], "AssociationId": record["id"], "ExternalId": record["external_id"]}.get(name)
+
+        def _update(self, p):  # type: ignore[no-untyped-def]
+            record, _ = self._record()
+            if record is None:
+                raise _eks_error("ResourceNotFoundException", f"The specified association {self._physical_id} could not be found.")
+            _check_role_arn(p.get("RoleArn"))
+            record.update(role_arn=p.get("RoleArn"), properties=p)
+
+        def _delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+            record, cluster = self._record()
+            if record is not None:
+                _eks_children(cluster, "pod_identity").pop(record["id"], None)
+
+    return [EksCluster, EksNodegroup, EksAddon, EksAccessEntry, EksPodIdentityAssociation]
+
+
+def _check_role_arn(role_arn):  # type: ignore[no-untyped-def]
+    if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", role_arn or ""):
+        raise _eks_error("InvalidParameterException", f"Invalid Role Arn: '{role_arn}'")
+
+
+def _pod_identity(cluster, associations, namespace, service_account, role_arn, owner):  # type: ignore[no-untyped-def]
+    """CreatePodIdentityAssociation (standalone, or an add-on's): one per namespace and service
+    account in a cluster; returns the ``a-...`` id."""
+    from moto.moto_api._internal import mock_random
+
+    _check_role_arn(role_arn)
+    if any(a["namespace"] == namespace and a["service_account"] == service_account for a in associations.values()):
+        raise _eks_error("ResourceInUseException", f"Association already exists: {namespace}/{service_account}")
+    association_id = "a-" + _eks_random_id(17)
+    region, account = cluster.arn.split(":")[3:5]
+    associations[association_id] = {
+        "id": association_id,
+        "arn": _arn("eks", region, account, f"podidentityassociation/{cluster.name}/{association_id}"),
+        "namespace": namespace,
+        "service_account": service_account,
+        "role_arn": role_arn,
+        "external_id": str(mock_random.uuid4()),
+        "owner": owner,
+    }
+    return association_id
+
+
+def patch_eks_cloudformation() -> None:
+    """AWS::EKS::Cluster / Nodegroup / Addon / AccessEntry / PodIdentityAssociation, backed by
+    moto's EKS backend, and the cluster as EKS creates and deletes it (API and CloudFormation)."""
+    from moto.cloudformation import parsing
+    from moto.eks.exceptions import InvalidRequestException
+    from moto.eks.models import EKSBackend
+    from moto.eks.responses import EKSResponse
+
+    if getattr(EKSBackend.create_cluster, "_hubctl_patched", False):
+        return
+    original_create = EKSBackend.create_cluster
+    original_delete = EKSBackend.delete_cluster
+
+    def create_cluster(self, name, role_arn, resources_vpc_config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _eks_check_subnets(self.account_id, self.region_name, _eks_list((resources_vpc_config or {}).get("subnetIds")))
+        cluster = original_create(self, name, role_arn, resources_vpc_config, *args, **kwargs)
+        _eks_provision(self, cluster)
+        return cluster
+
+    def delete_cluster(self, name):  # type: ignore[no-untyped-def]
+        cluster = self.clusters.get(name)
+        if cluster is not None and cluster.__dict__.get("deletion_protection") and cluster.status == "ACTIVE":
+            raise InvalidRequestException(
+                clusterName=name,
+                nodegroupName=None,
+                addonName=None,
+                message=f"Cluster {name} has deletion protection enabled. Disable deletion protection before deleting the cluster.",
+            )
+        result = original_delete(self, name)  # ResourceInUseException while node groups remain
+        _eks_release(self, result)
+        return result
+
+    # The API's CreateCluster / UpdateClusterConfig: accessConfig and deletionProtection, which
+    # moto's responses do not read.
+    original_response_create = EKSResponse.create_cluster
+    original_response_update = EKSResponse.update_cluster_config
+
+    def response_create_cluster(self):  # type: ignore[no-untyped-def]
+        result = original_response_create(self)
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        access = self._get_param("accessConfig") or {}
+        cluster.access_config = {
+            "authenticationMode": access.get("authenticationMode", "CONFIG_MAP"),
+            "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
+        }
+        cluster.deletion_protection = bool(self._get_param("deletionProtection"))
+        return result
+
+    def response_update_cluster_config(self):  # type: ignore[no-untyped-def]
+        # moto replaces resourcesVpcConfig with the request's; EKS changes what the request sets.
+        cluster = self.eks_backend.clusters.get(self._get_param("name"))
+        before = dict((cluster.resources_vpc_config or {}) if cluster else {})
+        result = original_response_update(self)
+        cluster = self.eks_backend.clusters[self._get_param("name")]
+        cluster.resources_vpc_config = dict(before, **(self._get_param("resourcesVpcConfig") or {}))
+        if self._get_param("deletionProtection") is not None:
+            cluster.deletion_protection = bool(self._get_param("deletionProtection"))
+        mode = (self._get_param("accessConfig") or {}).get("authenticationMode")
+        if mode:
+            cluster.access_config = dict(cluster.access_config, authenticationMode=mode)
+        return result
+
+    create_cluster._hubctl_patched = True  # type: ignore[attr-defined]
+    EKSBackend.create_cluster = create_cluster  # type: ignore[method-assign]
+    EKSBackend.delete_cluster = delete_cluster  # type: ignore[method-assign]
+    EKSResponse.create_cluster = response_create_cluster  # type: ignore[method-assign]
+    EKSResponse.update_cluster_config = response_update_cluster_config  # type: ignore[method-assign]
+
+    _MODELS.extend(_define_eks_models())
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
 def wait_accepting(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -1416,6 +2276,7 @@ def main(argv: list[str] | None = None) -> int:
     patch_cloudformation_deletes()
     patch_stack_delete_order()
     patch_policy_conditions_that_do_not_hold()
+    patch_eks_cloudformation()
     from moto.server import ThreadedMotoServer
 
     host = "127.0.0.1"

@@ -1,6 +1,7 @@
 //! The integration tests: one binary (compiled once), one module per concern.
 
 mod bad_input;
+mod chart;
 mod checkov;
 mod cli;
 mod deploy;

@@ -14,7 +14,7 @@ use crate::stacks::{frame, OutputRef, StackId};
 pub const GP3_STORAGE_CLASS: &str = "hubctl-gp3-encrypted";
 /// The claim every user server mounts a sub-path of.
 pub const HOMES_CLAIM: &str = "homes";
-/// Auto Mode's ALB IngressClass.
+/// The hub's IngressClass: Auto Mode's ALB, or the AWS Load Balancer Controller's.
 pub const INGRESS_CLASS: &str = "hubctl-alb";
 /// Auto Mode's GPU NodePool.
 pub const GPU_NODE_POOL: &str = "hubctl-gpu";
@@ -92,6 +92,16 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
     });
 
     if !auto {
+        // The AWS Load Balancer Controller's class (its chart is told not to make one).
+        kubernetes.manifests.push(Manifest {
+            file: "20-ingress-class.yaml".to_string(),
+            objects: vec![json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": INGRESS_CLASS},
+                "spec": {"controller": "ingress.k8s.aws/alb"},
+            })],
+        });
         return;
     }
     kubernetes.manifests.push(Manifest {

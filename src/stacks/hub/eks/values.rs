@@ -38,6 +38,7 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
             "vpcId": kubernetes.placeholder(OutputRef::new(StackId::Frame, frame::outputs::VPC_ID)),
             "serviceAccount": {"create": true, "name": "aws-load-balancer-controller"},
             "enableServiceMutatorWebhook": false,
+            "createIngressClassResource": false,
             "replicaCount": 2,
         });
         kubernetes.releases.push(Release {
@@ -255,12 +256,11 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment) -> Value {
         "alb.ingress.kubernetes.io/target-type": "ip",
         "external-dns.alpha.kubernetes.io/hostname": host,
     });
-    let ingress_class = if auto { INGRESS_CLASS } else { "alb" };
 
     json!({
         "ingress": {
             "enabled": true,
-            "ingressClassName": ingress_class,
+            "ingressClassName": INGRESS_CLASS,
             "hosts": [host],
             "pathType": "Prefix",
             "annotations": annotations,
