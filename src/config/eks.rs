@@ -22,9 +22,9 @@ const NODE_GROUP_KEYS: &[&str] = &["instance_types", "min", "max", "desired"];
 /// The Kubernetes version of a cluster unless the config says otherwise (in EKS standard
 /// support on 2026-12-03).
 pub const DEFAULT_KUBERNETES_VERSION: &str = "1.35";
-/// The Kubernetes minor versions hubctl accepts: EKS Auto Mode needs 1.29 or newer, and the
-/// tests validate manifests with schemas up to 1.37.
-const KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 29..=37;
+/// The Kubernetes minor versions hubctl accepts: the pinned chart (Zero-to-JupyterHub 4.4.0)
+/// wants 1.32 or newer, and the tests validate manifests with schemas up to 1.37.
+const KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 32..=37;
 
 /// The add-ons the eks-addons stack may install, whose versions the config may pin.
 pub const ADDONS: &[&str] = &[

@@ -720,3 +720,132 @@ fn a_key_missing_for_every_environment_is_reported_once() {
     );
     assert_eq!(stderr.matches(" dns: is missing").count(), 1, "{stderr}");
 }
+
+/// The valid config on EKS, with one more change.
+fn eks(extra: &str) -> String {
+    replace(
+        "  platform: ecs\n",
+        &format!("  platform: eks\n  eks:\n    compute: auto\n{extra}"),
+    )
+}
+
+#[test]
+fn the_valid_config_is_accepted_on_eks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hubctl.yaml"), eks("")).unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .args(["validate"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn eks_needs_its_section_and_a_quoted_supported_version() {
+    rejects(
+        &replace("  platform: ecs\n", "  platform: eks\n"),
+        &[
+            "hubctl.yaml:9:1: hub.eks: is missing",
+            "`eks: {compute: auto}`",
+        ],
+    );
+    rejects(
+        &eks("    version: 1.30\n"),
+        &[
+            "hub.eks.version: is a number, and YAML reads `1.30` as 1.3",
+            "quote it",
+        ],
+    );
+    rejects(
+        &eks("    version: \"1.27\"\n"),
+        &[
+            "\"1.27\" is not a Kubernetes version hubctl supports",
+            "`1.32` to `1.37`",
+        ],
+    );
+}
+
+#[test]
+fn eks_settings_are_refused_where_they_do_not_apply() {
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito}\n  eks: {compute: auto}\n",
+        ),
+        &["hub.eks: applies to `platform: eks` only"],
+    );
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito}\n  profiles: [{name: g, cpu: 1024, memory: 4096, gpus: 1}]\n",
+        ),
+        &["hub.profiles[0].gpus: Fargate has no GPUs"],
+    );
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito}\n  database: {kind: sqlite}\n",
+        ),
+        &[
+            "hub.database.kind: SQLite is not supported on ECS",
+            "on EKS it lives on an EBS volume",
+        ],
+    );
+    rejects(
+        &eks("    nodes: {instance_types: [m7i.xlarge], min: 1, max: 2, desired: 1}\n"),
+        &[
+            "hub.eks.nodes: does not apply to `compute: auto`",
+            "`compute: nodegroups`",
+        ],
+    );
+}
+
+#[test]
+fn eks_node_groups_and_gpus_are_checked() {
+    let node_groups = |nodes: &str| {
+        replace(
+            "  platform: ecs\n",
+            &format!("  platform: eks\n  eks:\n    compute: nodegroups\n{nodes}"),
+        )
+    };
+    rejects(&node_groups(""), &["hub.eks.nodes: is missing"]);
+    rejects(
+        &node_groups("    nodes: {instance_types: [m7i.xlarge], min: 3, max: 2, desired: 2}\n"),
+        &["hub.eks.nodes.max: max 2 is below min 3"],
+    );
+    rejects(
+        &node_groups(
+            "    nodes: {instance_types: [m7i.xlarge], min: 1, max: 2, desired: 1}\n    gpu_nodes: {instance_types: [m7i.xlarge], max: 2}\n",
+        ),
+        &["\"m7i.xlarge\" has no NVIDIA GPU", "`g6.xlarge`"],
+    );
+    rejects(
+        &replace(
+            "  platform: ecs\n",
+            "  platform: eks\n  eks:\n    compute: nodegroups\n    nodes: {instance_types: [m7i.xlarge], min: 1, max: 2, desired: 1}\n  profiles: [{name: g, cpu: 1024, memory: 4096, gpus: 1}]\n",
+        ),
+        &["profile \"g\" asks for GPUs, and the cluster has no GPU nodes", "gpu_nodes"],
+    );
+}
+
+#[test]
+fn eks_admin_roles_are_role_arns_and_the_vpc_has_room_for_pods() {
+    rejects(
+        &eks("    admin_roles: [\"arn:aws:sts::123456789012:assumed-role/Admin/me\"]\n"),
+        &["is not an IAM role ARN", "not a session's"],
+    );
+    rejects(
+        &eks("").replace("vpc_cidr: 10.0.0.0/16", "vpc_cidr: 10.0.0.0/24"),
+        &[
+            "network.vpc_cidr: a /24 VPC leaves 11 addresses per subnet",
+            "/20 or larger",
+        ],
+    );
+    rejects(
+        &eks("    addons: {vpc-cni: latest, coredns-x: v1.0.0-eksbuild.1}\n"),
+        &[
+            "\"latest\" is not an EKS add-on version",
+            "unknown key `coredns-x`",
+        ],
+    );
+}
