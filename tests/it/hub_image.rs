@@ -239,3 +239,45 @@ fn the_image_and_the_test_pin_the_same_packages() {
         );
     }
 }
+
+/// On EKS the hub reads its secrets itself when it starts (`templates/eks/hub_secrets.py`, in
+/// the values' `hub.extraConfig`): run from each golden values file against moto's Secrets
+/// Manager and a stand-in Pod Identity agent, its signature checked against botocore's.
+#[test]
+fn the_eks_hub_reads_its_secrets_with_its_pod_identity() {
+    let golden = root().join("tests/golden");
+    let mut envs: Vec<std::path::PathBuf> = crate::support::files_under(&golden)
+        .into_iter()
+        .filter(|file| file.ends_with("/jupyterhub-values.yaml"))
+        .map(|file| golden.join(file).parent().unwrap().to_path_buf())
+        .collect();
+    envs.sort();
+    assert!(envs.len() >= 2, "no EKS goldens: {envs:?}");
+    let mut database = 0;
+    for env in envs {
+        let output = std::process::Command::new(crate::support::python_tool("moto", "python"))
+            .arg(root().join("tests/hub/eks_secrets.py"))
+            .arg(&env)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}:\n{stdout}\n{}",
+            env.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for expected in [
+            "ok the hub read its OAuth client secret",
+            "ok without the pod's token",
+            "ok the hand-made SigV4 signature is botocore's",
+        ] {
+            assert!(stdout.contains(expected), "{}: {stdout}", env.display());
+        }
+        database += usize::from(stdout.contains("ok the hub built its database URL"));
+    }
+    assert!(
+        database >= 1,
+        "no golden EKS hub with PostgreSQL was checked"
+    );
+}
