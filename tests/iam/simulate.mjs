@@ -31,6 +31,17 @@
 // the context as given) after `runSimulation` has validated its policies and request; its
 // decision then says `evaluated: "with kms:EncryptionContext keys"`. Any other dropped key
 // is reported in ignored_context_keys, and the test fails.
+//
+// A second gap, of iam-data 0.21.202609261: it holds Elastic Load Balancing (v1) and
+// Elastic Load Balancing V2 under their one prefix `elasticloadbalancing`, and for the
+// actions both define keeps v1's resource type only (`loadbalancer`). So AddTags and
+// RemoveTags on a V2 target group, listener or listener rule have no resource type there
+// and runSimulation answers `no.resource.types`. The Service Authorization Reference
+// ("Actions defined by Elastic Load Balancing V2") lists those resource types for both
+// actions, with the same condition keys as for a load balancer (all action-level in the
+// data). Such a case is validated and its keys listed with the resource replaced by a V2
+// load balancer of the same account and region, then evaluated on the real resource with
+// `runUnsafeSimulation`; its decision says `evaluated: "ELB V2 tagging"`.
 import { allowedContextKeysForRequest, runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate'
 
 const input = JSON.parse(await new Promise((resolve, reject) => {
@@ -61,6 +72,15 @@ async function unknownContextKeys(action, resource, context) {
   return Object.keys(context).filter((key) => !allowed.some((a) => keyMatches(a, key.toLowerCase())))
 }
 
+// For AddTags or RemoveTags on an ELB V2 target group, listener or listener rule: the ARN
+// of a V2 load balancer of the same account and region to validate the case with (see the
+// header); otherwise null.
+function elbV2TaggingStandIn(action, resource) {
+  if (!['elasticloadbalancing:addtags', 'elasticloadbalancing:removetags'].includes(action.toLowerCase())) return null
+  const match = resource.match(/^(arn:[^:]+:elasticloadbalancing:[^:]+:[0-9]{12}):(targetgroup|listener|listener-rule)\//)
+  return match ? `${match[1]}:loadbalancer/app/stand-in/0123456789abcdef` : null
+}
+
 function explain(result) {
   const analysis = result?.analysis
   if (!analysis) return ''
@@ -86,21 +106,28 @@ for (const c of input.cases) {
     resourceControlPolicies: [],
     ...(c.resource_policy ? { resourcePolicy: c.resource_policy } : {}),
   }
-  const response = await runSimulation(simulation, { simulationMode: 'Strict' })
-  const unknown = await unknownContextKeys(c.action, c.resource, c.context)
+  const elbV2Tagging = elbV2TaggingStandIn(c.action, c.resource)
+  const validated = elbV2Tagging
+    ? { ...simulation, request: { ...simulation.request, resource: { ...simulation.request.resource, resource: elbV2Tagging } } }
+    : simulation
+  const response = await runSimulation(validated, { simulationMode: 'Strict' })
+  const unknown = await unknownContextKeys(c.action, elbV2Tagging ?? c.resource, c.context)
   let decision = response.resultType === 'error' ? 'Error' : response.overallResult
   let ignored = response.resultType === 'single' ? response.result.ignoredContextKeys ?? [] : []
   let evaluated = 'runSimulation'
   const encryptionContext = (key) => key.toLowerCase().startsWith('kms:encryptioncontext:')
+  // runUnsafeSimulation loads the resource policy without a name and then reads it: hand
+  // it the policy already bundled with one (iam-policy's ValidatedPolicy shape).
+  const named = simulation.resourcePolicy
+    ? { ...simulation, resourcePolicy: { __validated: true, policyDocument: simulation.resourcePolicy, metadata: { name: 'ResourcePolicy' }, errors: [] } }
+    : simulation
   if (response.resultType === 'single' && ignored.length > 0 && ignored.every(encryptionContext) && unknown.length === 0) {
-    // runUnsafeSimulation loads the resource policy without a name and then reads it: hand
-    // it the policy already bundled with one (iam-policy's ValidatedPolicy shape).
-    const named = simulation.resourcePolicy
-      ? { ...simulation, resourcePolicy: { __validated: true, policyDocument: simulation.resourcePolicy, metadata: { name: 'ResourcePolicy' }, errors: [] } }
-      : simulation
     decision = runUnsafeSimulation(named, { simulationMode: 'Strict' })
     evaluated = 'with kms:EncryptionContext keys'
     ignored = []
+  } else if (elbV2Tagging && response.resultType === 'single' && ignored.length === 0 && unknown.length === 0) {
+    decision = runUnsafeSimulation(named, { simulationMode: 'Strict' })
+    evaluated = 'ELB V2 tagging'
   }
   decisions.push({
     name: c.name,

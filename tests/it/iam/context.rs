@@ -183,3 +183,69 @@ pub fn route53(session: &Principal, action: &str, resource: &str) -> Request {
         &session_account(session),
     )
 }
+
+/// A pod whose service account has an EKS Pod Identity association.
+#[derive(Clone, Debug)]
+pub struct Pod {
+    /// The cluster's ARN (`arn:aws:eks:<region>:<account>:cluster/<name>`).
+    pub cluster_arn: String,
+    /// The pod's namespace.
+    pub namespace: String,
+    /// The pod's service account.
+    pub service_account: String,
+    /// The pod's name.
+    pub name: String,
+    /// The pod's UID.
+    pub uid: String,
+}
+
+/// The AssumeRole (`action` `sts:AssumeRole`) or TagSession (`sts:TagSession`) EKS Pod
+/// Identity makes for `pod` on `role_arn`. Amazon EKS User Guide, "Create IAM role with
+/// trust policy required by EKS Pod Identity" (pod-id-role.html: the principal
+/// `pods.eks.amazonaws.com` calls `sts:AssumeRole` and `sts:TagSession`) and "Grant Pods
+/// access to AWS resources based on tags" (pod-id-abac.html: the session tags
+/// `eks-cluster-arn`, `eks-cluster-name`, `kubernetes-namespace`, `kubernetes-service-account`,
+/// `kubernetes-pod-name`, `kubernetes-pod-uid` on the AssumeRole request, all transitive —
+/// so each is an `aws:RequestTag/<key>`, their keys are `aws:TagKeys` and
+/// `sts:TransitiveTagKeys`); EKS Auth API Reference, `AssumedRoleUser`: the session name is
+/// `eks-<cluster name>-<pod name>-<random UUID>` (at most 64 characters, as STS allows).
+/// `aws:SourceAccount` is the cluster's account and `aws:SourceArn` the cluster's ARN, as a
+/// service acting for a resource sends them (IAM User Guide, "The confused deputy problem");
+/// the EKS guides do not spell out the value of `aws:SourceArn` for Pod Identity.
+pub fn pod_identity(action: &str, role_arn: &str, pod: &Pod) -> Request {
+    let cluster_name = pod.cluster_arn.rsplit('/').next().unwrap_or_default();
+    let tags = [
+        ("eks-cluster-arn", pod.cluster_arn.as_str()),
+        ("eks-cluster-name", cluster_name),
+        ("kubernetes-namespace", pod.namespace.as_str()),
+        ("kubernetes-service-account", pod.service_account.as_str()),
+        ("kubernetes-pod-name", pod.name.as_str()),
+        ("kubernetes-pod-uid", pod.uid.as_str()),
+    ];
+    let mut session = format!("eks-{cluster_name}-{}-{}", pod.name, pod.uid);
+    session.truncate(64);
+    let mut request = Request {
+        principal: "pods.eks.amazonaws.com".to_string(),
+        action: action.to_string(),
+        resource: role_arn.to_string(),
+        resource_account: account_of(role_arn),
+        context: BTreeMap::from([
+            ("aws:SecureTransport".to_string(), json!("true")),
+            (
+                "aws:SourceAccount".to_string(),
+                json!(account_of(&pod.cluster_arn)),
+            ),
+            ("aws:SourceArn".to_string(), json!(pod.cluster_arn)),
+        ]),
+    };
+    if action == "sts:AssumeRole" {
+        request = request.with("sts:RoleSessionName", json!(session));
+    }
+    for (key, value) in tags {
+        request = request.with(&format!("aws:RequestTag/{key}"), json!(value));
+    }
+    let keys: Vec<&str> = tags.iter().map(|(key, _)| *key).collect();
+    request
+        .with("aws:TagKeys", json!(keys))
+        .with("sts:TransitiveTagKeys", json!(keys))
+}

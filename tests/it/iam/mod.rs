@@ -14,6 +14,7 @@ pub mod context;
 pub mod resolve;
 
 pub mod delegation;
+mod eks;
 mod hub;
 mod services;
 
@@ -110,7 +111,15 @@ pub struct Decision {
 pub fn evaluate(cases: &[Case]) -> Vec<Decision> {
     let tool = npm_tool("iam");
     let script = tool.join("simulate.mjs");
-    std::fs::copy(root().join("tests/iam/simulate.mjs"), &script).expect("copy simulate.mjs");
+    // Tests evaluate in parallel: each writes the script beside it and renames it into place,
+    // so that no node process reads a half-copied script.
+    let staged = tool.join(format!(
+        "simulate.mjs.{}.{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::copy(root().join("tests/iam/simulate.mjs"), &staged).expect("copy simulate.mjs");
+    std::fs::rename(&staged, &script).expect("put simulate.mjs in place");
     let input = json!({
         "cases": cases.iter().map(|case| json!({
             "name": case.name,

@@ -178,6 +178,43 @@ impl Scope {
                         ("Endpoint.Port", "5432".to_string()),
                     ],
                 ),
+                "AWS::EKS::Cluster" => {
+                    // AWS::EKS::Cluster "Return values": Ref is the name, Arn is
+                    // `arn:...:eks:<region>:<account>:cluster/<name>`.
+                    let cluster = name("Name");
+                    let arn = format!("arn:{p}:eks:{r}:{a}:cluster/{cluster}");
+                    (
+                        cluster,
+                        vec![
+                            ("Arn", arn),
+                            (
+                                "Endpoint",
+                                format!(
+                                    "https://{}.gr7.{r}.eks.amazonaws.com",
+                                    hex_id(id, 32).to_ascii_uppercase()
+                                ),
+                            ),
+                            (
+                                "CertificateAuthorityData",
+                                "LS0tLS1CRUdJTi0tLS0t".to_string(),
+                            ),
+                            ("ClusterSecurityGroupId", format!("sg-{}", hex_id(id, 17))),
+                        ],
+                    )
+                }
+                // A certificate's Ref is its ARN.
+                "AWS::CertificateManager::Certificate" => (
+                    format!(
+                        "arn:{p}:acm:{r}:{a}:certificate/{}-0000-4000-8000-{}",
+                        hex_id(id, 8),
+                        hex_id(id, 12)
+                    ),
+                    vec![],
+                ),
+                // A hosted zone's Ref is its id (`Z` and upper-case letters and digits).
+                "AWS::Route53::HostedZone" => {
+                    (format!("Z{}", hex_id(id, 20).to_ascii_uppercase()), vec![])
+                }
                 _ => (format!("{id}-physical-id"), vec![]),
             };
             for (attribute, value) in attributes {

@@ -120,8 +120,9 @@ fn cluster_arn(deployment: &Deployment) -> Expr {
 }
 
 /// EKS Pod Identity of this cluster, for the service account `(namespace, name)` only:
-/// Pod Identity tags each session with the pod's namespace and service account, so the
-/// trust holds even if another association named this role.
+/// Pod Identity tags each session with the cluster's ARN and the pod's namespace and
+/// service account (the session tags AWS documents for such conditions), so the trust
+/// holds even if another association, in this cluster or another, named this role.
 pub fn pod_identity_trust(
     deployment: &Deployment,
     (namespace, account): (&str, &str),
@@ -134,10 +135,9 @@ pub fn pod_identity_trust(
     .principal(Principal::service("pods.eks.amazonaws.com"))
     .when(
         "StringEquals",
-        "aws:SourceAccount",
-        reference("AWS::AccountId"),
+        "aws:RequestTag/eks-cluster-arn",
+        cluster_arn(deployment),
     )
-    .when("ArnEquals", "aws:SourceArn", cluster_arn(deployment))
     .when(
         "StringEquals",
         "aws:RequestTag/kubernetes-namespace",
@@ -241,6 +241,14 @@ pub fn template(deployment: &Deployment) -> Template {
     oauth.allowed_pattern = Some(secret_pattern.to_string());
     template.parameter(p::OAUTH_CLIENT_SECRET_ARN, oauth);
     let mut hub_secrets = vec![reference(p::OAUTH_CLIENT_SECRET_ARN)];
+    // Secrets named in the config may be under any key of the account.
+    let mut configured: Vec<String> = Vec::new();
+    if let crate::model::Auth::OAuth(provider) = &deployment.hub.auth {
+        configured.push(provider.client_secret_arn.clone());
+    }
+    if let Database::External { url_secret_arn } = &deployment.hub.database {
+        configured.push(url_secret_arn.clone());
+    }
     match &deployment.hub.database {
         Database::Postgres { .. } => {
             let mut database = upstream("From the hub stack: the database's user and password");
@@ -268,6 +276,43 @@ pub fn template(deployment: &Deployment) -> Template {
     let subzone = deployment.dns.subzone.as_str();
 
     // The hub reads its secrets when it starts, with its own role.
+    let via_secrets_manager = |statement: Statement| {
+        statement.when(
+            "StringEquals",
+            "kms:ViaService",
+            Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+        )
+    };
+    let mut hub_statements = vec![
+        Statement::allow(
+            "ReadHubSecrets",
+            &["secretsmanager:GetSecretValue"],
+            hub_secrets,
+        ),
+        via_secrets_manager(Statement::allow(
+            "DecryptThem",
+            &["kms:Decrypt"],
+            vec![key.clone()],
+        )),
+    ];
+    if !configured.is_empty() {
+        configured.sort_unstable();
+        configured.dedup();
+        hub_statements.push(
+            via_secrets_manager(Statement::allow(
+                "DecryptConfiguredSecrets",
+                &["kms:Decrypt"],
+                vec![Expr::sub(
+                    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*",
+                )],
+            ))
+            .when(
+                "StringEquals",
+                "kms:EncryptionContext:SecretARN",
+                Expr::strings(&configured),
+            ),
+        );
+    }
     template.add(
         roles::HUB,
         pod_role(
@@ -275,18 +320,7 @@ pub fn template(deployment: &Deployment) -> Template {
             service_accounts::HUB,
             "JupyterHub's hub pod: reads its OAuth client secret (and database secret)".to_string(),
             Vec::new(),
-            vec![
-                Statement::allow(
-                    "ReadHubSecrets",
-                    &["secretsmanager:GetSecretValue"],
-                    hub_secrets,
-                ),
-                Statement::allow("DecryptThem", &["kms:Decrypt"], vec![key.clone()]).when(
-                    "StringEquals",
-                    "kms:ViaService",
-                    Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-                ),
-            ],
+            hub_statements,
         ),
     );
     template.add(
@@ -428,7 +462,12 @@ pub fn template(deployment: &Deployment) -> Template {
                         Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
                     ),
                     Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()])
-                        .when("Bool", "kms:GrantIsForAWSResource", "true".into()),
+                        .when("Bool", "kms:GrantIsForAWSResource", "true".into())
+                        .when(
+                            "StringEquals",
+                            "kms:ViaService",
+                            Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
+                        ),
                 ],
             ),
         );
@@ -502,15 +541,27 @@ pub fn template(deployment: &Deployment) -> Template {
     template
 }
 
-/// What the AWS Load Balancer Controller calls, scoped by the tags it puts on what it
-/// creates (`elbv2.k8s.aws/cluster` = the cluster's name).
+/// What the AWS Load Balancer Controller calls, scoped by the tag it puts on everything it
+/// creates (`elbv2.k8s.aws/cluster` = the cluster's name): it creates only with that tag,
+/// changes and deletes only what carries it, and may not rewrite or drop it.
 fn load_balancer_controller_statements(cluster: &str) -> Vec<Statement> {
-    let tagged = |statement: Statement| {
+    const TAG: &str = "elbv2.k8s.aws/cluster";
+    let ours = |statement: Statement| {
         statement.when(
             "StringEquals",
-            "aws:ResourceTag/elbv2.k8s.aws/cluster",
+            &format!("aws:ResourceTag/{TAG}"),
             cluster.into(),
         )
+    };
+    let creates_ours = |statement: Statement| {
+        statement.when(
+            "StringEquals",
+            &format!("aws:RequestTag/{TAG}"),
+            cluster.into(),
+        )
+    };
+    let keeps_the_tag = |statement: Statement| {
+        statement.when("Null", &format!("aws:RequestTag/{TAG}"), "true".into())
     };
     vec![
         Statement::allow(
@@ -554,106 +605,113 @@ fn load_balancer_controller_statements(cluster: &str) -> Vec<Statement> {
             "iam:AWSServiceName",
             "elasticloadbalancing.amazonaws.com".into(),
         ),
-        Statement::allow(
+        creates_ours(Statement::allow(
             "CreateTaggedSecurityGroups",
             &["ec2:CreateSecurityGroup"],
             vec!["*".into()],
-        )
-        .when(
-            "StringEquals",
-            "aws:RequestTag/elbv2.k8s.aws/cluster",
-            cluster.into(),
+        )),
+        creates_ours(
+            Statement::allow(
+                "TagNewSecurityGroups",
+                &["ec2:CreateTags"],
+                vec!["*".into()],
+            )
+            .when(
+                "StringEquals",
+                "ec2:CreateAction",
+                "CreateSecurityGroup".into(),
+            ),
         ),
-        Statement::allow(
-            "TagNewSecurityGroups",
-            &["ec2:CreateTags"],
+        // Its own groups, and the cluster's (the nodes' and pods' group), get the rules that
+        // let the load balancer in; no other group in the account.
+        ours(Statement::allow(
+            "ManageItsSecurityGroups",
+            &[
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
             vec!["*".into()],
-        )
-        .when(
-            "StringEquals",
-            "ec2:CreateAction",
-            "CreateSecurityGroup".into(),
-        )
-        .when(
-            "StringEquals",
-            "aws:RequestTag/elbv2.k8s.aws/cluster",
-            cluster.into(),
-        ),
-        // Node and pod security groups get the rule letting the load balancer in.
+        )),
         Statement::allow(
-            "OpenNodesToTheLoadBalancer",
+            "OpenTheClusterGroupToTheLoadBalancer",
             &[
                 "ec2:AuthorizeSecurityGroupIngress",
                 "ec2:RevokeSecurityGroupIngress",
             ],
             vec!["*".into()],
+        )
+        .when(
+            "StringEquals",
+            "aws:ResourceTag/aws:eks:cluster-name",
+            cluster.into(),
         ),
-        tagged(Statement::allow(
-            "ManageItsSecurityGroups",
-            &[
-                "ec2:DeleteSecurityGroup",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-            ],
+        keeps_the_tag(ours(Statement::allow(
+            "TagItsSecurityGroups",
+            &["ec2:CreateTags", "ec2:DeleteTags"],
             vec!["*".into()],
-        )),
-        Statement::allow(
+        ))),
+        // A listener or rule is authorized on its load balancer or listener (tagged) or
+        // on itself (tagged in the request): either way, only for this cluster.
+        creates_ours(Statement::allow(
             "CreateTaggedLoadBalancers",
             &[
+                "elasticloadbalancing:CreateListener",
                 "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateRule",
                 "elasticloadbalancing:CreateTargetGroup",
             ],
             vec!["*".into()],
-        )
-        .when(
-            "StringEquals",
-            "aws:RequestTag/elbv2.k8s.aws/cluster",
-            cluster.into(),
+        )),
+        creates_ours(
+            Statement::allow(
+                "TagOnCreate",
+                &["elasticloadbalancing:AddTags"],
+                vec!["*".into()],
+            )
+            .when(
+                "StringEquals",
+                "elasticloadbalancing:CreateAction",
+                Expr::strings(&[
+                    "CreateListener",
+                    "CreateLoadBalancer",
+                    "CreateRule",
+                    "CreateTargetGroup",
+                ]),
+            ),
         ),
-        Statement::allow(
-            "TagOnCreate",
-            &["elasticloadbalancing:AddTags"],
-            vec!["*".into()],
-        )
-        .when(
-            "StringEquals",
-            "elasticloadbalancing:CreateAction",
-            Expr::strings(&["CreateLoadBalancer", "CreateTargetGroup"]),
-        ),
-        tagged(Statement::allow(
+        ours(Statement::allow(
             "ManageItsLoadBalancers",
             &[
-                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteListener",
                 "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:DeleteRule",
                 "elasticloadbalancing:DeleteTargetGroup",
                 "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:ModifyRule",
                 "elasticloadbalancing:ModifyTargetGroup",
                 "elasticloadbalancing:ModifyTargetGroupAttributes",
                 "elasticloadbalancing:RegisterTargets",
-                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:SetIpAddressType",
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
             ],
             vec!["*".into()],
         )),
-        // Listeners and rules do not carry the load balancer's tags (as in the controller's
-        // published policy, these are not scoped by tag).
-        Statement::allow(
-            "ManageListenersAndRules",
+        keeps_the_tag(ours(Statement::allow(
+            "TagItsLoadBalancers",
             &[
-                "elasticloadbalancing:AddListenerCertificates",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:DeleteListener",
-                "elasticloadbalancing:DeleteRule",
-                "elasticloadbalancing:ModifyListener",
-                "elasticloadbalancing:ModifyListenerAttributes",
-                "elasticloadbalancing:ModifyRule",
-                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
             ],
             vec!["*".into()],
-        ),
+        ))),
     ]
 }

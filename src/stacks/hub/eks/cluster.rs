@@ -87,11 +87,13 @@ pub(super) fn add_cluster(
                     "kms:ViaService",
                     Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
                 ),
-                Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()]).when(
-                    "Bool",
-                    "kms:GrantIsForAWSResource",
-                    "true".into(),
-                ),
+                Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()])
+                    .when("Bool", "kms:GrantIsForAWSResource", "true".into())
+                    .when(
+                        "StringEquals",
+                        "kms:ViaService",
+                        Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
+                    ),
             ]),
         });
     }
@@ -118,12 +120,7 @@ pub(super) fn add_cluster(
         &["sts:AssumeRole"],
         vec![],
     )
-    .principal(Principal::service("ec2.amazonaws.com"))
-    .when(
-        "StringEquals",
-        "aws:SourceAccount",
-        reference("AWS::AccountId"),
-    )]);
+    .principal(Principal::service("ec2.amazonaws.com"))]);
     let node_policies = if auto {
         vec![
             managed("AmazonEC2ContainerRegistryPullOnly"),
