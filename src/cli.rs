@@ -92,6 +92,10 @@ pub enum Command {
         /// Replace an NS record in the parent zone that points elsewhere.
         #[arg(long)]
         force_delegation: bool,
+        /// EKS: stop after the stacks; do not run kubectl (the k8s/ manifests) or helm (the
+        /// chart): print the commands that would, with the filled files, instead.
+        #[arg(long)]
+        skip_helm: bool,
     },
     /// Compare the config's synth with an earlier synth output or with the deployed stacks:
     /// what CloudFormation would add, change, replace or remove, risks and access first.
@@ -127,6 +131,11 @@ pub enum Command {
         /// Do not ask first (required without a terminal).
         #[arg(long)]
         yes: bool,
+        /// EKS: do not uninstall the Helm releases and delete the k8s/ objects before the
+        /// stacks go (e.g. when the cluster cannot be reached); the load balancers, target
+        /// groups and security groups the controllers made may then be left behind.
+        #[arg(long)]
+        skip_helm: bool,
     },
 }
 
@@ -142,6 +151,7 @@ pub fn run() -> Result<ExitCode> {
             concurrency,
             outputs_file,
             force_delegation,
+            skip_helm,
         } => {
             let Some(config) = load_config(&cli.config, OutputFormat::Text)? else {
                 return Ok(ExitCode::from(2));
@@ -150,9 +160,8 @@ pub fn run() -> Result<ExitCode> {
             deploy(
                 deployment,
                 *yes,
-                usize::from(*concurrency),
                 outputs_file.as_deref(),
-                *force_delegation,
+                options(*force_delegation, usize::from(*concurrency), *skip_helm),
             )
         }
         Command::Diff {
@@ -169,12 +178,16 @@ pub fn run() -> Result<ExitCode> {
             *fail,
             *output,
         ),
-        Command::Destroy { env, yes } => {
+        Command::Destroy {
+            env,
+            yes,
+            skip_helm,
+        } => {
             let Some(config) = load_config(&cli.config, OutputFormat::Text)? else {
                 return Ok(ExitCode::from(2));
             };
             let deployment = one_env(&config, env)?;
-            destroy(deployment, *yes)
+            destroy(deployment, *yes, options(false, 4, *skip_helm))
         }
     }
 }
@@ -197,7 +210,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
 /// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
-fn options(force_delegation: bool, concurrency: usize) -> deploy::Options {
+fn options(force_delegation: bool, concurrency: usize, skip_helm: bool) -> deploy::Options {
     let poll = std::env::var("HUBCTL_POLL_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
@@ -222,6 +235,7 @@ fn options(force_delegation: bool, concurrency: usize) -> deploy::Options {
             insync_timeout: Duration::from_secs(600),
             access_denied_window: Duration::from_secs(90),
         },
+        skip_helm,
     }
 }
 
@@ -241,7 +255,9 @@ async fn cloud(region: &str) -> deploy::aws::Aws {
 /// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
 /// failure on the way (with the summary of failed resources, so the cause does not scroll away).
 fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
-    if err.downcast_ref::<deploy::WrongAccount>().is_some() {
+    if err.downcast_ref::<deploy::WrongAccount>().is_some()
+        || err.downcast_ref::<deploy::DeployerUnusable>().is_some()
+    {
         return Err(err);
     }
     eprintln!();
@@ -269,9 +285,8 @@ fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
 fn deploy(
     deployment: &crate::model::Deployment,
     yes: bool,
-    concurrency: usize,
     outputs_file: Option<&Path>,
-    force_delegation: bool,
+    options: deploy::Options,
 ) -> Result<ExitCode> {
     if !yes
         && std::io::stdin().is_terminal()
@@ -286,13 +301,7 @@ fn deploy(
     let progress = deploy::progress::Display::new();
     let result = runtime()?.block_on(async {
         let cloud = cloud(&deployment.region).await;
-        deploy::deploy(
-            deployment,
-            &cloud,
-            &progress,
-            options(force_delegation, concurrency),
-        )
-        .await
+        deploy::deploy(deployment, &cloud, &progress, options).await
     });
     progress.finish();
     let report = match result {
@@ -312,6 +321,38 @@ fn deploy(
             writeln!(stdout, "  {stack}.{key} = {value}")?;
         }
     }
+    match &report.cluster {
+        Some(deploy::kube::ClusterOutcome::Installed {
+            applied,
+            unchanged_manifests,
+            upgraded,
+            unchanged_releases,
+        }) => {
+            writeln!(
+                stdout,
+                "cluster: {} manifest(s) applied, {} unchanged; release(s) deployed: {}; unchanged: {}",
+                applied.len(),
+                unchanged_manifests.len(),
+                list_or_none(upgraded),
+                list_or_none(unchanged_releases)
+            )?;
+        }
+        Some(deploy::kube::ClusterOutcome::Pending {
+            reason,
+            dir,
+            commands,
+        }) => {
+            writeln!(
+                stdout,
+                "the hub is NOT installed yet ({reason}); the filled files are in {}; run:",
+                dir.display()
+            )?;
+            for command in commands {
+                writeln!(stdout, "  {command}")?;
+            }
+        }
+        None => {}
+    }
     if let Some(url) = &report.hub_url {
         writeln!(stdout, "hub: {url}")?;
     }
@@ -325,7 +366,19 @@ fn deploy(
     Ok(ExitCode::SUCCESS)
 }
 
-fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode> {
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn destroy(
+    deployment: &crate::model::Deployment,
+    yes: bool,
+    options: deploy::Options,
+) -> Result<ExitCode> {
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(anyhow!(
@@ -344,7 +397,7 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
     let progress = deploy::progress::Display::new();
     let result = runtime()?.block_on(async {
         let cloud = cloud(&deployment.region).await;
-        deploy::destroy(deployment, &cloud, &progress, options(false, 4)).await
+        deploy::destroy(deployment, &cloud, &progress, options).await
     });
     progress.finish();
     let report = match result {
@@ -367,6 +420,9 @@ fn destroy(deployment: &crate::model::Deployment, yes: bool) -> Result<ExitCode>
     }
     for kept in &report.retained {
         writeln!(stdout, "  retained: {}", kept.describe())?;
+    }
+    for left in &report.still_tagged {
+        writeln!(stdout, "  still tagged with the cluster's name: {left}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,5 @@
-//! The few AWS calls deploy and destroy make, as small hubctl-shaped traits.
+//! The few AWS calls deploy and destroy make, and the `kubectl` and `helm` runs of an EKS
+//! environment, as small hubctl-shaped traits.
 //!
 //! The engine (`changeset`, `delegation`, `mod`) is written against these traits, so its
 //! sequencing — event streams, failures, rollbacks, slow changes — is tested with scripted
@@ -6,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -198,6 +200,13 @@ pub trait Cfn: Sync {
 pub trait Identity: Sync {
     /// The account of the credentials in use.
     fn account(&self) -> impl Future<Output = Result<String>> + Send;
+    /// The ARN GetCallerIdentity gives for the credentials in use (an IAM user's ARN, or
+    /// `arn:aws:sts::<account>:assumed-role/<name>/<session>`).
+    fn arn(&self) -> impl Future<Output = Result<String>> + Send;
+    /// A bearer token for EKS cluster `cluster`, as `aws eks get-token` makes it: a
+    /// presigned STS GetCallerIdentity URL (with the signed header `x-k8s-aws-id: <cluster>`)
+    /// in base64url, after `k8s-aws-v1.`. Signing is local: no call is made.
+    fn eks_token(&self, cluster: &str) -> impl Future<Output = Result<String>> + Send;
 }
 
 /// An NS record change.
@@ -361,8 +370,47 @@ pub trait Certificates: Sync {
     fn validation(&self, arn: &str) -> impl Future<Output = Result<CertificateState>> + Send;
 }
 
-/// Every AWS client deploy and destroy use, as one value: the SDK's (`aws::Aws`) or the
-/// tests' scripted ones.
+/// What one run of a command-line program gave back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ran {
+    /// Its exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// What it wrote on stdout.
+    pub stdout: String,
+    /// What it wrote on stderr.
+    pub stderr: String,
+}
+
+impl Ran {
+    /// True for exit code 0.
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// `kubectl` and `helm`, as deploy and destroy run them against an EKS cluster: the real
+/// programs found on PATH (`kube::Programs`), or the tests' scripted ones.
+pub trait Kube: Sync {
+    /// Where `program` is, when it is on PATH.
+    fn find(&self, program: &str) -> Option<PathBuf>;
+    /// Runs `program` with `args` to its end. `Err` only when it cannot be started; a
+    /// non-zero exit is an answer (`Ran::code`).
+    fn run(&self, program: &str, args: &[String]) -> impl Future<Output = Result<Ran>> + Send;
+}
+
+/// The Resource Groups Tagging API, as destroy uses it: what is still tagged with the
+/// cluster's name once the stacks are gone.
+pub trait Tagging: Sync {
+    /// The ARNs of the resources (of the region) tagged `key`, with value `value` when given.
+    fn tagged(
+        &self,
+        key: &str,
+        value: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+}
+
+/// Every AWS client deploy and destroy use (and the cluster's command-line tools), as one
+/// value: the SDK's and the programs on PATH (`aws::Aws`), or the tests' scripted ones.
 pub trait Cloud: Sync {
     /// CloudFormation in the workload account.
     type Cfn: Cfn;
@@ -378,6 +426,10 @@ pub trait Cloud: Sync {
     type Certificates: Certificates;
     /// ECS, to stop the user servers before the hub stack goes.
     type Tasks: Tasks;
+    /// kubectl and helm, for what goes inside an EKS cluster.
+    type Kube: Kube;
+    /// The Resource Groups Tagging API, for what an EKS cluster's controllers left.
+    type Tagging: Tagging;
 
     /// CloudFormation.
     fn cfn(&self) -> &Self::Cfn;
@@ -393,4 +445,8 @@ pub trait Cloud: Sync {
     fn certificates(&self) -> &Self::Certificates;
     /// ECS.
     fn tasks(&self) -> &Self::Tasks;
+    /// kubectl and helm.
+    fn kube(&self) -> &Self::Kube;
+    /// Resource Groups Tagging API.
+    fn tagging(&self) -> &Self::Tagging;
 }

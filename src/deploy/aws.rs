@@ -17,8 +17,9 @@ use aws_sdk_route53::types::{
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
     Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, Record, Service, StackEvent,
-    StackStatus, Task, Tasks, TemplateSource,
+    StackStatus, Tagging, Task, Tasks, TemplateSource,
 };
+use super::kube::Programs;
 
 /// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
 pub struct Aws {
@@ -28,6 +29,8 @@ pub struct Aws {
     s3: S3,
     acm: Acm,
     ecs: Ecs,
+    kube: Programs,
+    tagging: ResourceTagging,
 }
 
 impl Aws {
@@ -40,6 +43,8 @@ impl Aws {
             s3: S3::new(config),
             acm: Acm::new(config),
             ecs: Ecs(aws_sdk_ecs::Client::new(config)),
+            kube: Programs,
+            tagging: ResourceTagging(aws_sdk_resourcegroupstagging::Client::new(config)),
         }
     }
 }
@@ -52,6 +57,8 @@ impl Cloud for Aws {
     type Artifacts = S3;
     type Certificates = Acm;
     type Tasks = Ecs;
+    type Kube = Programs;
+    type Tagging = ResourceTagging;
 
     fn cfn(&self) -> &CloudFormation {
         &self.cfn
@@ -73,6 +80,12 @@ impl Cloud for Aws {
     }
     fn tasks(&self) -> &Ecs {
         &self.ecs
+    }
+    fn kube(&self) -> &Programs {
+        &self.kube
+    }
+    fn tagging(&self) -> &ResourceTagging {
+        &self.tagging
     }
 }
 
@@ -336,6 +349,165 @@ impl Identity for Sts {
             .account()
             .map(str::to_string)
             .ok_or_else(|| anyhow!("GetCallerIdentity returned no account"))
+    }
+
+    async fn arn(&self) -> Result<String> {
+        let response = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| sdk_error("GetCallerIdentity", err))?;
+        response
+            .arn()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("GetCallerIdentity returned no ARN"))
+    }
+
+    async fn eks_token(&self, cluster: &str) -> Result<String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self
+            .config
+            .credentials_provider()
+            .ok_or_else(|| anyhow!("no AWS credentials to sign the EKS token with"))?;
+        let credentials = provider.provide_credentials().await.map_err(|err| {
+            anyhow!(
+                "cannot load AWS credentials for the EKS token: {}",
+                DisplayErrorContext(err)
+            )
+        })?;
+        let region = self
+            .config
+            .region()
+            .ok_or_else(|| anyhow!("no region for the EKS token"))?;
+        eks_token(
+            credentials,
+            region.as_ref(),
+            cluster,
+            std::time::SystemTime::now(),
+        )
+    }
+}
+
+/// STS's regional endpoint host, which EKS asks to check a token.
+fn sts_host(region: &str) -> String {
+    if region.starts_with("cn-") {
+        format!("sts.{region}.amazonaws.com.cn")
+    } else {
+        format!("sts.{region}.amazonaws.com")
+    }
+}
+
+/// RFC 3986 percent-encoding of a query value (what SigV4's canonical query uses).
+fn uri_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// base64url without padding (RFC 4648 §5).
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// The bearer token EKS takes for `cluster`, as aws-iam-authenticator and `aws eks
+/// get-token` make it: `k8s-aws-v1.` and the base64url (no padding) of a GetCallerIdentity
+/// URL on the region's STS endpoint, presigned (SigV4 in the query, valid 60 seconds) with
+/// the header `x-k8s-aws-id: <cluster>` signed. EKS calls the URL to learn who signed it.
+pub fn eks_token(
+    credentials: aws_credential_types::Credentials,
+    region: &str,
+    cluster: &str,
+    now: std::time::SystemTime,
+) -> Result<String> {
+    use aws_sigv4::http_request::{
+        sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    };
+    use aws_sigv4::sign::v4;
+    let identity = credentials.into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(std::time::Duration::from_secs(60));
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("sts")
+        .time(now)
+        .settings(settings)
+        .build()
+        .context("EKS token: signing parameters")?
+        .into();
+    let mut url = format!(
+        "https://{}/?Action=GetCallerIdentity&Version=2011-06-15",
+        sts_host(region)
+    );
+    let request = SignableRequest::new(
+        "GET",
+        &url,
+        std::iter::once(("x-k8s-aws-id", cluster)),
+        SignableBody::Bytes(&[]),
+    )
+    .context("EKS token: the request to sign")?;
+    let (instructions, _signature) = sign(request, &params)
+        .context("EKS token: signing")?
+        .into_parts();
+    for (name, value) in instructions.params() {
+        url.push('&');
+        url.push_str(name);
+        url.push('=');
+        url.push_str(&uri_encode(value));
+    }
+    Ok(format!("k8s-aws-v1.{}", base64url(url.as_bytes())))
+}
+
+/// The Resource Groups Tagging API in the workload account.
+pub struct ResourceTagging(aws_sdk_resourcegroupstagging::Client);
+
+impl Tagging for ResourceTagging {
+    async fn tagged(&self, key: &str, value: Option<&str>) -> Result<Vec<String>> {
+        let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+            .key(key)
+            .set_values(value.map(|value| vec![value.to_string()]))
+            .build();
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let response = self
+                .0
+                .get_resources()
+                .tag_filters(filter.clone())
+                .set_pagination_token(token.take())
+                .send()
+                .await
+                .map_err(|err| sdk_error(&format!("GetResources {key}"), err))?;
+            arns.extend(
+                response
+                    .resource_tag_mapping_list()
+                    .iter()
+                    .filter_map(|mapping| mapping.resource_arn().map(str::to_string)),
+            );
+            match response.pagination_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(arns),
+            }
+        }
     }
 }
 
@@ -866,5 +1038,115 @@ impl Certificates for Acm {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn base64url_decode(text: &str) -> Vec<u8> {
+        let value = |c: u8| -> u32 {
+            match c {
+                b'A'..=b'Z' => u32::from(c - b'A'),
+                b'a'..=b'z' => u32::from(c - b'a') + 26,
+                b'0'..=b'9' => u32::from(c - b'0') + 52,
+                b'-' => 62,
+                b'_' => 63,
+                other => panic!("not base64url: {}", char::from(other)),
+            }
+        };
+        let mut out = Vec::new();
+        for chunk in text.as_bytes().chunks(4) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, c)| n | value(*c) << (18 - 6 * i));
+            for i in 0..chunk.len() - 1 {
+                out.push((n >> (16 - 8 * i)) as u8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn base64url_has_no_padding_and_round_trips() {
+        for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "?>?~"] {
+            let encoded = base64url(text.as_bytes());
+            assert!(!encoded.contains('='), "{encoded}");
+            assert_eq!(base64url_decode(&encoded), text.as_bytes(), "{text}");
+        }
+        assert_eq!(base64url(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url(b"\xfb\xff"), "-_8");
+    }
+
+    #[test]
+    fn the_eks_token_is_a_presigned_get_caller_identity_for_the_cluster() {
+        let credentials = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            Some("session/token+with=odd".to_string()),
+            None,
+            "test",
+        );
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_600);
+        let token = eks_token(credentials, "eu-west-1", "jhub-eks-dev", now).unwrap();
+        let body = token.strip_prefix("k8s-aws-v1.").expect("the prefix");
+        assert!(!body.contains('=') && !body.contains('+') && !body.contains('/'));
+        let url = String::from_utf8(base64url_decode(body)).unwrap();
+        let rest = url
+            .strip_prefix("https://sts.eu-west-1.amazonaws.com/?")
+            .unwrap_or_else(|| panic!("{url}"));
+        let query: BTreeMap<&str, &str> = rest
+            .split('&')
+            .map(|pair| pair.split_once('=').expect("name=value"))
+            .collect();
+        assert_eq!(query["Action"], "GetCallerIdentity");
+        assert_eq!(query["Version"], "2011-06-15");
+        assert_eq!(query["X-Amz-Algorithm"], "AWS4-HMAC-SHA256");
+        assert_eq!(query["X-Amz-Expires"], "60");
+        assert_eq!(query["X-Amz-Date"], "20260101T000000Z");
+        assert_eq!(
+            query["X-Amz-Credential"],
+            "AKIDEXAMPLE%2F20260101%2Feu-west-1%2Fsts%2Faws4_request"
+        );
+        let signed = query["X-Amz-SignedHeaders"].replace("%3B", ";");
+        assert_eq!(signed, "host;x-k8s-aws-id");
+        assert_eq!(
+            query["X-Amz-Security-Token"],
+            "session%2Ftoken%2Bwith%3Dodd"
+        );
+        assert_eq!(query["X-Amz-Signature"].len(), 64);
+        // Signed for this cluster: another name gives another signature.
+        let other = eks_token(
+            aws_credential_types::Credentials::new(
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                Some("session/token+with=odd".to_string()),
+                None,
+                "test",
+            ),
+            "eu-west-1",
+            "another",
+            now,
+        )
+        .unwrap();
+        assert_ne!(token, other);
+        // China's partition has its own STS domain.
+        let china = eks_token(
+            aws_credential_types::Credentials::new("AKID", "secret", None, None, "test"),
+            "cn-north-1",
+            "c",
+            now,
+        )
+        .unwrap();
+        let url = String::from_utf8(base64url_decode(&china["k8s-aws-v1.".len()..])).unwrap();
+        assert!(
+            url.starts_with("https://sts.cn-north-1.amazonaws.com.cn/?Action=GetCallerIdentity&"),
+            "{url}"
+        );
+        assert!(!url.contains("X-Amz-Security-Token"), "{url}");
     }
 }

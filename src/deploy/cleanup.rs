@@ -1,6 +1,7 @@
 //! What destroy does before it deletes a stack, where CloudFormation's delete alone fails on
 //! AWS ([`Cleanup`]): the users' servers in the hub's cluster, the certificate's validation
-//! records in the subzone. Every step reads the live state first, so an interrupted destroy
+//! records in the subzone, an EKS cluster's Helm releases (and what their controllers made;
+//! `kube::uninstall`). Every step reads the live state first, so an interrupted destroy
 //! picks up where it stopped.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use super::api::{Cloud, Dns, Service, Tasks};
 use super::changeset::Timing;
 use super::delegation::{normalize, wait_in_sync};
 use super::progress::{Progress, ProgressEvent};
+use crate::plan::Plan;
 use crate::stacks::Cleanup;
 
 /// The domain ACM's DNS validation records point into (as `delegation::normalize` writes
@@ -21,15 +23,26 @@ const VALIDATION_DOMAIN: &str = ".acm-validations.aws";
 /// Why destroy stops a user's server, as ECS shows it on the task.
 const STOP_REASON: &str = "hubctl destroy: the environment is being deleted";
 
+/// What the steps work with besides the stack's own outputs.
+pub struct CleanupContext<'p, 'd> {
+    /// The environment's plan (an EKS cluster's releases and manifests, its other stacks).
+    pub plan: &'p Plan<'d>,
+    /// Polling and patience.
+    pub timing: Timing,
+    /// `--skip-helm`: leave the cluster's releases installed.
+    pub skip_helm: bool,
+}
+
 /// Carries out `steps` for stack `stack`, whose live outputs are `outputs`.
 pub async fn before_delete(
     cloud: &impl Cloud,
     progress: &impl Progress,
-    timing: Timing,
+    context: &CleanupContext<'_, '_>,
     stack: &str,
     outputs: &BTreeMap<String, String>,
     steps: &[Cleanup],
 ) -> Result<()> {
+    let timing = context.timing;
     for step in steps {
         match *step {
             Cleanup::StopUserServers { cluster } => {
@@ -42,8 +55,18 @@ pub async fn before_delete(
                     remove_validation_records(cloud.dns(), progress, timing, stack, zone).await?;
                 }
             }
-            // HUBCTL-WIP(eks): the helm uninstall and the wait for the controllers' resources.
-            Cleanup::UninstallReleases { .. } => {}
+            // The cluster's name is the hub stack's output, read there with the endpoint.
+            Cleanup::UninstallReleases { cluster } => {
+                super::kube::uninstall(
+                    cloud,
+                    progress,
+                    timing,
+                    context.plan,
+                    cluster,
+                    context.skip_helm,
+                )
+                .await?;
+            }
         }
     }
     Ok(())

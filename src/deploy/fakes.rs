@@ -8,8 +8,8 @@ use anyhow::{anyhow, Result};
 
 use super::api::{
     Artifacts, AssumeRole, CertificateState, Certificates, Cfn, ChangeSetRequest, ChangeSetState,
-    Cloud, Dns, Identity, LiveStack, NsChange, Record, Service, StackEvent, StackStatus, Task,
-    Tasks, TemplateSource,
+    Cloud, Dns, Identity, Kube, LiveStack, NsChange, Ran, Record, Service, StackEvent, StackStatus,
+    Tagging, Task, Tasks, TemplateSource,
 };
 
 /// A CloudFormation whose answers follow a script.
@@ -491,12 +491,381 @@ impl<T: Artifacts + Send> Artifacts for std::sync::Arc<T> {
     }
 }
 
-/// Credentials of one account.
-pub struct FakeIdentity(pub &'static str);
+/// Credentials of one account: an assumed role's session, unless `arn` says otherwise.
+pub struct FakeIdentity {
+    /// The account.
+    pub account: &'static str,
+    /// What GetCallerIdentity answers as the ARN.
+    pub arn: String,
+    /// How many EKS tokens were minted.
+    pub tokens: Mutex<usize>,
+}
+
+impl FakeIdentity {
+    /// The session `deployer` of role `Deployer` in `account`.
+    pub fn of(account: &'static str) -> FakeIdentity {
+        FakeIdentity {
+            account,
+            arn: format!("arn:aws:sts::{account}:assumed-role/Deployer/deployer"),
+            tokens: Mutex::new(0),
+        }
+    }
+}
 
 impl Identity for FakeIdentity {
     async fn account(&self) -> Result<String> {
-        Ok(self.0.to_string())
+        Ok(self.account.to_string())
+    }
+
+    async fn arn(&self) -> Result<String> {
+        Ok(self.arn.clone())
+    }
+
+    async fn eks_token(&self, cluster: &str) -> Result<String> {
+        *lock(&self.tokens) += 1;
+        Ok(format!("k8s-aws-v1.fake-token-for-{cluster}"))
+    }
+}
+
+/// A Tagging API that answers from a table: (key, value) → ARNs.
+#[derive(Default)]
+pub struct FakeTagging {
+    /// What each filter finds.
+    pub tagged: BTreeMap<(String, Option<String>), Vec<String>>,
+}
+
+impl Tagging for FakeTagging {
+    async fn tagged(&self, key: &str, value: Option<&str>) -> Result<Vec<String>> {
+        Ok(self
+            .tagged
+            .get(&(key.to_string(), value.map(str::to_string)))
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// One release the fake helm holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FakeRelease {
+    /// `<chart>-<version>`.
+    pub chart: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The values it was installed with, as `helm get values -o json` gives them.
+    pub values: serde_json::Value,
+}
+
+/// kubectl and helm against a cluster in memory: applied manifests, releases, ingresses.
+/// Each call is recorded as `<program> <subcommand> <file or release>`, files by their path
+/// relative to the session directory (`k8s/00-namespace.yaml`), after checking that the
+/// kubeconfig reads a token from a private file beside it.
+#[derive(Default)]
+pub struct FakeKube {
+    /// Programs that are not on PATH.
+    pub missing: Vec<&'static str>,
+    /// Every call, in order.
+    pub calls: Mutex<Vec<String>>,
+    /// Every file handed over, by relative path, with its text.
+    pub files: Mutex<Vec<(String, String)>>,
+    /// Manifests the cluster holds, by relative path, with their text.
+    pub applied: Mutex<BTreeMap<String, String>>,
+    /// Releases by name.
+    pub releases: Mutex<BTreeMap<String, FakeRelease>>,
+    /// Ingresses in the hub's namespace: `(name, reads left once deleted)`; installing a
+    /// release called `jupyterhub` makes one.
+    pub ingresses: Mutex<Vec<(String, Option<usize>)>>,
+    /// Reads after the first that still show the ingress of an uninstalled release.
+    pub ingress_reads: usize,
+    /// Answers that replace the fake's for a call starting with the key
+    /// (`helm upgrade jupyterhub`).
+    pub answers: BTreeMap<String, Ran>,
+    /// Calls refused as Unauthorized first (an access entry EKS has not taken in yet).
+    pub refusals: Mutex<usize>,
+}
+
+fn ran(code: i32, stdout: &str, stderr: &str) -> Ran {
+    Ran {
+        code: Some(code),
+        stdout: stdout.to_string(),
+        stderr: stderr.to_string(),
+    }
+}
+
+impl FakeKube {
+    /// The calls recorded, in order.
+    pub fn calls(&self) -> Vec<String> {
+        lock(&self.calls).clone()
+    }
+
+    /// The calls that change the cluster.
+    pub fn changes(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|call| {
+                [
+                    "kubectl apply",
+                    "kubectl delete",
+                    "helm upgrade",
+                    "helm uninstall",
+                ]
+                .iter()
+                .any(|verb| call.starts_with(verb))
+            })
+            .collect()
+    }
+
+    fn relative(path: &str) -> String {
+        let path = std::path::Path::new(path);
+        match path.parent().and_then(|p| p.file_name()) {
+            Some(dir) if dir == "k8s" => format!(
+                "k8s/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            _ => path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        }
+    }
+
+    fn file(&self, path: &str) -> Result<(String, String)> {
+        let text = std::fs::read_to_string(path).map_err(|err| anyhow!("{path}: {err}"))?;
+        let relative = Self::relative(path);
+        lock(&self.files).push((relative.clone(), text.clone()));
+        Ok((relative, text))
+    }
+
+    /// A kubeconfig whose user reads a k8s-aws-v1 token from a 0600 file in a 0700
+    /// directory; `Err` says what is wrong.
+    fn check_kubeconfig(path: &str) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let text = std::fs::read_to_string(path).map_err(|err| anyhow!("{path}: {err}"))?;
+        let config = crate::k8s::parse_yaml_stream(&text).map_err(|err| anyhow!(err))?;
+        let token_file = config[0]["users"][0]["user"]["tokenFile"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no tokenFile in {text}"))?
+            .to_string();
+        let token = std::fs::read_to_string(&token_file)?;
+        if !token.starts_with("k8s-aws-v1.") {
+            return Err(anyhow!("token {token}"));
+        }
+        let mode = |p: &str| {
+            std::fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0)
+        };
+        let dir = std::path::Path::new(path)
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        if mode(path) != 0o600 || mode(&token_file) != 0o600 || mode(&dir) != 0o700 {
+            return Err(anyhow!(
+                "modes {:o} {:o} {:o}",
+                mode(path),
+                mode(&token_file),
+                mode(&dir)
+            ));
+        }
+        Ok(())
+    }
+
+    fn answer(&self, program: &str, args: &[String]) -> Result<Ran> {
+        let mut rest: Vec<&str> = Vec::new();
+        let mut kubeconfig = None;
+        let mut iter = args.iter();
+        while let Some(arg) = iter.next() {
+            if arg == "--kubeconfig" {
+                kubeconfig = iter.next().cloned();
+            } else {
+                rest.push(arg);
+            }
+        }
+        let kubeconfig = kubeconfig.ok_or_else(|| anyhow!("no --kubeconfig in {args:?}"))?;
+        {
+            let mut refusals = lock(&self.refusals);
+            if *refusals > 0 {
+                *refusals -= 1;
+                return self.record(
+                    format!("{program} refused"),
+                    ran(
+                        1,
+                        "",
+                        "error: You must be logged in to the server (Unauthorized)",
+                    ),
+                );
+            }
+        }
+        if let Err(err) = Self::check_kubeconfig(&kubeconfig) {
+            return Ok(ran(
+                1,
+                "",
+                &format!("error: You must be logged in to the server (Unauthorized): {err}"),
+            ));
+        }
+        let after = |flag: &str| {
+            rest.iter()
+                .position(|a| *a == flag)
+                .and_then(|at| rest.get(at + 1))
+                .map(|s| s.to_string())
+        };
+        let namespace = after("--namespace").unwrap_or_default();
+        let (what, answer) = match (program, rest.first().copied().unwrap_or_default()) {
+            ("kubectl", "diff") => {
+                let (file, text) = self.file(&after("-f").unwrap_or_default())?;
+                let same = lock(&self.applied).get(&file) == Some(&text);
+                (
+                    file,
+                    if same {
+                        ran(0, "", "")
+                    } else {
+                        ran(1, "+ changes", "")
+                    },
+                )
+            }
+            ("kubectl", "apply") => {
+                let (file, text) = self.file(&after("-f").unwrap_or_default())?;
+                lock(&self.applied).insert(file.clone(), text);
+                (
+                    file.clone(),
+                    ran(0, &format!("{file} serverside-applied\n"), ""),
+                )
+            }
+            ("kubectl", "delete") => {
+                let (file, _) = self.file(&after("-f").unwrap_or_default())?;
+                let had = lock(&self.applied).remove(&file).is_some();
+                (file.clone(), ran(0, if had { "deleted" } else { "" }, ""))
+            }
+            ("kubectl", "get") => {
+                let kind = rest.get(1).copied().unwrap_or_default().to_string();
+                let items: Vec<serde_json::Value> = if kind == "ingress" {
+                    let mut ingresses = lock(&self.ingresses);
+                    let items = ingresses
+                        .iter()
+                        .map(|(name, _)| serde_json::json!({"metadata": {"name": name}}))
+                        .collect();
+                    for (_, left) in ingresses.iter_mut() {
+                        if let Some(left) = left {
+                            *left = left.saturating_sub(1);
+                        }
+                    }
+                    ingresses.retain(|(_, left)| *left != Some(0));
+                    items
+                } else {
+                    Vec::new()
+                };
+                (
+                    kind,
+                    ran(0, &serde_json::json!({"items": items}).to_string(), ""),
+                )
+            }
+            ("helm", "list") => {
+                let list: Vec<serde_json::Value> = lock(&self.releases)
+                    .iter()
+                    .filter(|(_, r)| r.namespace == namespace)
+                    .map(|(name, r)| serde_json::json!({"name": name, "namespace": r.namespace, "chart": r.chart, "status": "deployed"}))
+                    .collect();
+                (
+                    namespace.clone(),
+                    ran(0, &serde_json::Value::from(list).to_string(), ""),
+                )
+            }
+            ("helm", "get") => {
+                let name = rest.get(2).copied().unwrap_or_default().to_string();
+                let answer = match lock(&self.releases).get(&name) {
+                    Some(release) => ran(0, &release.values.to_string(), ""),
+                    None => ran(1, "", "Error: release: not found"),
+                };
+                (name, answer)
+            }
+            ("helm", "status") => {
+                let name = rest.get(1).copied().unwrap_or_default().to_string();
+                let answer = if lock(&self.releases).contains_key(&name) {
+                    ran(0, "STATUS: deployed", "")
+                } else {
+                    ran(1, "", "Error: release: not found")
+                };
+                (name, answer)
+            }
+            ("helm", "upgrade") => {
+                let name = rest.get(2).copied().unwrap_or_default().to_string();
+                let chart = format!(
+                    "{}-{}",
+                    rest.get(3).copied().unwrap_or_default(),
+                    after("--version").unwrap_or_default()
+                );
+                let (_, text) = self.file(&after("--values").unwrap_or_default())?;
+                if let Some(answer) = self.answers.get(&format!("helm upgrade {name}")) {
+                    return self.record(format!("helm upgrade {name}"), answer.clone());
+                }
+                let values = crate::k8s::parse_yaml_stream(&text)
+                    .map_err(|err| anyhow!(err))?
+                    .remove(0);
+                lock(&self.releases).insert(
+                    name.clone(),
+                    FakeRelease {
+                        chart,
+                        namespace: namespace.clone(),
+                        values,
+                    },
+                );
+                if name == "jupyterhub" {
+                    let mut ingresses = lock(&self.ingresses);
+                    if ingresses.is_empty() {
+                        ingresses.push(("jupyterhub".to_string(), None));
+                    }
+                }
+                (name, ran(0, "STATUS: deployed", ""))
+            }
+            ("helm", "uninstall") => {
+                let name = rest.get(1).copied().unwrap_or_default().to_string();
+                let answer = if lock(&self.releases).remove(&name).is_some() {
+                    if name == "jupyterhub" {
+                        for (_, left) in lock(&self.ingresses).iter_mut() {
+                            *left = Some(self.ingress_reads + 1);
+                        }
+                    }
+                    ran(0, "release uninstalled", "")
+                } else {
+                    ran(
+                        1,
+                        "",
+                        "Error: uninstall: Release not loaded: release: not found",
+                    )
+                };
+                (name, answer)
+            }
+            (program, other) => (
+                other.to_string(),
+                ran(2, "", &format!("{program}: unknown {other}")),
+            ),
+        };
+        let call = format!(
+            "{program} {} {what}",
+            rest.first().copied().unwrap_or_default()
+        );
+        let answer = self
+            .answers
+            .iter()
+            .find(|(key, _)| call.starts_with(key.as_str()))
+            .map_or(answer, |(_, answer)| answer.clone());
+        self.record(call, answer)
+    }
+
+    fn record(&self, call: String, answer: Ran) -> Result<Ran> {
+        lock(&self.calls).push(call);
+        Ok(answer)
+    }
+}
+
+impl Kube for FakeKube {
+    fn find(&self, program: &str) -> Option<std::path::PathBuf> {
+        (!self.missing.contains(&program))
+            .then(|| std::path::PathBuf::from(format!("/usr/bin/{program}")))
+    }
+
+    async fn run(&self, program: &str, args: &[String]) -> Result<Ran> {
+        self.answer(program, args)
     }
 }
 
@@ -651,6 +1020,10 @@ pub struct FakeAccounts {
     pub certificates: FakeAcm,
     /// ECS.
     pub tasks: FakeTasks,
+    /// kubectl and helm.
+    pub kube: FakeKube,
+    /// The Tagging API.
+    pub tagging: FakeTagging,
 }
 
 impl Cloud for FakeAccounts {
@@ -661,9 +1034,17 @@ impl Cloud for FakeAccounts {
     type Artifacts = std::sync::Arc<FakeStore>;
     type Certificates = FakeAcm;
     type Tasks = FakeTasks;
+    type Kube = FakeKube;
+    type Tagging = FakeTagging;
 
     fn tasks(&self) -> &FakeTasks {
         &self.tasks
+    }
+    fn kube(&self) -> &FakeKube {
+        &self.kube
+    }
+    fn tagging(&self) -> &FakeTagging {
+        &self.tagging
     }
     fn cfn(&self) -> &FakeCloud {
         &self.cfn

@@ -2,8 +2,9 @@
 //!
 //! Both walk the environment's [`Plan`] (the same one `hubctl synth` renders): deploy its
 //! waves forward (the stacks of a wave concurrently, parameters filled from upstream
-//! outputs, the delegation between the dns stack and the hub), destroy the waves in reverse.
-//! All AWS access goes through one [`Cloud`] value.
+//! outputs, the delegation between the dns stack and the hub), then what goes inside an EKS
+//! cluster (`kube`); destroy the waves in reverse. All AWS access, and kubectl and helm,
+//! go through one [`Cloud`] value.
 
 pub mod api;
 pub mod aws;
@@ -11,6 +12,7 @@ pub mod changeset;
 pub mod cleanup;
 pub mod delegation;
 pub mod keep;
+pub mod kube;
 pub mod progress;
 
 use std::collections::BTreeMap;
@@ -22,7 +24,7 @@ use crate::model::Deployment;
 use crate::plan::{Outputs, Plan, Retained, StepId};
 use crate::stacks::{OutputRef, Stack, StackId};
 use crate::synth;
-use api::{Artifacts, Cfn, Cloud, Identity, StackStatus};
+use api::{Artifacts, Cfn, Cloud, Identity, StackStatus, Tagging};
 use changeset::{
     Operation, StackContext, StackFailed, StackOutcome, StackRequest, Support, Timing, Watch,
 };
@@ -40,6 +42,9 @@ pub struct Options {
     pub timing: Timing,
     /// Delegation polling and retries.
     pub delegation_timing: DelegationTiming,
+    /// EKS: deploy stops after the stacks (and prints what kubectl and helm would run);
+    /// destroy does not uninstall the releases first (and warns what may be left).
+    pub skip_helm: bool,
 }
 
 /// The caller is not in the environment's account: nothing was changed.
@@ -53,6 +58,12 @@ pub struct WrongAccount {
     /// The caller's.
     pub actual: String,
 }
+
+/// The deploying principal cannot be given the cluster access entry deploy needs: nothing
+/// was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DeployerUnusable(pub String);
 
 /// Output `output` of the environment's live stack; `None` without the stack or the output.
 async fn live_output(cfn: &impl Cfn, plan: &Plan<'_>, output: OutputRef) -> Result<Option<String>> {
@@ -75,6 +86,8 @@ pub struct Report {
     pub delegation: Option<DelegationOutcome>,
     /// The hub's URL, when the plan has a hub.
     pub hub_url: Option<String>,
+    /// What deploy did inside the EKS cluster, when the plan has one.
+    pub cluster: Option<kube::ClusterOutcome>,
 }
 
 /// Checks that the credentials belong to the environment's account.
@@ -91,8 +104,14 @@ pub async fn check_account(identity: &impl Identity, deployment: &Deployment) ->
     Ok(())
 }
 
-fn parameters_of(stack: &Stack, outputs: &Outputs) -> Result<BTreeMap<String, String>> {
-    stack
+/// The stack's parameter values: the wired ones from upstream outputs, the deployer's from
+/// `deployer` (see [`deployer_principal`]).
+fn parameters_of(
+    stack: &Stack,
+    outputs: &Outputs,
+    deployer: Option<&str>,
+) -> Result<BTreeMap<String, String>> {
+    let mut parameters = stack
         .inputs
         .iter()
         .map(|(parameter, input)| {
@@ -105,7 +124,92 @@ fn parameters_of(stack: &Stack, outputs: &Outputs) -> Result<BTreeMap<String, St
             })?;
             Ok((parameter.clone(), value.clone()))
         })
-        .collect()
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    if let Some(parameter) = stack.deployer_parameter {
+        let value = deployer.ok_or_else(|| {
+            anyhow!(
+                "stack {} needs the deployer's ARN for parameter {parameter}",
+                stack.id.suffix()
+            )
+        })?;
+        parameters.insert(parameter.to_string(), value.to_string());
+    }
+    Ok(parameters)
+}
+
+/// The value of a stack's deployer parameter for the caller `caller` (GetCallerIdentity's
+/// ARN): the IAM principal an EKS access entry names. An IAM user's ARN as it is; an assumed
+/// role's session (`arn:aws:sts::ACC:assumed-role/NAME/SESSION`) as the role
+/// (`arn:aws:iam::ACC:role/NAME`); empty when `admin_roles` (full role ARNs, perhaps with a
+/// path) already holds that principal, since a principal may be in one access entry only.
+/// An IAM Identity Center (SSO) role that no admin role names is refused: its ARN has a path
+/// the session's ARN leaves out, and EKS refuses a role ARN without it.
+pub fn deployer_principal(
+    caller: &str,
+    admin_roles: &[String],
+) -> Result<String, DeployerUnusable> {
+    let parts: Vec<&str> = caller.splitn(6, ':').collect();
+    let [_, partition, service, _, account, resource] = parts[..] else {
+        return Err(DeployerUnusable(format!(
+            "the deploying principal {caller} is not an ARN; nothing was changed"
+        )));
+    };
+    // (partition, account, role name) of a role ARN, any path.
+    let role_of = |arn: &str| -> Option<(String, String, String)> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [_, partition, "iam", _, account, resource] = parts[..] else {
+            return None;
+        };
+        let path_and_name = resource.strip_prefix("role/")?;
+        let name = path_and_name.rsplit('/').next()?;
+        Some((partition.to_string(), account.to_string(), name.to_string()))
+    };
+    match (service, resource.split('/').collect::<Vec<_>>().as_slice()) {
+        ("iam", ["user", ..]) => Ok(if admin_roles.iter().any(|arn| arn == caller) {
+            String::new()
+        } else {
+            caller.to_string()
+        }),
+        ("sts", ["assumed-role", name, _session, ..]) => {
+            let wanted = (partition.to_string(), account.to_string(), name.to_string());
+            if admin_roles.iter().any(|arn| role_of(arn).as_ref() == Some(&wanted)) {
+                return Ok(String::new());
+            }
+            if name.starts_with("AWSReservedSSO_") {
+                return Err(DeployerUnusable(format!(
+                    "you deploy as the IAM Identity Center (SSO) role {name}, whose ARN has a path that the session's ARN ({caller}) leaves out, and EKS refuses the role's ARN without it: add the role's full ARN (`aws iam get-role --role-name {name} --query Role.Arn`) to hub.eks.admin_roles and re-run; nothing was changed"
+                )));
+            }
+            Ok(format!("arn:{partition}:iam::{account}:role/{name}"))
+        }
+        ("iam", ["root"]) => Err(DeployerUnusable(format!(
+            "you deploy as the root user of account {account}, which EKS cannot give an access entry: deploy with an IAM role or user; nothing was changed"
+        ))),
+        _ => Err(DeployerUnusable(format!(
+            "the deploying principal {caller} is neither an IAM user nor an assumed role, so EKS cannot give it an access entry: deploy with an IAM role or user, or add yours to hub.eks.admin_roles; nothing was changed"
+        ))),
+    }
+}
+
+/// The deployer parameter's value for `plan`'s stacks, if one of them has the parameter:
+/// asked before any change, so a principal EKS cannot take stops the deploy first.
+pub async fn deployer_value(identity: &impl Identity, plan: &Plan<'_>) -> Result<Option<String>> {
+    if plan
+        .stacks
+        .iter()
+        .all(|stack| stack.deployer_parameter.is_none())
+    {
+        return Ok(None);
+    }
+    let caller = identity.arn().await?;
+    let admin_roles = plan
+        .deployment
+        .hub
+        .eks
+        .as_ref()
+        .map(|eks| eks.admin_roles.as_slice())
+        .unwrap_or_default();
+    Ok(Some(deployer_principal(&caller, admin_roles)?))
 }
 
 /// Refuses, before any call, a template CloudFormation would not take: stacks deployed
@@ -146,6 +250,7 @@ pub async fn deploy(
     let plan = Plan::of(deployment);
     check_sizes(&plan, &plan.waves)?;
     check_account(cloud.identity(), deployment).await?;
+    let deployer = deployer_value(cloud.identity(), &plan).await?;
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
     for wave in &plan.waves {
@@ -161,7 +266,7 @@ pub async fn deploy(
             let stack = plan
                 .stack(*id)
                 .ok_or_else(|| anyhow!("the plan has no stack {}", id.suffix()))?;
-            let parameters = parameters_of(stack, &report.outputs)?;
+            let parameters = parameters_of(stack, &report.outputs, deployer.as_deref())?;
             let name = plan.stack_name(*id);
             let template = stack.template.to_json();
             let tags = &tags;
@@ -225,6 +330,14 @@ pub async fn deploy(
             );
         }
     }
+    report.cluster = kube::install(
+        cloud,
+        progress,
+        &plan,
+        &report.outputs,
+        (options.timing, options.skip_helm),
+    )
+    .await?;
     report.hub_url = plan
         .hub_url
         .and_then(|url| report.outputs.get(url).cloned());
@@ -241,6 +354,9 @@ pub struct DestroyReport {
     /// What the deleted stacks leave behind by design (their templates' `DeletionPolicy`),
     /// for the user to know (and pay for).
     pub retained: Vec<Retained>,
+    /// EKS: what is still tagged with the cluster's name once the stacks are gone (ARN and
+    /// the tag that matched), what its controllers made and nothing deleted.
+    pub still_tagged: Vec<String>,
 }
 
 /// What deleting a stack did: its name and what its deployed template keeps.
@@ -256,7 +372,7 @@ async fn delete_stack(
     cloud: &impl Cloud,
     plan: &Plan<'_>,
     progress: &impl Progress,
-    timing: Timing,
+    (timing, skip_helm): (Timing, bool),
     id: StackId,
 ) -> Result<Option<Deleted>> {
     let name = plan.stack_name(id);
@@ -283,7 +399,11 @@ async fn delete_stack(
             cleanup::before_delete(
                 cloud,
                 progress,
-                timing,
+                &cleanup::CleanupContext {
+                    plan,
+                    timing,
+                    skip_helm,
+                },
                 &name,
                 &live.outputs,
                 &stack.before_delete,
@@ -351,11 +471,15 @@ pub async fn destroy(
                 StepId::Delegation => None,
             })
             .collect();
-        let results = join_all(
-            stacks
-                .iter()
-                .map(|id| delete_stack(cloud, &plan, progress, options.timing, *id)),
-        )
+        let results = join_all(stacks.iter().map(|id| {
+            delete_stack(
+                cloud,
+                &plan,
+                progress,
+                (options.timing, options.skip_helm),
+                *id,
+            )
+        }))
         .await;
         // Every stack of the wave that went is reported, also when another failed.
         let mut first_error = None;
@@ -375,7 +499,53 @@ pub async fn destroy(
             return Err(err);
         }
     }
+    if plan.kubernetes.is_some() {
+        if let Some(cluster) = kube::cluster_name(&plan) {
+            report.still_tagged = still_tagged(cloud.tagging(), progress, &cluster).await;
+        }
+    }
     Ok(report)
+}
+
+/// What is still tagged with the cluster's name (a note each, not a failure): a load
+/// balancer, target group or security group a controller made and did not delete, a volume,
+/// a node. An answer the Tagging API refuses is a note too.
+async fn still_tagged(
+    tagging: &impl Tagging,
+    progress: &impl Progress,
+    cluster: &str,
+) -> Vec<String> {
+    let mut found: BTreeMap<String, String> = BTreeMap::new();
+    for (key, value) in kube::cluster_tags(cluster) {
+        let tag = match &value {
+            Some(value) => format!("{key}={value}"),
+            None => key.clone(),
+        };
+        match tagging.tagged(&key, value.as_deref()).await {
+            Ok(arns) => {
+                for arn in arns {
+                    found.entry(arn).or_insert_with(|| tag.clone());
+                }
+            }
+            Err(err) => progress.report(ProgressEvent::Cluster {
+                cluster: cluster.to_string(),
+                message: format!("could not list what is tagged {tag} ({err:#}); check with `aws resourcegroupstaggingapi get-resources --tag-filters Key={key}`"),
+            }),
+        }
+    }
+    found
+        .into_iter()
+        .map(|(arn, tag)| {
+            let line = format!("{arn} (tagged {tag})");
+            progress.report(ProgressEvent::Cluster {
+                cluster: cluster.to_string(),
+                message: format!(
+                    "still there after destroy: {line}; delete it by hand if nothing else uses it"
+                ),
+            });
+            line
+        })
+        .collect()
 }
 
 /// The failed resources of a deploy error, for the end-of-run summary.

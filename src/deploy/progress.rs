@@ -62,6 +62,13 @@ pub enum ProgressEvent {
         /// What happened.
         message: String,
     },
+    /// A step inside an EKS cluster (kubectl, helm), or what to run there by hand.
+    Cluster {
+        /// The cluster's name.
+        cluster: String,
+        /// What happened.
+        message: String,
+    },
 }
 
 impl ProgressEvent {
@@ -73,7 +80,7 @@ impl ProgressEvent {
             | ProgressEvent::Resource { stack, .. }
             | ProgressEvent::StackFinished { stack, .. }
             | ProgressEvent::Note { stack, .. } => Some(stack),
-            ProgressEvent::Delegation { .. } => None,
+            ProgressEvent::Delegation { .. } | ProgressEvent::Cluster { .. } => None,
         }
     }
 
@@ -100,6 +107,7 @@ impl ProgressEvent {
             ProgressEvent::StackFinished { stack, status, .. } => format!("{stack}: {status}"),
             ProgressEvent::Note { stack, message } => format!("{stack}: {message}"),
             ProgressEvent::Delegation { message } => format!("delegation: {message}"),
+            ProgressEvent::Cluster { cluster, message } => format!("cluster {cluster}: {message}"),
         }
     }
 }

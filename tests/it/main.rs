@@ -6,6 +6,7 @@ mod checkov;
 mod cli;
 mod deploy;
 mod deploy_ecs;
+mod deploy_eks;
 mod diff;
 mod diff_table;
 mod golden;

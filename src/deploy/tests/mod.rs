@@ -1131,6 +1131,7 @@ fn options() -> super::Options {
         concurrency: 4,
         timing: timing(),
         delegation_timing: delegation_timing(),
+        skip_helm: false,
     }
 }
 
@@ -1181,12 +1182,14 @@ fn clients(cfn: FakeCloud, account: &'static str) -> FakeAccounts {
     let artifacts = cfn.store.clone();
     FakeAccounts {
         cfn,
-        identity: FakeIdentity(account),
+        identity: FakeIdentity::of(account),
         dns,
         assume,
         artifacts,
         certificates: FakeAcm::default(),
         tasks: super::fakes::FakeTasks::default(),
+        kube: super::fakes::FakeKube::default(),
+        tagging: super::fakes::FakeTagging::default(),
     }
 }
 
@@ -1619,3 +1622,5 @@ async fn destroy_stops_at_a_server_that_does_not_stop_and_says_why() {
         1
     );
 }
+
+mod eks;
