@@ -219,6 +219,13 @@ pub struct AddonPodIdentity {
     pub service_account: String,
 }
 
+/// `NamespaceConfig` of an add-on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AddonNamespace {
+    pub namespace: String,
+}
+
 resource! {
     /// AWS::EKS::Addon
     Addon = "AWS::EKS::Addon" {
@@ -228,8 +235,12 @@ resource! {
         pub cluster_name: Expr,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub configuration_values: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub namespace_config: Option<AddonNamespace>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         pub pod_identity_associations: Vec<AddonPodIdentity>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub preserve_on_delete: Option<bool>,
         pub resolve_conflicts: String,
     }
 }

@@ -30,7 +30,6 @@ const KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 32..=37;
 pub const ADDONS: &[&str] = &[
     "aws-ebs-csi-driver",
     "aws-efs-csi-driver",
-    "aws-secrets-store-csi-driver-provider",
     "coredns",
     "eks-pod-identity-agent",
     "external-dns",

@@ -1253,12 +1253,34 @@ async fn wait_for_no_volumes<C: Cloud>(
                 .map(String::from),
             )
             .await?;
-        let left: Vec<String> = items(&ran, "persistentvolumes")?
+        let volumes = items(&ran, "persistentvolumes")?;
+        if started.elapsed() < poll {
+            for kept in volumes.iter().filter(|volume| {
+                volume["spec"]["storageClassName"]
+                    .as_str()
+                    .is_some_and(|class| classes.contains(class))
+                    && volume["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+            }) {
+                report(
+                    progress,
+                    &session.cluster.name,
+                    format!(
+                        "kept by its storage class (storage.retain): volume {} (EBS {})",
+                        object_name(kept),
+                        kept["spec"]["csi"]["volumeHandle"].as_str().unwrap_or("?")
+                    ),
+                );
+            }
+        }
+        let left: Vec<String> = volumes
             .iter()
             .filter(|volume| {
                 volume["spec"]["storageClassName"]
                     .as_str()
                     .is_some_and(|class| classes.contains(class))
+                    // A volume its class retains (`storage.retain`) stays by design: it is
+                    // reported as kept, not waited for.
+                    && volume["spec"]["persistentVolumeReclaimPolicy"] != "Retain"
             })
             .map(object_name)
             .collect();

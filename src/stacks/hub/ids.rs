@@ -34,6 +34,8 @@ pub const HTTP_LISTENER: &str = "HttpListener";
 pub const HTTPS_LISTENER: &str = "HttpsListener";
 /// The cluster-admin access entry of whoever deploys (EKS).
 pub const DEPLOYER_ACCESS: &str = "DeployerAccess";
+/// The EKS control plane's log group (`/aws/eks/<cluster>/cluster`).
+pub const CLUSTER_LOG_GROUP: &str = "ClusterLogGroup";
 /// The EKS cluster.
 pub const EKS_CLUSTER: &str = "Cluster";
 /// The EKS control plane's role (and Auto Mode's).

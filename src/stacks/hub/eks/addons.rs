@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::{cluster::cluster_name, hub_output, hub_outputs, NAMESPACE};
-use crate::cfn::eks::{Addon, AddonPodIdentity, PodIdentityAssociation};
+use crate::cfn::eks::{Addon, AddonNamespace, AddonPodIdentity, PodIdentityAssociation};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{InlinePolicy, Role};
 use crate::cfn::{Expr, Parameter, Resource, Template};
@@ -22,10 +22,6 @@ use crate::stacks::{dns, frame, OutputRef, StackId};
 pub mod parameters {
     /// The cluster's name.
     pub const CLUSTER_NAME: &str = "ClusterName";
-    /// The EFS file system.
-    pub const FILE_SYSTEM_ID: &str = "FileSystemId";
-    /// The homes' access point.
-    pub const HOMES_ACCESS_POINT_ID: &str = "HomesAccessPointId";
     /// The subzone.
     pub const HOSTED_ZONE_ID: &str = "HostedZoneId";
     /// The environment's key.
@@ -44,8 +40,6 @@ pub mod service_accounts {
     pub const VPC_CNI: (&str, &str) = ("kube-system", "aws-node");
     /// The EBS CSI driver's controller.
     pub const EBS_CSI: (&str, &str) = ("kube-system", "ebs-csi-controller-sa");
-    /// The EFS CSI driver's node daemon set (it mounts, with IAM).
-    pub const EFS_CSI: (&str, &str) = ("kube-system", "efs-csi-node-sa");
     /// external-dns (the community add-on's namespace and account).
     pub const EXTERNAL_DNS: (&str, &str) = ("external-dns", "external-dns");
     /// The AWS Load Balancer Controller.
@@ -61,8 +55,6 @@ pub mod roles {
     pub const VPC_CNI: &str = "VpcCniPodRole";
     /// The EBS CSI driver's.
     pub const EBS_CSI: &str = "EbsCsiPodRole";
-    /// The EFS CSI driver's.
-    pub const EFS_CSI: &str = "EfsCsiPodRole";
     /// external-dns's.
     pub const EXTERNAL_DNS: &str = "ExternalDnsPodRole";
     /// The AWS Load Balancer Controller's.
@@ -76,14 +68,6 @@ pub fn inputs(deployment: &Deployment) -> BTreeMap<String, OutputRef> {
         (
             p::CLUSTER_NAME.to_string(),
             hub_output(hub_outputs::CLUSTER_NAME),
-        ),
-        (
-            p::FILE_SYSTEM_ID.to_string(),
-            OutputRef::new(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
-        ),
-        (
-            p::HOMES_ACCESS_POINT_ID.to_string(),
-            hub_output(hub_outputs::HOMES_ACCESS_POINT_ID),
         ),
         (
             p::HOSTED_ZONE_ID.to_string(),
@@ -189,6 +173,11 @@ fn addon(
         addon_version: versions.and_then(|v| v.get(name)).cloned(),
         cluster_name: reference(parameters::CLUSTER_NAME),
         configuration_values: configuration.map(|value| value.to_string()),
+        // Its service account's namespace is in its role's trust: pinned, not the add-on's
+        // default of the day.
+        namespace_config: (name == "external-dns").then(|| AddonNamespace {
+            namespace: service_accounts::EXTERNAL_DNS.0.to_string(),
+        }),
         pod_identity_associations: pod_identity
             .map(|(role, account)| AddonPodIdentity {
                 role_arn: Expr::get_att(role, "Arn"),
@@ -196,6 +185,11 @@ fn addon(
             })
             .into_iter()
             .collect(),
+        // The cluster's networking and DNS stay running if the add-on is deleted before
+        // the cluster (a destroy stopped by a protected cluster leaves a working cluster).
+        preserve_on_delete: ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+            .contains(&name)
+            .then_some(true),
         // Node groups start with EKS's own vpc-cni, kube-proxy and CoreDNS: the add-ons
         // take them over.
         resolve_conflicts: "OVERWRITE".to_string(),
@@ -219,12 +213,6 @@ pub fn template(deployment: &Deployment) -> Template {
         p::CLUSTER_NAME,
         upstream("From the hub stack: the EKS cluster"),
     );
-    let mut file_system = upstream("From the frame stack: the EFS file system");
-    file_system.allowed_pattern = Some("^fs-[0-9a-f]{8,40}$".to_string());
-    template.parameter(p::FILE_SYSTEM_ID, file_system);
-    let mut access_point = upstream("From the hub stack: the homes' EFS access point");
-    access_point.allowed_pattern = Some("^fsap-[0-9a-f]{8,40}$".to_string());
-    template.parameter(p::HOMES_ACCESS_POINT_ID, access_point);
     template.parameter(
         p::HOSTED_ZONE_ID,
         Parameter::new(
@@ -260,14 +248,6 @@ pub fn template(deployment: &Deployment) -> Template {
         Database::Sqlite { .. } => {}
     }
 
-    let file_system_arn = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/${{{}}}",
-        p::FILE_SYSTEM_ID
-    ));
-    let access_point_arn = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:access-point/${{{}}}",
-        p::HOMES_ACCESS_POINT_ID
-    ));
     let zone_arn = Expr::sub(format!(
         "arn:${{AWS::Partition}}:route53:::hostedzone/${{{}}}",
         p::HOSTED_ZONE_ID
@@ -333,33 +313,13 @@ pub fn template(deployment: &Deployment) -> Template {
         }),
     );
 
-    // The EFS CSI driver mounts the homes with IAM, through their access point only (the
-    // file system's policy refuses mounts without one).
-    template.add(
-        roles::EFS_CSI,
-        pod_role(
-            deployment,
-            service_accounts::EFS_CSI,
-            "EFS CSI driver: mounts the homes' access point".to_string(),
-            Vec::new(),
-            vec![Statement::allow(
-                "MountTheHomesAccessPoint",
-                &[
-                    "elasticfilesystem:ClientMount",
-                    "elasticfilesystem:ClientWrite",
-                ],
-                vec![file_system_arn],
-            )
-            .when(
-                "StringEquals",
-                "elasticfilesystem:AccessPointArn",
-                access_point_arn,
-            )],
-        ),
-    );
-
     // external-dns writes the hub's record (and its ownership TXT records) in the
-    // subzone, below its apex: never the subzone's own NS or SOA, never another zone.
+    // subzone, below its apex (at it only when the hub's name is the subzone's): never the
+    // subzone's NS or SOA (the record types say so), never another zone.
+    let mut record_names = vec![format!("*.{subzone}")];
+    if deployment.dns.hub_host == deployment.dns.subzone {
+        record_names.insert(0, subzone.to_string());
+    }
     template.add(
         roles::EXTERNAL_DNS,
         pod_role(
@@ -381,7 +341,7 @@ pub fn template(deployment: &Deployment) -> Template {
                 .when(
                     "ForAllValues:StringLike",
                     "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-                    Expr::strings(&[format!("*.{subzone}")]),
+                    Expr::strings(&record_names),
                 ),
                 Statement::allow(
                     "ReadTheSubzone",
@@ -505,7 +465,10 @@ pub fn template(deployment: &Deployment) -> Template {
         addon(
             "aws-efs-csi-driver",
             deployment,
-            Some((roles::EFS_CSI, service_accounts::EFS_CSI.1)),
+            // Its node daemon set mounts with the node's role (the add-on takes Pod
+            // Identity for its controller only, and the mount helper reads only instance
+            // credentials in the driver versions EKS offers): see the hub stack's NodeRole.
+            None,
             None,
         ),
     );

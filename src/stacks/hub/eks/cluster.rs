@@ -15,7 +15,7 @@ use crate::cfn::eks::{
     UpdateConfig, UpgradePolicy,
 };
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::resources::{InlinePolicy, Role, Tag};
+use crate::cfn::resources::{InlinePolicy, LogGroup, Role, Tag};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Compute, Deployment, EksCluster, NodeGroup};
 use crate::stacks::hub::{ids, parameters, reference};
@@ -136,13 +136,52 @@ pub(super) fn add_cluster(
             managed("AmazonEKS_CNI_Policy"),
         ]
     };
+    // The EFS CSI driver's node daemon set mounts the homes with the node's role (the
+    // add-on takes Pod Identity for its controller only): through their access point only,
+    // as the file system's policy wants.
+    let mount_homes = InlinePolicy {
+        policy_name: "MountTheHomesAccessPoint".to_string(),
+        policy_document: PolicyDocument::new(vec![Statement::allow(
+            "MountTheHomesAccessPoint",
+            &[
+                "elasticfilesystem:ClientMount",
+                "elasticfilesystem:ClientWrite",
+            ],
+            vec![Expr::sub(format!(
+                "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/${{{}}}",
+                parameters::FILE_SYSTEM_ID
+            ))],
+        )
+        .when(
+            "StringEquals",
+            "elasticfilesystem:AccessPointArn",
+            Expr::get_att(ids::HOMES_ACCESS_POINT, "Arn"),
+        )]),
+    };
     template.add(
         ids::EKS_NODE_ROLE,
         Resource::new(Role {
             assume_role_policy_document: Some(node_trust),
-            description: format!("{prefix}: the cluster's nodes (join the cluster, pull images)"),
+            description: format!(
+                "{prefix}: the cluster's nodes (join the cluster, pull images, mount the homes)"
+            ),
             managed_policy_arns: node_policies,
+            policies: vec![mount_homes],
             ..Role::default()
+        }),
+    );
+    // EKS writes the control plane's logs to this group, and would create it itself with
+    // no expiry and no key, outside the stack (destroy would leave it).
+    template.add(
+        ids::CLUSTER_LOG_GROUP,
+        Resource::new(LogGroup {
+            kms_key_id: Some(reference(parameters::KMS_KEY_ARN)),
+            log_group_name: Some(Expr::from(format!(
+                "/aws/eks/{}/cluster",
+                cluster_name(deployment)
+            ))),
+            retention_in_days: crate::stacks::frame::LOG_RETENTION_DAYS,
+            ..LogGroup::default()
         }),
     );
 
@@ -207,7 +246,9 @@ pub(super) fn add_cluster(
         }),
         version: eks.version.clone(),
     });
-    template.add(ids::EKS_CLUSTER, cluster);
+    template
+        .add(ids::EKS_CLUSTER, cluster)
+        .depends_on(ids::CLUSTER_LOG_GROUP);
 
     template.output(
         hub_outputs::CLUSTER_NAME,
@@ -372,11 +413,11 @@ pub(super) fn add_node_groups(template: &mut Template, eks: &EksCluster, prefix:
         ),
     );
     if let Some(gpu) = gpu {
-        // Bottlerocket's NVIDIA variant carries the driver and the device plugin; its OS
-        // volume is /dev/xvda, images and containers live on /dev/xvdb.
+        // Bottlerocket's NVIDIA variant carries the driver and the device plugin; images
+        // and containers live on /dev/xvdb (its OS volume, /dev/xvda, keeps the AMI's size).
         template.add(
             ids::GPU_LAUNCH_TEMPLATE,
-            launch_template(prefix, "gpu-node", &[("/dev/xvda", 4), ("/dev/xvdb", 100)]),
+            launch_template(prefix, "gpu-node", &[("/dev/xvdb", 100)]),
         );
         template.add(
             ids::GPU_NODE_GROUP,

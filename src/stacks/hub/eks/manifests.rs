@@ -174,6 +174,8 @@ fn gpu_node_pool(max_gpus_per_server: u32) -> Value {
                         {"key": "eks.amazonaws.com/instance-gpu-manufacturer", "operator": "In", "values": ["nvidia"]},
                         {"key": "eks.amazonaws.com/instance-gpu-count", "operator": "Gt", "values": [(max_gpus_per_server.max(1) - 1).to_string()]},
                         {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+                        // CUDA images are built for amd64; g5g's Graviton would not run them.
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
                     ],
                     "taints": [{"key": GPU_TAINT, "effect": "NoSchedule"}],
                 },

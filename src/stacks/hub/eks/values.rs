@@ -270,6 +270,7 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment) -> Value {
             "https": {"enabled": false},
         },
         "hub": {
+            "annotations": {"karpenter.sh/do-not-disrupt": "true"},
             "serviceAccount": {"create": true, "name": "hub"},
             "db": db,
             "extraEnv": extra_env,
@@ -296,6 +297,9 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment) -> Value {
             },
         },
         "singleuser": {
+            // Karpenter (Auto Mode) consolidates nodes and would evict a server with no
+            // controller to bring it back: the user's kernels and unsaved work.
+            "extraAnnotations": {"karpenter.sh/do-not-disrupt": "true"},
             "image": image(&hub.user_image),
             "cloudMetadata": {"blockWithIptables": true},
             "storage": {
