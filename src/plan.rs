@@ -267,10 +267,14 @@ mod tests {
     fn what_stays_is_read_off_the_deletion_policies() {
         let config = example();
         // prod keeps its storage; dev does not.
-        let (dev, prod) = (
-            Plan::of(&config.deployments[0]),
-            Plan::of(&config.deployments[1]),
-        );
+        let env = |name: &str| {
+            config
+                .deployments
+                .iter()
+                .find(|d| d.env == name)
+                .expect("the example has it")
+        };
+        let (dev, prod) = (Plan::of(env("dev")), Plan::of(env("prod")));
         let kept = |plan: &Plan, id| -> Vec<String> {
             plan.retained(id)
                 .iter()

@@ -552,7 +552,7 @@ mod tests {
         let config = crate::config::parse(
             "t.yaml",
             &format!(
-                "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: d.example.com, hub_host: d.example.com}}\nnetwork: {{vpc_cidr: 10.0.0.0/16, availability_zones: {n_zones}}}\nhub: {{platform: eks, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n"
+                "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: d.example.com, hub_host: d.example.com}}\nnetwork: {{vpc_cidr: 10.0.0.0/16, availability_zones: {n_zones}}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n"
             ),
         )
         .expect("valid config");
