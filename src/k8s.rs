@@ -59,6 +59,8 @@ pub struct Manifest {
 /// Everything an environment installs in its cluster.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kubernetes {
+    /// The cluster's name.
+    pub cluster: String,
     /// The hub's namespace.
     pub namespace: String,
     /// Manifests applied before the releases.
@@ -353,6 +355,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled_or_named() {
         let mut kubernetes = Kubernetes {
+            cluster: "c".to_string(),
             namespace: "n".to_string(),
             manifests: Vec::new(),
             releases: Vec::new(),

@@ -117,6 +117,7 @@ struct Manifest<'a> {
 /// the placeholders it fills from stack outputs.
 #[derive(Serialize)]
 struct KubernetesSection<'a> {
+    cluster: &'a str,
     namespace: &'a str,
     manifests: Vec<String>,
     releases: &'a [crate::k8s::Release],
@@ -202,6 +203,7 @@ fn manifest<'a>(plan: &'a Plan<'a>) -> Manifest<'a> {
             .kubernetes
             .as_ref()
             .map(|kubernetes| KubernetesSection {
+                cluster: &kubernetes.cluster,
                 namespace: &kubernetes.namespace,
                 manifests: kubernetes
                     .manifests

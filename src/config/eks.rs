@@ -145,7 +145,7 @@ fn read_version(reader: &mut Reader<'_>, node: &Node) -> Option<String> {
     let minor = text
         .strip_prefix("1.")
         .and_then(|minor| minor.parse::<u32>().ok())
-        .filter(|minor| KUBERNETES_MINORS.contains(minor));
+        .filter(|minor| KUBERNETES_MINORS.contains(minor) && text == format!("1.{minor}"));
     if minor.is_none() {
         reader.error(
             node,

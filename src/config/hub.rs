@@ -101,7 +101,7 @@ pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str
     };
     let database = match node.get("database") {
         Some(n) => read_database(reader, n, region, platform),
-        // Seed 000: on EKS the hub keeps SQLite on its own encrypted EBS volume.
+        // On EKS the hub keeps SQLite on its own encrypted EBS volume unless told otherwise.
         None if platform == Some(Platform::Eks) => Some(Database::Sqlite { volume_gib: 1 }),
         None => Some(Database::Postgres {
             instance_class: "db.t4g.micro".to_string(),

@@ -731,6 +731,10 @@ impl FakeKube {
                     ran(0, &format!("{file} serverside-applied\n"), ""),
                 )
             }
+            ("kubectl", "delete") if rest.get(1) == Some(&"pods") => (
+                format!("pods {}", after("--selector").unwrap_or_default()),
+                ran(0, "", ""),
+            ),
             ("kubectl", "delete") => {
                 let (file, _) = self.file(&after("-f").unwrap_or_default())?;
                 let had = lock(&self.applied).remove(&file).is_some();

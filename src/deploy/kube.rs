@@ -870,16 +870,11 @@ fn pending(
     })
 }
 
-/// The environment's EKS cluster name, as its hub template names it.
+/// The environment's EKS cluster name, as the plan names it.
 pub fn cluster_name(plan: &Plan<'_>) -> Option<String> {
-    plan.stack(StackId::Hub)?
-        .template
-        .resources
-        .values()
-        .find(|resource| resource.kind == "AWS::EKS::Cluster")?
-        .properties["Name"]
-        .as_str()
-        .map(str::to_string)
+    plan.kubernetes
+        .as_ref()
+        .map(|kubernetes| kubernetes.cluster.clone())
 }
 
 /// What a stack's live outputs say, for each of the environment's stacks that exists.
@@ -913,7 +908,7 @@ pub async fn uninstall(
         return Ok(());
     };
     let outputs = live_outputs(cloud.cfn(), plan).await?;
-    let name = cluster_name(plan).unwrap_or_else(|| plan.deployment.stack_name("cluster"));
+    let name = kubernetes.cluster.clone();
     let Some(cluster) = Cluster::of(
         |output| hub_output(&outputs, output),
         cluster_output,
@@ -1070,6 +1065,45 @@ async fn empty_cluster(
         )
         .await?;
     }
+    // The chart leaves the users' servers running (the hub does not stop them when it goes:
+    // `cleanup_servers` is off), and they hold the homes' claim: stop them first.
+    let ran = session
+        .run(
+            KUBECTL,
+            &[
+                "--kubeconfig",
+                &path_arg(&session.kubeconfig),
+                "delete",
+                "pods",
+                "--namespace",
+                &kubernetes.namespace,
+                "--selector",
+                "component=singleuser-server",
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=10m",
+            ]
+            .map(String::from),
+        )
+        .await?;
+    if !ran.ok() && !kind_unknown(&ran) {
+        bail!(
+            "stopping the users' servers (kubectl delete pods -l component=singleuser-server -n {}) failed ({}): {}",
+            kubernetes.namespace,
+            exit(&ran),
+            tail(&ran.stderr)
+        );
+    }
+    let stopped = ran
+        .stdout
+        .lines()
+        .filter(|line| line.contains("deleted"))
+        .count();
+    report(
+        progress,
+        &name,
+        format!("users' servers stopped: {stopped}"),
+    );
     wait_for_no_dns_records(
         cloud.dns(),
         progress,
@@ -1238,6 +1272,7 @@ async fn wait_for_no_volumes<C: Cloud>(
         return Ok(());
     }
     let started = Instant::now();
+    let mut first = true;
     loop {
         let ran = session
             .run(
@@ -1254,7 +1289,8 @@ async fn wait_for_no_volumes<C: Cloud>(
             )
             .await?;
         let volumes = items(&ran, "persistentvolumes")?;
-        if started.elapsed() < poll {
+        if first {
+            first = false;
             for kept in volumes.iter().filter(|volume| {
                 volume["spec"]["storageClassName"]
                     .as_str()

@@ -377,10 +377,14 @@ fn eks_dev_deploys_installs_the_chart_reruns_as_a_no_op_and_destroy_uninstalls_i
         .iter()
         .filter(|c| c.starts_with("kubectl delete"))
         .collect();
-    let reversed: Vec<String> = manifests
-        .iter()
-        .rev()
-        .map(|file| format!("kubectl delete {file}"))
+    // The users' servers first (they hold the homes' claim), then the manifests in reverse.
+    let reversed: Vec<String> = std::iter::once("kubectl delete".to_string())
+        .chain(
+            manifests
+                .iter()
+                .rev()
+                .map(|file| format!("kubectl delete {file}")),
+        )
         .collect();
     assert_eq!(deletes, reversed.iter().collect::<Vec<_>>());
     let lines: Vec<&str> = stderr.lines().collect();

@@ -381,6 +381,8 @@ async fn eks_destroy_uninstalls_the_chart_and_waits_for_the_ingress_before_the_a
         "helm uninstall jupyterhub".to_string(),
     ];
     expected.extend(std::iter::repeat_n("kubectl get ingress".to_string(), 4));
+    // The users' servers go before the claim they mount.
+    expected.push("kubectl delete pods component=singleuser-server".to_string());
     expected.extend(
         manifest_files(&deployment)
             .iter()

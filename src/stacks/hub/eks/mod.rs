@@ -128,6 +128,7 @@ impl HubPlatform for Eks {
 /// Everything the environment installs in its cluster.
 pub fn kubernetes(deployment: &Deployment) -> Kubernetes {
     let mut kubernetes = Kubernetes {
+        cluster: cluster::cluster_name(deployment),
         namespace: NAMESPACE.to_string(),
         manifests: Vec::new(),
         releases: Vec::new(),
