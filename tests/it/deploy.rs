@@ -2,9 +2,15 @@
 //! HTTP endpoint — `moto_server` (pinned in tests/tools/moto.txt, started by
 //! tests/deploy/moto_launcher.py on a free loopback port) behind a recording proxy
 //! (tests/deploy/proxy.py) that counts the calls and can inject faults.
+//!
+//! The environment of tests/deploy/moto.yaml is frame, dns, the delegation, the hub (an EKS
+//! cluster, Auto Mode) and eks-addons. Every deploy and destroy of it here passes
+//! `--skip-helm`: kubectl and helm never run (what they do is tests/it/deploy_eks.rs's, with
+//! stand-ins), and [`Aws::hubctl`] refuses a deploy or destroy without it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use crate::support::{hubctl, local_aws_env, python_tool, root, start, Server};
 
@@ -15,8 +21,13 @@ pub(crate) struct Aws {
     endpoint: String,
     moto_endpoint: String,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    /// The Deployer role's session (see [`Aws::deployer`]), made on first use.
+    deployer: OnceLock<Vec<(String, String)>>,
+    dir: tempfile::TempDir,
 }
+
+/// The engine tests' config.
+const MOTO_CONFIG: &str = "tests/deploy/moto.yaml";
 
 impl Aws {
     pub(crate) fn start(faults: &[&str]) -> Aws {
@@ -42,8 +53,52 @@ impl Aws {
             endpoint: format!("http://127.0.0.1:{proxy_port}"),
             moto_endpoint: format!("http://127.0.0.1:{moto_port}"),
             log,
-            _dir: dir,
+            deployer: OnceLock::new(),
+            dir,
         }
+    }
+
+    /// Credentials of a session of role `Deployer` in account 123456789012, made in moto
+    /// (not through the proxy): the EKS hub stack gives whoever deploys a cluster access
+    /// entry, and deploy refuses moto's default caller (`arn:aws:sts::<account>:user/moto`,
+    /// which is neither an IAM user's ARN nor an assumed role's), as tests/it/deploy_eks.rs
+    /// does.
+    fn deployer(&self) -> &[(String, String)] {
+        self.deployer.get_or_init(|| {
+            const SESSION: &str = "import boto3, json, sys\niam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='eu-west-1')\niam.create_role(RoleName='Deployer', AssumeRolePolicyDocument=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'AWS': 'arn:aws:iam::123456789012:root'}, 'Action': 'sts:AssumeRole'}]}))\nsts = boto3.client('sts', endpoint_url=sys.argv[1], region_name='eu-west-1')\nc = sts.assume_role(RoleArn='arn:aws:iam::123456789012:role/Deployer', RoleSessionName='ci')['Credentials']\nprint(c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken'])";
+            let output = Command::new(python_tool("moto", "python"))
+                .arg("-c")
+                .arg(SESSION)
+                .arg(&self.moto_endpoint)
+                .envs(
+                    local_aws_env(&self.moto_endpoint)
+                        .into_iter()
+                        .filter_map(|(key, value)| value.map(|value| (key, value))),
+                )
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "the Deployer session: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let said = String::from_utf8_lossy(&output.stdout);
+            let words: Vec<&str> = said.split_whitespace().collect();
+            assert_eq!(words.len(), 3, "key, secret and token: {said}");
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+                .into_iter()
+                .zip(words)
+                .map(|(variable, value)| (variable.to_string(), value.to_string()))
+                .collect()
+        })
+    }
+
+    /// The OS temp dir hubctl sees: deploy keeps the filled files and a kubeconfig there
+    /// when it does not run kubectl and helm itself (`--skip-helm`).
+    fn tmp(&self) -> PathBuf {
+        let tmp = self.dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        tmp
     }
 
     /// moto itself, not through the proxy (not counted).
@@ -67,8 +122,19 @@ impl Aws {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// `hubctl --config tests/deploy/moto.yaml <args>` as the Deployer. A deploy or destroy
+    /// must pass `--skip-helm`: this machine may have a real kubectl on PATH.
     fn hubctl(&self, args: &[&str]) -> assert_cmd::Command {
-        self.hubctl_with("tests/deploy/moto.yaml", args)
+        assert!(
+            !args.iter().any(|a| *a == "deploy" || *a == "destroy")
+                || args.contains(&"--skip-helm"),
+            "a deploy or destroy of {MOTO_CONFIG} without --skip-helm: {args:?}"
+        );
+        let mut command = self.hubctl_with(MOTO_CONFIG, args);
+        command
+            .envs(self.deployer().iter().cloned())
+            .env("TMPDIR", self.tmp());
+        command
     }
 
     /// `hubctl --config <config> <args>` against this moto, from the repository's root.
@@ -93,11 +159,9 @@ impl Aws {
     /// `input`; returns the exit code and everything the terminal showed.
     fn on_a_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
         use std::io::Write;
+        assert!(args.contains("--skip-helm"), "{args}");
         let binary = assert_cmd::cargo::cargo_bin("hubctl");
-        let command = format!(
-            "{} --config tests/deploy/moto.yaml {args}",
-            binary.display()
-        );
+        let command = format!("{} --config {MOTO_CONFIG} {args}", binary.display());
         let template = self.hubctl(&[]);
         let mut child = Command::new("script")
             .args(["--quiet", "--return", "--command", &command, "/dev/null"])
@@ -170,7 +234,7 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
     let outputs_file = dir.path().join("outputs.json");
 
     let first = aws
-        .hubctl(&["deploy", "--env", "dev", "--outputs-file"])
+        .hubctl(&["deploy", "--env", "dev", "--skip-helm", "--outputs-file"])
         .arg(&outputs_file)
         .output()
         .unwrap();
@@ -179,7 +243,19 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         "first deploy: {}",
         String::from_utf8_lossy(&first.stderr)
     );
+    // Four stacks: frame and dns, then (after the delegation) the hub with the cluster, then
+    // eks-addons; and nothing run in the cluster.
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        said.contains("deployed dev (4 changed, 0 unchanged)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("the hub is NOT installed yet (--skip-helm was given)"),
+        "{said}"
+    );
     let written = outputs(&outputs_file);
+    assert_eq!(written["hub"]["ClusterName"], "e2e-dev", "{written}");
     let zone_id = written["dns"]["HostedZoneId"]
         .as_str()
         .expect("the dns stack's zone id")
@@ -204,7 +280,10 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
     let n_first = aws.requests().len();
 
     // Same config again: reads only.
-    let second = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    let second = aws
+        .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
+        .output()
+        .unwrap();
     assert!(
         second.status.success(),
         "second deploy: {}",
@@ -218,6 +297,11 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
     assert!(again.is_empty(), "a re-run made mutating calls: {again:?}");
     assert!(aws.requests().len() > n_first, "the second run asked AWS");
     assert!(String::from_utf8_lossy(&second.stderr).contains("no changes"));
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("deployed dev (0 changed, 4 unchanged)"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
     assert_eq!(
         aws.parent(&["ns", "example.com", "dev.example.com"]),
         delegated
@@ -239,7 +323,7 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         })
         .expect("PutObject");
     let destroyed = aws
-        .hubctl(&["destroy", "--env", "dev", "--yes"])
+        .hubctl(&["destroy", "--env", "dev", "--yes", "--skip-helm"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&destroyed.stderr);
@@ -252,7 +336,17 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         stderr.contains("NS record of dev.example.com removed from example.com"),
         "{stderr}"
     );
-    assert!(stderr.contains("e2e-dev-dns: DELETE_COMPLETE"), "{stderr}");
+    for stack in ["eks-addons", "hub", "dns"] {
+        assert!(
+            stderr.contains(&format!("e2e-dev-{stack}: DELETE_COMPLETE")),
+            "{stderr}"
+        );
+    }
+    // --skip-helm: the releases were not uninstalled, and destroy said so.
+    assert!(
+        stderr.contains("cluster e2e-dev: WARNING: --skip-helm: the releases are not uninstalled"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains(&format!(
             "deleted the staged template s3://{bucket}/hubctl-e2e-dev-hub-1.template.json"
@@ -265,6 +359,8 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         stderr.contains("e2e-dev-frame: DELETE_COMPLETE"),
         "{stderr}"
     );
+    let said = String::from_utf8_lossy(&destroyed.stdout);
+    assert!(said.contains("destroyed dev: 4 stack(s) deleted"), "{said}");
     let _ = zone_id;
 
     // Every request to the parent account, replayed against the synthesized parent template
@@ -322,7 +418,10 @@ fn assume_regions(log: &str) -> Vec<String> {
 fn a_region_the_parent_account_has_not_enabled_falls_back_to_us_east_1() {
     let aws = Aws::start(&["--log-bodies", "--region-disabled", "eu-west-1"]);
     aws.parent(&["create", "example.com"]);
-    let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    let output = aws
+        .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -344,7 +443,7 @@ fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
 
-    let (code, screen) = aws.on_a_terminal("deploy --env dev", "n\n");
+    let (code, screen) = aws.on_a_terminal("deploy --env dev --skip-helm", "n\n");
     assert_eq!(code, Some(1), "{screen}");
     assert!(
         screen.contains("deploy dev to account 123456789012 (eu-west-1)? [y/N]")
@@ -353,7 +452,7 @@ fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
     );
     assert!(aws.requests().is_empty(), "declined, yet AWS was asked");
 
-    let (code, screen) = aws.on_a_terminal("deploy --env dev", "y\n");
+    let (code, screen) = aws.on_a_terminal("deploy --env dev --skip-helm", "y\n");
     assert_eq!(code, Some(0), "{screen}");
     // Spinners (ANSI cursor control), each ending with its final status, not CI lines.
     assert!(screen.contains("\u{1b}[2K"), "no live display: {screen}");
@@ -361,12 +460,12 @@ fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
     assert!(!screen.contains("s] e2e-dev-frame: started"), "{screen}");
     // The summary starts on a line of its own, after the last spinner.
     assert!(
-        screen.contains("\ndeployed dev (2 changed, 0 unchanged)"),
+        screen.contains("\ndeployed dev (4 changed, 0 unchanged)"),
         "{screen}"
     );
 
     let before = aws.requests().len();
-    let (code, screen) = aws.on_a_terminal("destroy --env dev", "n\n");
+    let (code, screen) = aws.on_a_terminal("destroy --env dev --skip-helm", "n\n");
     assert_eq!(code, Some(1), "{screen}");
     assert!(
         screen.contains("delete every stack of dev in account 123456789012? [y/N]")
@@ -380,7 +479,10 @@ fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
 fn the_wrong_account_is_refused_before_any_change() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
-    let output = aws.hubctl(&["deploy", "--env", "wrong"]).output().unwrap();
+    let output = aws
+        .hubctl(&["deploy", "--env", "wrong", "--skip-helm"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -406,7 +508,10 @@ fn a_foreign_ns_record_is_refused_and_left_alone() {
         "dev.example.com",
         "ns1.elsewhere.org.,ns2.elsewhere.org.",
     ]);
-    let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+    let output = aws
+        .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -433,7 +538,10 @@ fn deploy_converges_through_throttling_errors_and_dropped_connections() {
     let mut runs = 0;
     loop {
         runs += 1;
-        let output = aws.hubctl(&["deploy", "--env", "dev"]).output().unwrap();
+        let output = aws
+            .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
+            .output()
+            .unwrap();
         if output.status.success() {
             break;
         }
@@ -449,13 +557,14 @@ fn deploy_converges_through_throttling_errors_and_dropped_connections() {
         .filter(|(_, _, fault)| fault.is_some())
         .count();
     assert!(faults >= 3, "only {faults} faults were injected");
-    // Nothing was created twice: one VPC-bearing frame stack, one subzone.
+    // Nothing was created twice: one VPC-bearing frame stack, one subzone, one hub stack
+    // (one EKS cluster), one eks-addons stack.
     let stacks = aws
         .mutating()
         .iter()
         .filter(|m| m.contains("ExecuteChangeSet"))
         .count();
-    assert_eq!(stacks, 2, "{:?}", aws.mutating());
+    assert_eq!(stacks, 4, "{:?}", aws.mutating());
     assert_ne!(
         aws.parent(&["ns", "example.com", "dev.example.com"]),
         "null"
