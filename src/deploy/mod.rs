@@ -533,14 +533,28 @@ async fn still_tagged(
             }),
         }
     }
+    // What can keep the VPC or cost money; the tagging index also keeps terminated
+    // instances and deleted resources for a while, which are not worth a person's time.
+    let lingering = |arn: &str| {
+        [
+            ":elasticloadbalancing:",
+            ":security-group/",
+            ":network-interface/",
+            ":volume/",
+            ":elastic-ip/",
+        ]
+        .iter()
+        .any(|kind| arn.contains(kind))
+    };
     found
         .into_iter()
+        .filter(|(arn, _)| lingering(arn))
         .map(|(arn, tag)| {
             let line = format!("{arn} (tagged {tag})");
             progress.report(ProgressEvent::Cluster {
                 cluster: cluster.to_string(),
                 message: format!(
-                    "still there after destroy: {line}; delete it by hand if nothing else uses it"
+                    "may still exist after destroy (the tagging index lags by minutes): {line}; if it does and nothing else uses it, delete it by hand"
                 ),
             });
             line

@@ -326,7 +326,8 @@ pub(super) fn delete_args(kubeconfig: &Path, file: &Path) -> Vec<String> {
     .to_vec()
 }
 
-/// The last characters of `text`, trimmed, on one line per line it had.
+/// The last characters of a program's error output (trimmed, at most [`STDERR_TAIL`]),
+/// with what to do when it is one of the usual failures.
 pub(super) fn tail(text: &str) -> String {
     let text = text.trim();
     let start = text
@@ -335,11 +336,37 @@ pub(super) fn tail(text: &str) -> String {
         .nth(STDERR_TAIL)
         .map_or(0, |(at, _)| at);
     let cut = &text[start..];
-    if start > 0 {
+    let mut said = if start > 0 {
         format!("...{cut}")
     } else {
         cut.to_string()
+    };
+    if let Some(hint) = hint(text) {
+        said.push_str(&format!(" ({hint})"));
     }
+    said
+}
+
+/// What to do about the usual failures of kubectl and helm.
+fn hint(stderr: &str) -> Option<&'static str> {
+    const HINTS: &[(&[&str], &str)] = &[
+        (
+            &["i/o timeout", "Unable to connect to the server", "connection refused"],
+            "the cluster's API endpoint does not answer from here: is this machine's public address in hub.eks.endpoint_cidrs, or, with a private endpoint, is it inside the VPC and allowed by the cluster security group?",
+        ),
+        (
+            &["another operation (install/upgrade/rollback) is in progress"],
+            "an earlier helm run was interrupted: see `helm history <release> -n <namespace>`, roll back to the last deployed revision with `helm rollback`, then re-run",
+        ),
+        (
+            &["Unauthorized", "is forbidden"],
+            "the cluster does not take this identity: the hub stack's access entries name eks.admin_roles and DeployerPrincipalArn (whoever deployed last); a role with an IAM path must be listed in hub.eks.admin_roles with it",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(needles, _)| needles.iter().any(|needle| stderr.contains(needle)))
+        .map(|(_, hint)| *hint)
 }
 
 pub(super) fn exit(ran: &Ran) -> String {

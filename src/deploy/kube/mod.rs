@@ -521,9 +521,9 @@ fn pending(
         progress,
         &cluster.name,
         format!(
-            "the hub is not installed yet: {reason}. The filled files and a kubeconfig (it runs `aws eks get-token`) are in {} (a private directory under the OS temp dir, not the synth output); to install, run:\n  {}",
+            "the hub is not installed yet: {reason}. The filled files and a kubeconfig (it runs `aws eks get-token`) are in {} (a private directory under the OS temp dir, not the synth output); the {} commands that install it are printed with the summary",
             dir.display(),
-            commands.join("\n  ")
+            commands.len()
         ),
     );
     Ok(ClusterOutcome::Pending {
@@ -551,9 +551,10 @@ async fn live_outputs(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<Outputs> {
     Ok(outputs)
 }
 
-/// kubectl's and helm's answer for a token the cluster does not take.
+/// kubectl's and helm's answer for a token the cluster does not take, or not yet the
+/// access policy of its entry (both settle within moments of the entry's creation).
 fn refused(ran: &Ran) -> bool {
-    ["Unauthorized", "provide credentials"]
+    ["Unauthorized", "provide credentials", "is forbidden"]
         .iter()
         .any(|said| ran.stderr.contains(said))
 }

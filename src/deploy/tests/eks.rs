@@ -295,7 +295,13 @@ async fn eks_without_kubectl_with_skip_helm_or_a_private_endpoint_prints_the_com
         );
         let lines = lines(&progress);
         let note = &lines[position(&lines, "the hub is not installed yet")];
-        assert!(note.contains(why) && note.contains(&commands[0]), "{note}");
+        // The commands themselves come once, with the summary (the CLI prints them).
+        assert!(
+            note.contains(why)
+                && !note.contains(&commands[0])
+                && note.contains(&format!("the {} commands", commands.len())),
+            "{note}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
@@ -407,8 +413,10 @@ async fn eks_destroy_uninstalls_the_chart_and_waits_for_the_ingress_before_the_a
         )]
     );
     assert!(
-        position(&lines, "still there after destroy: arn:aws:ec2")
-            > position(&lines, "jhub-eks-dev-frame: started")
+        position(
+            &lines,
+            "may still exist after destroy (the tagging index lags by minutes): arn:aws:ec2"
+        ) > position(&lines, "jhub-eks-dev-frame: started")
     );
 
     // Again, after everything went: no cluster, nothing to uninstall, no error.
