@@ -449,6 +449,7 @@ pub async fn destroy(
 ) -> Result<DestroyReport> {
     check_account(cloud.identity(), deployment).await?;
     let plan = Plan::of(deployment);
+    refuse_protected(cloud.cfn(), &plan).await?;
     let mut report = DestroyReport::default();
     for wave in plan.reverse() {
         if wave.contains(&StepId::Delegation) {
@@ -505,6 +506,66 @@ pub async fn destroy(
         }
     }
     Ok(report)
+}
+
+/// Refuses, before anything is deleted, a destroy whose deployed templates hold a resource
+/// with deletion protection on (`hub.deletion_protection`): CloudFormation would fail on it
+/// half-way, after the stacks before it (the add-ons, the hub's service) were gone.
+async fn refuse_protected(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<()> {
+    let mut protected = Vec::new();
+    for stack in &plan.stacks {
+        let name = plan.stack_name(stack.id);
+        let Some(live) = cfn.describe_stack(&name).await? else {
+            continue;
+        };
+        if matches!(live.status, StackStatus::DeleteComplete) {
+            continue;
+        }
+        // A template hubctl did not write (YAML, say) is not read: its stack fails on AWS's
+        // own terms.
+        let Ok(template) =
+            serde_json::from_str::<serde_json::Value>(&cfn.get_template(&name).await?)
+        else {
+            continue;
+        };
+        for (id, resource) in template["Resources"].as_object().into_iter().flatten() {
+            if is_protected(resource) {
+                protected.push(format!(
+                    "{name} {id} ({})",
+                    resource["Type"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+    }
+    if protected.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "destroy refused, nothing was deleted: {} {} deletion protection on; set `hub.deletion_protection: false` for environment `{}`, run `hubctl deploy --env {}`, then destroy",
+        protected.join(", "),
+        if protected.len() == 1 { "has" } else { "have" },
+        plan.deployment.env,
+        plan.deployment.env
+    ))
+}
+
+/// Deletion protection as the types that have it spell it.
+fn is_protected(resource: &serde_json::Value) -> bool {
+    let properties = &resource["Properties"];
+    match resource["Type"].as_str().unwrap_or_default() {
+        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => {
+            properties["DeletionProtection"] == true
+        }
+        "AWS::Cognito::UserPool" => properties["DeletionProtection"] == "ACTIVE",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => properties["LoadBalancerAttributes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|attribute| {
+                attribute["Key"] == "deletion_protection.enabled" && attribute["Value"] == "true"
+            }),
+        _ => false,
+    }
 }
 
 /// What is still tagged with the cluster's name (a note each, not a failure): a load

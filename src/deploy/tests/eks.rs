@@ -693,3 +693,36 @@ async fn a_new_access_entry_refused_at_first_is_waited_for() {
     // Each retry signs a fresh token.
     assert!(*clients.identity.tokens.lock().unwrap() >= 3);
 }
+
+#[tokio::test]
+async fn destroy_of_a_protected_environment_is_refused_before_anything_goes() {
+    let mut deployment = eks_deployment();
+    deployment.hub.deletion_protection = true;
+    let clients = eks_clients(&deployment);
+    crate::deploy::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    let deployed = clients.kube.calls().len();
+    let before = clients.cfn.mutating_calls().len();
+    let err = crate::deploy::destroy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .expect_err("a protected cluster is refused");
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("nothing was deleted")
+            && message.contains("jhub-eks-dev-hub Cluster (AWS::EKS::Cluster)")
+            && message.contains("hub.deletion_protection: false"),
+        "{message}"
+    );
+    assert_eq!(
+        clients.cfn.mutating_calls().len(),
+        before,
+        "a stack was touched"
+    );
+    assert_eq!(
+        clients.kube.calls().len(),
+        deployed,
+        "the cluster was touched"
+    );
+    assert_eq!(clients.cfn.live.lock().unwrap().len(), 4);
+}

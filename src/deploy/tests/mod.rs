@@ -1089,13 +1089,14 @@ async fn undelegation_removes_only_a_record_that_still_points_here() {
     assert!(assume.parent.records.lock().unwrap().is_empty());
 }
 
-/// An ECS environment `p-dev` with `n_users` users besides the admin.
+/// An ECS environment `p-dev` with `n_users` users besides the admin, unprotected (destroy
+/// refuses deletion protection before it starts).
 fn ecs_deployment(n_users: usize) -> crate::model::Deployment {
     let users: Vec<String> = (1..=n_users).map(|n| format!("user{n}")).collect();
     let config = crate::config::parse(
         "t.yaml",
         &format!(
-            "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: dev.example.com, hub_host: hub.dev.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_users: [{}], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n",
+            "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: dev.example.com, hub_host: hub.dev.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', admins: [x], allowed_users: [{}], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}, deletion_protection: false}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n",
             users.join(", ")
         ),
     )
