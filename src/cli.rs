@@ -351,7 +351,7 @@ fn deploy(
                 writeln!(stdout, "  {command}")?;
             }
         }
-        None => {}
+        Some(deploy::kube::ClusterOutcome::Failed { .. }) | None => {}
     }
     if let Some(url) = &report.hub_url {
         writeln!(stdout, "hub: {url}")?;
@@ -362,6 +362,12 @@ fn deploy(
             crate::cfn::template::to_canonical_json(&report.outputs),
         )
         .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
+    }
+    if let Some(deploy::kube::ClusterOutcome::Failed { error }) = &report.cluster {
+        drop(stdout);
+        eprintln!("error: the stacks are deployed, but installing in the cluster failed: {error}");
+        eprintln!("fix the cause and re-run: the unchanged stacks are skipped, and the cluster step runs again");
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -330,14 +330,22 @@ pub async fn deploy(
             );
         }
     }
-    report.cluster = kube::install(
+    // The stacks are there whatever the cluster step does: their outputs are reported (and
+    // written) with its failure.
+    report.cluster = match kube::install(
         cloud,
         progress,
         &plan,
         &report.outputs,
         (options.timing, options.skip_helm),
     )
-    .await?;
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(err) => Some(kube::ClusterOutcome::Failed {
+            error: format!("{err:#}"),
+        }),
+    };
     report.hub_url = plan
         .hub_url
         .and_then(|url| report.outputs.get(url).cloned());

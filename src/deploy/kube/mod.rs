@@ -112,6 +112,11 @@ pub enum ClusterOutcome {
         /// What to run, in order.
         commands: Vec<String>,
     },
+    /// The stacks are deployed, the cluster step failed: why.
+    Failed {
+        /// The error, with its causes.
+        error: String,
+    },
 }
 
 /// Why kubectl and helm cannot run from here, if they cannot: `--skip-helm`, a private API
