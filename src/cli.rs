@@ -14,7 +14,7 @@ use crate::{deploy, diff, output, synth};
 
 /// One YAML file to a secure JupyterHub platform on AWS, as CloudFormation.
 #[derive(Debug, Parser)]
-#[command(name = "hubctl", version, about)]
+#[command(name = "hubctl", version, about, disable_help_subcommand = true)]
 pub struct Cli {
     /// The config file.
     #[arg(
@@ -137,12 +137,18 @@ pub enum Command {
         #[arg(long)]
         skip_helm: bool,
     },
+    /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
+    Help {
+        /// The command.
+        command: Option<String>,
+    },
 }
 
 /// Parses the process arguments and runs the command.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match &cli.command {
+        Command::Help { command } => help(command.as_deref()),
         Command::Validate { env, output } => validate(&cli.config, env.as_deref(), *output),
         Command::Synth { env, out, output } => synth(&cli.config, env.as_deref(), out, *output),
         Command::Deploy {
@@ -519,18 +525,71 @@ fn diff(
     Ok(ExitCode::from(report.exit_code(fail)))
 }
 
+/// `hubctl help [COMMAND]`: clap's own help text, for the program or the command; an unknown
+/// command is a usage error naming the commands there are.
+fn help(command: Option<&str>) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    // Built, so that a command's usage line reads `hubctl <command>`.
+    cli.build();
+    // A reader that stops early (`| head`) is not an error.
+    let show = |text: clap::builder::StyledStr| {
+        let _ = write!(std::io::stdout(), "{text}");
+    };
+    match command {
+        None => show(cli.render_help()),
+        Some(name) => {
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            match cli.find_subcommand_mut(name) {
+                Some(sub) => show(sub.render_help()),
+                None => {
+                    eprintln!(
+                        "error: no command `{name}`; the commands are {}",
+                        names.join(", ")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Reads and checks the config; every problem is reported before the process exits with 2.
 fn load_config(path: &Path, format: OutputFormat) -> Result<Option<Config>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(anyhow!(
-                "{}: config file not found; copy config.example.yaml to {} and edit it, or pass --config PATH",
-                path.display(),
-                path.display()
-            ))
+        Err(err) => {
+            let (problem, fix) = if err.kind() == std::io::ErrorKind::NotFound {
+                (
+                    "config file not found".to_string(),
+                    format!(
+                        "copy config.example.yaml to {} and edit it, or pass --config PATH",
+                        path.display()
+                    ),
+                )
+            } else {
+                (
+                    format!("cannot read the config ({err})"),
+                    "check the path and its permissions".to_string(),
+                )
+            };
+            if format == OutputFormat::Json {
+                // The same shape as the config's own problems, so a pipeline reads one.
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "errors": [{
+                        "file": path.display().to_string(), "line": null, "column": null,
+                        "key": null, "problem": problem, "fix": fix,
+                    }]})
+                );
+                return Ok(None);
+            }
+            return Err(anyhow!("{}: {problem}; {fix}", path.display()));
         }
-        Err(err) => return Err(err).with_context(|| format!("{}: cannot read the config", path.display())),
     };
     match config::parse(&path.display().to_string(), &text) {
         Ok(config) => Ok(Some(config)),

@@ -421,10 +421,23 @@ fn read_duration(reader: &mut Reader<'_>, node: &Node) -> Option<u32> {
         }
         _ => None,
     };
+    let written = match &node.value {
+        Value::Int(seconds) => seconds.to_string(),
+        Value::Str(text) => format!("\"{text}\""),
+        other => other.kind().to_string(),
+    };
     match seconds {
         Some(seconds) if (600..=604_800).contains(&seconds) => Some(seconds as u32),
-        _ => {
-            reader.error(node, "is not an idle timeout", FIX);
+        Some(_) => {
+            reader.error(
+                node,
+                format!("{written} is outside 10 minutes to 7 days"),
+                FIX,
+            );
+            None
+        }
+        None => {
+            reader.error(node, format!("{written} is not an idle timeout"), FIX);
             None
         }
     }

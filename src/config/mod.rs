@@ -170,6 +170,9 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
     };
 
     let mut read = Vec::new();
+    // Every environment's subzone that reads as a name, also where the rest of the
+    // environment has problems: a clash between subzones shows with them, not after.
+    let mut subzones: Vec<(String, crate::model::DnsName, Node)> = Vec::new();
     for entry in env_entries {
         let env = entry.key.as_str();
         let name_ok = read::check_name(reader, &entry.node, env, 16, "environment name");
@@ -190,6 +193,12 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
             path: String::new(),
             ..overlay::merge(&base, &entry.node)
         };
+        if let Some(name) = dns_node(&merged, "subzone").and_then(|node| match &node.value {
+            yaml::Value::Str(text) => crate::model::DnsName::parse(text).ok(),
+            _ => None,
+        }) {
+            subzones.push((env.to_string(), name, merged.clone()));
+        }
         reader.env = Some(env.to_string());
         let deployment = read::deployment(reader, env, &merged, &entry.node);
         reader.env = None;
@@ -198,6 +207,7 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         }
     }
     check_across_environments(reader, &base, &read);
+    check_subzones(reader, &subzones);
     check_delegation_role_limits(reader, env_entries, &read);
     read.into_iter().map(|(deployment, _)| deployment).collect()
 }
@@ -207,9 +217,9 @@ fn dns_node<'n>(merged: &'n Node, key: &str) -> Option<&'n Node> {
     merged.get("dns").and_then(|dns| dns.get(key))
 }
 
-/// Rules that span environments: one parent zone, parent account and role for all (one
-/// delegation-role template covers them), one AWS partition, and subzones that neither
-/// repeat nor nest (a nested subzone is hidden by its parent's delegation).
+/// Rules that span the environments that read without problems: one parent zone, parent
+/// account and role for all (one delegation-role template covers them), one AWS partition,
+/// task-definition names apart ([`check_subzones`] runs on every environment).
 fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Deployment, Node)]) {
     let Some((first, _)) = read.first() else {
         return;
@@ -293,20 +303,17 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
             }
         }
     }
-    for (index, (deployment, merged)) in read.iter().enumerate() {
-        let subzone = &deployment.dns.subzone;
-        for (earlier, _) in &read[..index] {
-            let other = &earlier.dns.subzone;
+}
+
+/// Subzones neither repeat nor nest (a nested subzone is hidden by its parent's
+/// delegation), checked on every environment whose subzone reads as a name.
+fn check_subzones(reader: &mut Reader<'_>, subzones: &[(String, crate::model::DnsName, Node)]) {
+    for (index, (_, subzone, merged)) in subzones.iter().enumerate() {
+        for (earlier_env, other, _) in &subzones[..index] {
             let problem = if subzone == other {
-                format!(
-                    "\"{subzone}\" is already the subzone of environment `{}`",
-                    earlier.env
-                )
+                format!("\"{subzone}\" is already the subzone of environment `{earlier_env}`")
             } else if subzone.is_within(other) || other.is_within(subzone) {
-                format!(
-                    "\"{subzone}\" and environment `{}`'s subzone \"{other}\" nest",
-                    earlier.env
-                )
+                format!("\"{subzone}\" and environment `{earlier_env}`'s subzone \"{other}\" nest")
             } else {
                 continue;
             };

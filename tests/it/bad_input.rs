@@ -849,3 +849,38 @@ fn eks_admin_roles_are_role_arns_and_the_vpc_has_room_for_pods() {
         ],
     );
 }
+
+#[test]
+fn a_subzone_clash_shows_with_the_other_problems_of_its_environment() {
+    let yaml = format!(
+        "{VALID}  prod:\n    account: \"123456789012\"\n    dns:\n      subzone: dev.example.com\n      hub_host: hub.elsewhere.org\n"
+    );
+    rejects(
+        &yaml,
+        &[
+            "environments.prod.dns.hub_host",
+            "\"dev.example.com\" is already the subzone of environment `dev`",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_idle_timeout_is_named() {
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito}\n  idle_timeout: 1 hour\n",
+        ),
+        &[
+            "hub.idle_timeout: \"1 hour\" is not an idle timeout",
+            "`90m`",
+        ],
+    );
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito}\n  idle_timeout: 30s\n",
+        ),
+        &["hub.idle_timeout: \"30s\" is outside 10 minutes to 7 days"],
+    );
+}

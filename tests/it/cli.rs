@@ -231,3 +231,42 @@ fn synth_says_when_the_parent_template_must_go_through_s3() {
     assert!(example.status.success());
     assert!(!String::from_utf8_lossy(&example.stderr).contains("note:"));
 }
+
+#[test]
+fn help_is_a_command_with_help_of_its_own() {
+    hubctl()
+        .args(["help", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: hubctl help"));
+    hubctl().args(["help", "deploy"]).assert().success().stdout(
+        predicate::str::contains("Usage: hubctl deploy")
+            .and(predicate::str::contains("--skip-helm")),
+    );
+    hubctl()
+        .args(["help", "deplyo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no command `deplyo`; the commands are validate, synth, deploy, diff, destroy, help",
+        ));
+}
+
+#[test]
+fn a_missing_config_is_json_when_json_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hubctl()
+        .current_dir(dir.path())
+        .args(["validate", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let parsed: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {:?}", output.stdout));
+    assert_eq!(parsed["ok"], false);
+    assert_eq!(parsed["errors"][0]["file"], "hubctl.yaml");
+    assert_eq!(parsed["errors"][0]["problem"], "config file not found");
+    assert!(parsed["errors"][0]["fix"]
+        .as_str()
+        .is_some_and(|fix| fix.contains("config.example.yaml")));
+}
