@@ -254,6 +254,15 @@ fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// The account check on its own, before a question on a terminal (deploy and destroy make
+/// it again before any change).
+fn check_account_first(deployment: &crate::model::Deployment) -> Result<()> {
+    runtime()?.block_on(async {
+        let config = deploy::aws::sdk_config(&deployment.region).await;
+        deploy::check_account(&deploy::aws::Sts::new(&config), deployment).await
+    })
+}
+
 async fn cloud(region: &str) -> deploy::aws::Aws {
     deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await)
 }
@@ -263,6 +272,7 @@ async fn cloud(region: &str) -> deploy::aws::Aws {
 fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
     if err.downcast_ref::<deploy::WrongAccount>().is_some()
         || err.downcast_ref::<deploy::DeployerUnusable>().is_some()
+        || err.downcast_ref::<deploy::NothingStarted>().is_some()
     {
         return Err(err);
     }
@@ -294,15 +304,18 @@ fn deploy(
     outputs_file: Option<&Path>,
     options: deploy::Options,
 ) -> Result<ExitCode> {
-    if !yes
-        && std::io::stdin().is_terminal()
-        && !confirm(&format!(
+    if !yes && std::io::stdin().is_terminal() {
+        // Credentials for the wrong account, or none, are said before the question.
+        if let Err(err) = check_account_first(deployment) {
+            return report_failure(err);
+        }
+        if !confirm(&format!(
             "deploy {} to account {} ({})?",
             deployment.env, deployment.account, deployment.region
-        ))?
-    {
-        eprintln!("nothing changed");
-        return Ok(ExitCode::from(1));
+        ))? {
+            eprintln!("nothing changed");
+            return Ok(ExitCode::from(1));
+        }
     }
     let progress = deploy::progress::Display::new();
     let result = runtime()?.block_on(async {
@@ -397,6 +410,9 @@ fn destroy(
                 "destroy deletes environment `{}`; without a terminal to ask on, pass --yes",
                 deployment.env
             ));
+        }
+        if let Err(err) = check_account_first(deployment) {
+            return report_failure(err);
         }
         if !confirm(&format!(
             "delete every stack of {} in account {}?",

@@ -92,23 +92,88 @@ impl Cloud for Aws {
 /// Attempts per call, first included: enough to ride out throttling and brief outages.
 const MAX_ATTEMPTS: u32 = 8;
 
+/// How long a connection to AWS may take to open: an endpoint that does not answer (no
+/// network, a firewall) fails in seconds, not after the SDK's default.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Loads the SDK configuration for `region`.
 pub async fn sdk_config(region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
         .load()
         .await
 }
 
-/// `what: Code: message` for an error AWS answered; the whole chain for anything else
-/// (connection failures, timeouts), which is where the cause hides.
+/// `what: Code: message` for an error AWS answered; for anything else (no credentials, an
+/// expired session, no network) one line with the likely fix, the SDK's chain after it only
+/// when no known cause is in it.
 fn sdk_error<E: std::error::Error + ProvideErrorMetadata>(what: &str, err: E) -> anyhow::Error {
     match (err.code(), err.message()) {
         (Some(code), Some(message)) => anyhow!("{what}: {code}: {message}"),
         (Some(code), None) => anyhow!("{what}: {code}"),
-        _ => anyhow!("{what}: {}", DisplayErrorContext(err)),
+        _ => {
+            let chain = DisplayErrorContext(&err).to_string();
+            match likely_cause(&chain) {
+                Some(cause) => anyhow!("{what}: {cause}"),
+                None => anyhow!("{what}: {chain}"),
+            }
+        }
     }
+}
+
+/// The usual reasons a call never reached AWS, as one sentence with the fix.
+pub fn likely_cause(chain: &str) -> Option<&'static str> {
+    let lower = chain.to_ascii_lowercase();
+    const CAUSES: &[(&[&str], &str)] = &[
+        (
+            &[
+                "sso session",
+                "token has expired",
+                "expiredtoken",
+                "expired token",
+                "session has expired",
+            ],
+            "the AWS SSO session has expired: run `aws sso login` (with the profile in AWS_PROFILE), then re-run",
+        ),
+        (
+            &[
+                "no credentials",
+                "credentialsnotloaded",
+                "credentials not loaded",
+                "no providers in chain",
+                "failed to load credentials",
+            ],
+            "no AWS credentials found: set AWS_PROFILE (and run `aws sso login`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
+        (
+            &["error parsing xml", "no root element", "invalid json", "unhandled error"],
+            "the endpoint answered, but not as AWS does (a proxy in the way, or a wrong AWS_ENDPOINT_URL)",
+        ),
+        (
+            &[
+                "dns error",
+                "failed to lookup address",
+                "name or service not known",
+                "connection refused",
+                "timed out",
+                "timeout",
+                "network is unreachable",
+                "dispatch failure",
+                "io error",
+            ],
+            "cannot reach AWS (no network, a firewall or proxy, or a wrong AWS_ENDPOINT_URL)",
+        ),
+    ];
+    CAUSES
+        .iter()
+        .find(|(needles, _)| needles.iter().any(|needle| lower.contains(needle)))
+        .map(|(_, cause)| *cause)
 }
 
 /// CloudFormation in the workload account.
@@ -327,14 +392,24 @@ impl Cfn for CloudFormation {
 /// STS: who am I, and the delegation role.
 pub struct Sts {
     client: aws_sdk_sts::Client,
+    /// The first call of a run, with fewer attempts: without credentials or a network it
+    /// should say so in seconds (throttling on GetCallerIdentity is rare).
+    first: aws_sdk_sts::Client,
     config: SdkConfig,
 }
+
+/// Attempts of the account check.
+const FIRST_CALL_ATTEMPTS: u32 = 2;
 
 impl Sts {
     /// A client for `config`.
     pub fn new(config: &SdkConfig) -> Sts {
+        let first = aws_sdk_sts::config::Builder::from(config)
+            .retry_config(RetryConfig::standard().with_max_attempts(FIRST_CALL_ATTEMPTS))
+            .build();
         Sts {
             client: aws_sdk_sts::Client::new(config),
+            first: aws_sdk_sts::Client::from_conf(first),
             config: config.clone(),
         }
     }
@@ -342,9 +417,12 @@ impl Sts {
 
 impl Identity for Sts {
     async fn account(&self) -> Result<String> {
-        let response = self.client.get_caller_identity().send().await.map_err(|err| {
-            sdk_error("GetCallerIdentity (are AWS credentials set up? try `aws sso login` or AWS_PROFILE)", err)
-        })?;
+        let response = self
+            .first
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| sdk_error("GetCallerIdentity", err))?;
         response
             .account()
             .map(str::to_string)

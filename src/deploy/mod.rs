@@ -47,6 +47,11 @@ pub struct Options {
     pub skip_helm: bool,
 }
 
+/// The account check could not be made: nothing was started, nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}; nothing was changed")]
+pub struct NothingStarted(pub String);
+
 /// The caller is not in the environment's account: nothing was changed.
 #[derive(Debug, thiserror::Error)]
 #[error("the credentials in use are for account {actual}, but environment `{env}` deploys into account {expected}; switch profile (AWS_PROFILE) or credentials, nothing was changed")]
@@ -92,7 +97,12 @@ pub struct Report {
 
 /// Checks that the credentials belong to the environment's account.
 pub async fn check_account(identity: &impl Identity, deployment: &Deployment) -> Result<()> {
-    let actual = identity.account().await?;
+    let actual = identity.account().await.map_err(|err| {
+        anyhow::Error::new(NothingStarted(format!(
+            "{err:#} (the account check of environment `{}`: account {}, region {})",
+            deployment.env, deployment.account, deployment.region
+        )))
+    })?;
     if actual != deployment.account.as_str() {
         return Err(WrongAccount {
             env: deployment.env.clone(),
@@ -561,7 +571,7 @@ async fn refuse_protected(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<()> {
 fn is_protected(resource: &serde_json::Value) -> bool {
     let properties = &resource["Properties"];
     match resource["Type"].as_str().unwrap_or_default() {
-        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" | "AWS::RDS::DBCluster" => {
+        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" => {
             properties["DeletionProtection"] == true
         }
         "AWS::Cognito::UserPool" => properties["DeletionProtection"] == "ACTIVE",
