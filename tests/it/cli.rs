@@ -270,3 +270,80 @@ fn a_missing_config_is_json_when_json_is_asked_for() {
         .as_str()
         .is_some_and(|fix| fix.contains("config.example.yaml")));
 }
+
+/// `hubctl deploy --yes` of the example's dev with `env` (and no AWS config files), from a
+/// temporary directory: (exit code, stderr).
+fn deploy_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = hubctl();
+    command
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(root().join("config.example.yaml"))
+        .args(["deploy", "--env", "dev", "--yes"]);
+    for key in [
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ] {
+        command.env_remove(key);
+    }
+    command
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn deploy_without_credentials_says_so_in_one_line_and_changes_nothing() {
+    let (code, stderr) = deploy_with(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("GetCallerIdentity: no AWS credentials found: set AWS_PROFILE")
+            && stderr.contains("nothing was changed")
+            && !stderr.contains("pick up where they stopped")
+            && !stderr.contains("DispatchFailure"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn deploy_to_an_endpoint_that_does_not_answer_says_so_in_one_line() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let (code, stderr) = deploy_with(&[
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("GetCallerIdentity: cannot reach AWS")
+            && stderr.contains("AWS_ENDPOINT_URL")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+}
