@@ -571,9 +571,7 @@ async fn refuse_protected(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<()> {
 fn is_protected(resource: &serde_json::Value) -> bool {
     let properties = &resource["Properties"];
     match resource["Type"].as_str().unwrap_or_default() {
-        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" => {
-            properties["DeletionProtection"] == true
-        }
+        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" => properties["DeletionProtection"] == true,
         "AWS::Cognito::UserPool" => properties["DeletionProtection"] == "ACTIVE",
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => properties["LoadBalancerAttributes"]
             .as_array()
