@@ -29,6 +29,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The platform of `hubctl init`'s starter config.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum InitPlatform {
+    /// ECS on Fargate.
+    #[default]
+    Ecs,
+    /// EKS (Auto Mode), with the Zero-to-JupyterHub chart.
+    Eks,
+}
+
 /// How results are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -137,6 +147,18 @@ pub enum Command {
         #[arg(long)]
         skip_helm: bool,
     },
+    /// Write a commented starter config to --config (hubctl.yaml): one `dev` environment that
+    /// validates as it is, with example values to replace. Never overwrites a file.
+    Init {
+        /// Where JupyterHub runs.
+        #[arg(long, value_enum, default_value_t)]
+        platform: InitPlatform,
+    },
+    /// Print a shell completion script, e.g. `hubctl completions bash > ~/.local/share/bash-completion/completions/hubctl`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
         /// The command.
@@ -149,6 +171,13 @@ pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match &cli.command {
         Command::Help { command } => help(command.as_deref()),
+        Command::Init { platform } => init(&cli.config, *platform),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut stdout = std::io::stdout();
+            clap_complete::generate(*shell, &mut Cli::command(), "hubctl", &mut stdout);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { env, output } => validate(&cli.config, env.as_deref(), *output),
         Command::Synth { env, out, output } => synth(&cli.config, env.as_deref(), out, *output),
         Command::Deploy {
@@ -539,6 +568,42 @@ fn diff(
         )?,
     }
     Ok(ExitCode::from(report.exit_code(fail)))
+}
+
+/// `hubctl init`: the starter config for `platform`, written only where nothing is (the
+/// file is created exclusively, so a config that appears meanwhile is not overwritten).
+fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
+    let (text, name) = match platform {
+        InitPlatform::Ecs => (include_str!("../templates/init/ecs.yaml"), "ecs"),
+        InitPlatform::Eks => (include_str!("../templates/init/eks.yaml"), "eks"),
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let mut file = match file {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} exists; hubctl init never overwrites a config: edit it, or pass --config NEW.yaml",
+                path.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("{}: cannot create the config", path.display()))
+        }
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("{}: cannot write the config", path.display()))?;
+    let config = path.display();
+    println!("wrote {config} (platform {name}: one environment, `dev`). Next:");
+    println!("  1. replace its example values: accounts, the parent zone and its account, the subzone and hub name, images, users, allowed_cidrs");
+    println!("  2. hubctl --config {config} validate");
+    println!("  3. hubctl --config {config} synth --out hubctl.out   (the DNS team deploys hubctl.out/parent/ once)");
+    println!("  4. hubctl --config {config} deploy --env dev");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `hubctl help [COMMAND]`: clap's own help text, for the program or the command; an unknown

@@ -248,7 +248,7 @@ fn help_is_a_command_with_help_of_its_own() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "no command `deplyo`; the commands are validate, synth, deploy, diff, destroy, help",
+            "no command `deplyo`; the commands are validate, synth, deploy, diff, destroy, init, completions, help",
         ));
 }
 
@@ -346,4 +346,85 @@ fn deploy_to_an_endpoint_that_does_not_answer_says_so_in_one_line() {
             && stderr.contains("nothing was changed"),
         "{stderr}"
     );
+}
+
+#[test]
+fn init_writes_a_starter_config_that_synthesizes_and_never_overwrites() {
+    for (platform, stacks) in [
+        (
+            "ecs",
+            &["jhub-dev-frame", "jhub-dev-dns", "jhub-dev-hub"][..],
+        ),
+        (
+            "eks",
+            &[
+                "jhub-dev-frame",
+                "jhub-dev-dns",
+                "jhub-dev-hub",
+                "jhub-dev-eks-addons",
+            ][..],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        hubctl()
+            .current_dir(dir.path())
+            .args(["init", "--platform", platform])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::contains(format!("wrote hubctl.yaml (platform {platform}")).and(
+                    predicate::str::contains("hubctl --config hubctl.yaml validate"),
+                ),
+            );
+        let written = std::fs::read_to_string(dir.path().join("hubctl.yaml")).unwrap();
+        assert!(
+            written.contains(&format!("platform: {platform}")),
+            "{written}"
+        );
+        let synth = hubctl()
+            .current_dir(dir.path())
+            .args(["synth", "--out", "out"])
+            .output()
+            .unwrap();
+        assert!(
+            synth.status.success(),
+            "{}",
+            String::from_utf8_lossy(&synth.stderr)
+        );
+        for stack in stacks {
+            assert!(
+                dir.path()
+                    .join(format!("out/dev/{stack}.template.json"))
+                    .exists(),
+                "{platform}: {stack}"
+            );
+        }
+        // A second init refuses, and the config is as it was.
+        std::fs::write(dir.path().join("hubctl.yaml"), "project: mine\n").unwrap();
+        hubctl()
+            .current_dir(dir.path())
+            .args(["init", "--platform", platform])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "hubctl.yaml exists; hubctl init never overwrites",
+            ));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("hubctl.yaml")).unwrap(),
+            "project: mine\n"
+        );
+    }
+}
+
+#[test]
+fn completions_know_the_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = hubctl().args(["completions", shell]).output().unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for command in ["validate", "synth", "deploy", "diff", "destroy", "init"] {
+            assert!(script.contains(command), "{shell}: {command} missing");
+        }
+    }
+    hubctl().args(["completions", "tcsh"]).assert().code(2);
 }
