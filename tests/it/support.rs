@@ -73,9 +73,20 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     found
 }
 
+/// Says `message` where a person running the tests sees it: the terminal when there is one
+/// (cargo test shows a passing test's own output only with --nocapture), and stderr.
+pub fn announce(message: &str) {
+    use std::io::Write;
+    if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        let _ = writeln!(tty, "hubctl tests: {message}");
+    }
+    eprintln!("{message}");
+}
+
 /// Runs `install` into `dir` unless `dir` already holds what `pinned` pins (recorded in
-/// `dir/<stamp>` after a successful install); one install at a time across the tests.
-fn install_once(dir: &Path, stamp: &str, pinned: &str, install: impl FnOnce()) {
+/// `dir/<stamp>` after a successful install); one install at a time across the tests. The
+/// first run says what it installs and how long it took.
+pub fn install_once(dir: &Path, stamp: &str, pinned: &str, install: impl FnOnce()) {
     static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
     let _guard = LOCK
         .get_or_init(|| Mutex::new(()))
@@ -83,8 +94,14 @@ fn install_once(dir: &Path, stamp: &str, pinned: &str, install: impl FnOnce()) {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let stamp = dir.join(stamp);
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(pinned) {
+        let started = std::time::Instant::now();
         install();
         std::fs::write(&stamp, pinned).expect("write install stamp");
+        announce(&format!(
+            "installed {} in {} s (once per checkout: the next runs reuse it)",
+            dir.display(),
+            started.elapsed().as_secs()
+        ));
     }
 }
 
@@ -102,11 +119,11 @@ pub fn python_tool(tool: &str, program: &str) -> PathBuf {
     let wanted = std::fs::read_to_string(&requirements).expect("pinned requirements exist");
     let venv = tool_dir(tool);
     install_once(&venv, "installed-requirements.txt", &wanted, || {
-        eprintln!(
-            "installing {tool} into {} (pinned: {})",
-            venv.display(),
-            requirements.display()
-        );
+        announce(&format!(
+            "installing the pinned {tool} ({}) into {}, once",
+            requirements.display(),
+            venv.display()
+        ));
         run(Command::new(python())
             .args(["-m", "venv", "--clear"])
             .arg(&venv));
@@ -132,11 +149,11 @@ pub fn npm_tool(tool: &str) -> PathBuf {
         .expect("the pinned package-lock.json exists");
     let dir = tool_dir(tool);
     install_once(&dir, "installed-package-lock.json", &lock, || {
-        eprintln!(
-            "installing the npm packages of {} into {}",
+        announce(&format!(
+            "installing the pinned npm packages of {} into {}, once",
             source.display(),
             dir.display()
-        );
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the tool directory");
         for file in ["package.json", "package-lock.json"] {
