@@ -566,7 +566,7 @@ fn secret_arn(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opt
     } else {
         reader.error(
             node,
-            "is not the complete ARN of a Secrets Manager secret in the stack's region",
+            format!("\"{text}\" is not the complete ARN of a Secrets Manager secret in the stack's region"),
             format!("copy the ARN from the console or `aws secretsmanager describe-secret`, ending in the 6-character suffix, e.g. `{example}`"),
         );
         None

@@ -686,7 +686,7 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
     );
     rejects(
         &replace("  auth: {kind: cognito}", &format!("{oauth}\n    client_secret_arn: arn:aws-cn:secretsmanager:eu-west-1:123456789012:secret:hub/oauth-AbCdEf")),
-        &["hub.auth.client_secret_arn", "is not the complete ARN of a Secrets Manager secret in the stack's region"],
+        &["hub.auth.client_secret_arn", "\" is not the complete ARN of a Secrets Manager secret in the stack's region"],
     );
     rejects(
         &replace(
