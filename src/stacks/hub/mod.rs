@@ -14,6 +14,7 @@ mod certificate;
 mod database;
 mod homes;
 mod login;
+mod policies;
 mod record;
 
 use crate::cfn::{Expr, Parameter, Template};

@@ -6,6 +6,7 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{InlinePolicy, Role};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Deployment, Image};
+use crate::stacks::hub::policies::{decrypt_configured_secrets, through_secrets_manager};
 use crate::stacks::hub::{ids, parameters, reference};
 
 /// The IAM path of the user servers' task roles: the hub may pass roles under it only.
@@ -19,16 +20,6 @@ pub(super) fn user_token_secrets(prefix: &str) -> Expr {
         "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{}*",
         user_token_secret_prefix(prefix)
     ))
-}
-
-/// `statement` only for calls Secrets Manager makes for the caller (`kms:ViaService`): the
-/// key decrypts secrets, not whatever the role's session asks.
-fn through_secrets_manager(statement: Statement) -> Statement {
-    statement.when(
-        "StringEquals",
-        "kms:ViaService",
-        Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-    )
 }
 
 pub(super) fn ecs_tasks_trust() -> PolicyDocument {
@@ -135,32 +126,11 @@ pub(super) fn add_roles(
         &["kms:Decrypt"],
         vec![reference(parameters::KMS_KEY_ARN)],
     )));
-    // Secrets named in the config may be encrypted with any key of the account (the
-    // `aws/secretsmanager` key needs no grant here, a customer-managed one does): decrypt
-    // through Secrets Manager, and only for exactly those secrets.
     let configured: Vec<&str> = secrets
         .iter()
         .filter_map(|(_, _, arn)| arn.as_literal())
         .collect();
-    if !configured.is_empty() {
-        let mut arns = configured;
-        arns.sort_unstable();
-        arns.dedup();
-        hub_execution.push(
-            through_secrets_manager(Statement::allow(
-                "DecryptConfiguredSecrets",
-                &["kms:Decrypt"],
-                vec![Expr::sub(
-                    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*",
-                )],
-            ))
-            .when(
-                "StringEquals",
-                "kms:EncryptionContext:SecretARN",
-                Expr::strings(&arns),
-            ),
-        );
-    }
+    hub_execution.extend(decrypt_configured_secrets(&configured));
     template.add(
         ids::HUB_EXECUTION_ROLE,
         role(

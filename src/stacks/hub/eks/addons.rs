@@ -16,6 +16,10 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{InlinePolicy, Role};
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::model::{Compute, Database, Deployment};
+use crate::stacks::hub::policies::{
+    decrypt_configured_secrets, managed, through_secrets_manager, volumes_with_key,
+};
+use crate::stacks::hub::reference;
 use crate::stacks::{dns, frame, OutputRef, StackId};
 
 /// Parameters of the eks-addons stack.
@@ -91,10 +95,6 @@ pub fn inputs(deployment: &Deployment) -> BTreeMap<String, OutputRef> {
     inputs
 }
 
-fn reference(name: &str) -> Expr {
-    Expr::reference(name)
-}
-
 /// The cluster's ARN (known before it exists: the name is fixed).
 fn cluster_arn(deployment: &Deployment) -> Expr {
     Expr::sub(format!(
@@ -155,10 +155,6 @@ fn pod_role(
         },
         ..Role::default()
     })
-}
-
-fn managed(name: &str) -> Expr {
-    Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
 }
 
 fn addon(
@@ -230,12 +226,12 @@ pub fn template(deployment: &Deployment) -> Template {
     template.parameter(p::OAUTH_CLIENT_SECRET_ARN, oauth);
     let mut hub_secrets = vec![reference(p::OAUTH_CLIENT_SECRET_ARN)];
     // Secrets named in the config may be under any key of the account.
-    let mut configured: Vec<String> = Vec::new();
+    let mut configured: Vec<&str> = Vec::new();
     if let crate::model::Auth::OAuth(provider) = &deployment.hub.auth {
-        configured.push(provider.client_secret_arn.clone());
+        configured.push(&provider.client_secret_arn);
     }
     if let Database::External { url_secret_arn } = &deployment.hub.database {
-        configured.push(url_secret_arn.clone());
+        configured.push(url_secret_arn);
     }
     match &deployment.hub.database {
         Database::Postgres { .. } => {
@@ -256,43 +252,19 @@ pub fn template(deployment: &Deployment) -> Template {
     let subzone = deployment.dns.subzone.as_str();
 
     // The hub reads its secrets when it starts, with its own role.
-    let via_secrets_manager = |statement: Statement| {
-        statement.when(
-            "StringEquals",
-            "kms:ViaService",
-            Expr::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-        )
-    };
     let mut hub_statements = vec![
         Statement::allow(
             "ReadHubSecrets",
             &["secretsmanager:GetSecretValue"],
             hub_secrets,
         ),
-        via_secrets_manager(Statement::allow(
+        through_secrets_manager(Statement::allow(
             "DecryptThem",
             &["kms:Decrypt"],
             vec![key.clone()],
         )),
     ];
-    if !configured.is_empty() {
-        configured.sort_unstable();
-        configured.dedup();
-        hub_statements.push(
-            via_secrets_manager(Statement::allow(
-                "DecryptConfiguredSecrets",
-                &["kms:Decrypt"],
-                vec![Expr::sub(
-                    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*",
-                )],
-            ))
-            .when(
-                "StringEquals",
-                "kms:EncryptionContext:SecretARN",
-                Expr::strings(&configured),
-            ),
-        );
-    }
+    hub_statements.extend(decrypt_configured_secrets(&configured));
     template.add(
         roles::HUB,
         pod_role(
@@ -403,32 +375,7 @@ pub fn template(deployment: &Deployment) -> Template {
                 "EBS CSI driver: the hub's volume, encrypted with the environment's key"
                     .to_string(),
                 vec![managed("service-role/AmazonEBSCSIDriverPolicy")],
-                vec![
-                    Statement::allow(
-                        "UseKeyThroughEc2",
-                        &[
-                            "kms:Decrypt",
-                            "kms:DescribeKey",
-                            "kms:Encrypt",
-                            "kms:GenerateDataKeyWithoutPlaintext",
-                            "kms:ReEncryptFrom",
-                            "kms:ReEncryptTo",
-                        ],
-                        vec![key.clone()],
-                    )
-                    .when(
-                        "StringEquals",
-                        "kms:ViaService",
-                        Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
-                    ),
-                    Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()])
-                        .when("Bool", "kms:GrantIsForAWSResource", "true".into())
-                        .when(
-                            "StringEquals",
-                            "kms:ViaService",
-                            Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
-                        ),
-                ],
+                volumes_with_key(&key),
             ),
         );
         template.add(

@@ -18,6 +18,7 @@ use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{InlinePolicy, LogGroup, Role, Tag};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Compute, Deployment, EksCluster, NodeGroup};
+use crate::stacks::hub::policies::{managed, volumes_with_key};
 use crate::stacks::hub::{ids, parameters, reference};
 
 /// The node pools Auto Mode runs from the start: `system` for cluster add-ons,
@@ -26,10 +27,6 @@ const AUTO_NODE_POOLS: &[&str] = &["general-purpose", "system"];
 
 /// The label and taint of GPU nodes (the NVIDIA device plugin's resource name).
 pub const GPU_TAINT: &str = "nvidia.com/gpu";
-
-fn managed(name: &str) -> Expr {
-    Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
-}
 
 /// The cluster's name: `<project>-<env>`.
 pub fn cluster_name(deployment: &Deployment) -> String {
@@ -69,32 +66,7 @@ pub(super) fn add_cluster(
         // with the cluster role; EC2 uses the key through grants for the volume only.
         inline.push(InlinePolicy {
             policy_name: "EncryptVolumesWithTheEnvironmentKey".to_string(),
-            policy_document: PolicyDocument::new(vec![
-                Statement::allow(
-                    "UseKeyThroughEc2",
-                    &[
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:GenerateDataKeyWithoutPlaintext",
-                        "kms:ReEncryptFrom",
-                        "kms:ReEncryptTo",
-                    ],
-                    vec![key.clone()],
-                )
-                .when(
-                    "StringEquals",
-                    "kms:ViaService",
-                    Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
-                ),
-                Statement::allow("GrantForVolumes", &["kms:CreateGrant"], vec![key.clone()])
-                    .when("Bool", "kms:GrantIsForAWSResource", "true".into())
-                    .when(
-                        "StringEquals",
-                        "kms:ViaService",
-                        Expr::sub("ec2.${AWS::Region}.amazonaws.com"),
-                    ),
-            ]),
+            policy_document: PolicyDocument::new(volumes_with_key(&key)),
         });
     }
     template.add(
