@@ -17,7 +17,10 @@ mod login;
 mod policies;
 mod record;
 
+use std::collections::BTreeMap;
+
 use crate::cfn::{Expr, Parameter, Template};
+use crate::stacks::{dns, frame, OutputRef, StackId};
 
 /// Outputs other code reads.
 pub mod outputs {
@@ -49,6 +52,43 @@ pub(super) fn reference(name: &str) -> Expr {
 
 pub(super) fn group_id(logical_id: &str) -> Expr {
     Expr::get_att(logical_id, "GroupId")
+}
+
+/// Where the parameters of [`add_parameters`] come from (a platform that leaves some out
+/// leaves out their inputs too).
+pub(super) fn inputs() -> BTreeMap<String, OutputRef> {
+    use parameters as p;
+    let from = OutputRef::new;
+    [
+        (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
+        (
+            p::PUBLIC_SUBNET_IDS,
+            from(StackId::Frame, frame::outputs::PUBLIC_SUBNET_IDS),
+        ),
+        (
+            p::PRIVATE_SUBNET_IDS,
+            from(StackId::Frame, frame::outputs::PRIVATE_SUBNET_IDS),
+        ),
+        (
+            p::FILE_SYSTEM_ID,
+            from(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
+        ),
+        (
+            p::FILE_SYSTEM_SECURITY_GROUP_ID,
+            from(
+                StackId::Frame,
+                frame::outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
+            ),
+        ),
+        (
+            p::KMS_KEY_ARN,
+            from(StackId::Frame, frame::outputs::KMS_KEY_ARN),
+        ),
+        (p::HOSTED_ZONE_ID, from(StackId::Dns, dns::HOSTED_ZONE_ID)),
+    ]
+    .into_iter()
+    .map(|(parameter, input)| (parameter.to_string(), input))
+    .collect()
 }
 
 /// The parameters every hub stack takes from the frame and dns stacks.

@@ -13,15 +13,13 @@ mod network;
 mod roles;
 mod tasks;
 
-use std::collections::BTreeMap;
-
 use super::login::OAuthSettings;
 use super::{database, homes, ids, login, outputs, parameters, reference};
 use crate::cfn::resources::{GenerateSecretString, Secret};
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Database, Deployment};
 use crate::stacks::platform::{HubPlatform, ProfileProblem};
-use crate::stacks::{dns, frame, OutputRef, Stack, StackId};
+use crate::stacks::{OutputRef, Stack, StackId};
 
 pub use tasks::{user_task_family, user_token_secret_prefix};
 
@@ -95,7 +93,7 @@ impl HubPlatform for Ecs {
             id: StackId::Hub,
             template: template(deployment),
             depends_on: vec![StackId::Frame, StackId::Dns],
-            inputs: inputs(),
+            inputs: super::inputs(),
             // The certificate is validated through the subzone, which resolves only once the
             // parent zone delegates to it.
             after_delegation: true,
@@ -127,42 +125,6 @@ impl HubPlatform for Ecs {
     fn hub_url(&self) -> Option<OutputRef> {
         Some(OutputRef::new(StackId::Hub, outputs::HUB_URL))
     }
-}
-
-/// Where the hub stack's parameters come from.
-fn inputs() -> BTreeMap<String, OutputRef> {
-    use parameters as p;
-    let from = OutputRef::new;
-    [
-        (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
-        (
-            p::PUBLIC_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PUBLIC_SUBNET_IDS),
-        ),
-        (
-            p::PRIVATE_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PRIVATE_SUBNET_IDS),
-        ),
-        (
-            p::FILE_SYSTEM_ID,
-            from(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
-        ),
-        (
-            p::FILE_SYSTEM_SECURITY_GROUP_ID,
-            from(
-                StackId::Frame,
-                frame::outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
-            ),
-        ),
-        (
-            p::KMS_KEY_ARN,
-            from(StackId::Frame, frame::outputs::KMS_KEY_ARN),
-        ),
-        (p::HOSTED_ZONE_ID, from(StackId::Dns, dns::HOSTED_ZONE_ID)),
-    ]
-    .into_iter()
-    .map(|(parameter, input)| (parameter.to_string(), input))
-    .collect()
 }
 
 /// The hub template of an ECS environment.

@@ -20,7 +20,7 @@ use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::k8s::Kubernetes;
 use crate::model::{Database, Deployment};
 use crate::stacks::platform::{HubPlatform, ProfileProblem};
-use crate::stacks::{dns, frame, Cleanup, OutputRef, Stack, StackId};
+use crate::stacks::{Cleanup, OutputRef, Stack, StackId};
 
 /// The hub stack's outputs that other stacks, deploy and the cluster's files read.
 pub mod hub_outputs {
@@ -139,42 +139,12 @@ pub fn kubernetes(deployment: &Deployment) -> Kubernetes {
     kubernetes
 }
 
-/// Where the hub stack's parameters come from.
+/// Where the hub stack's parameters come from: the shared ones it uses.
 fn hub_inputs(deployment: &Deployment) -> BTreeMap<String, OutputRef> {
     let wanted = template_parameters(deployment);
-    use parameters as p;
-    let from = OutputRef::new;
-    [
-        (p::VPC_ID, from(StackId::Frame, frame::outputs::VPC_ID)),
-        (
-            p::PUBLIC_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PUBLIC_SUBNET_IDS),
-        ),
-        (
-            p::PRIVATE_SUBNET_IDS,
-            from(StackId::Frame, frame::outputs::PRIVATE_SUBNET_IDS),
-        ),
-        (
-            p::FILE_SYSTEM_ID,
-            from(StackId::Frame, frame::outputs::FILE_SYSTEM_ID),
-        ),
-        (
-            p::FILE_SYSTEM_SECURITY_GROUP_ID,
-            from(
-                StackId::Frame,
-                frame::outputs::FILE_SYSTEM_SECURITY_GROUP_ID,
-            ),
-        ),
-        (
-            p::KMS_KEY_ARN,
-            from(StackId::Frame, frame::outputs::KMS_KEY_ARN),
-        ),
-        (p::HOSTED_ZONE_ID, from(StackId::Dns, dns::HOSTED_ZONE_ID)),
-    ]
-    .into_iter()
-    .filter(|(parameter, _)| wanted.contains(parameter))
-    .map(|(parameter, input)| (parameter.to_string(), input))
-    .collect()
+    let mut inputs = super::inputs();
+    inputs.retain(|parameter, _| wanted.contains(&parameter.as_str()));
+    inputs
 }
 
 /// The shared hub parameters this stack uses: the ingress finds the public subnets
