@@ -342,29 +342,11 @@ fn read_role_arns(
 }
 
 fn read_cidrs(reader: &mut Reader<'_>, node: &Node) -> Option<Vec<Cidr>> {
-    let Value::Seq(items) = &node.value else {
-        reader.wrong_type(node, "a list of networks", "[203.0.113.0/24]");
-        return None;
-    };
-    let mut cidrs = Vec::new();
-    for item in items {
-        let Some(text) = reader.string(item, "203.0.113.0/24") else {
-            continue;
-        };
-        match Cidr::parse(text) {
-            Ok(cidr) if cidrs.contains(&cidr) => reader.error(
-                item,
-                format!("\"{text}\" is listed twice"),
-                "list each network once",
-            ),
-            Ok(cidr) => cidrs.push(cidr),
-            Err(problem) => reader.error(
-                item,
-                format!("\"{text}\" {problem}"),
-                "write a network such as `203.0.113.0/24`; `[]` keeps the API endpoint private",
-            ),
-        }
-    }
+    let (cidrs, _) = super::hub::read_networks(
+        reader,
+        node,
+        "write a network such as `203.0.113.0/24`; `[]` keeps the API endpoint private",
+    )?;
     if cidrs.len() > 40 {
         reader.error(
             node,

@@ -360,11 +360,8 @@ fn check_users(
 }
 
 fn read_allowed_cidrs(reader: &mut Reader<'_>, node: &Node) -> Option<Vec<Cidr>> {
-    let Value::Seq(items) = &node.value else {
-        reader.wrong_type(node, "a list of networks", "[203.0.113.0/24]");
-        return None;
-    };
-    if items.is_empty() {
+    let (cidrs, n_items) = read_networks(reader, node, "write a network such as `203.0.113.0/24`")?;
+    if n_items == 0 {
         reader.error(
             node,
             "is empty",
@@ -372,28 +369,36 @@ fn read_allowed_cidrs(reader: &mut Reader<'_>, node: &Node) -> Option<Vec<Cidr>>
         );
         return None;
     }
+    (cidrs.len() == n_items).then_some(cidrs)
+}
+
+/// A list of networks, each listed once: the ones that read, and how many items the list
+/// has (each bad one reported with `fix`). `None` when it is not a list.
+pub(super) fn read_networks(
+    reader: &mut Reader<'_>,
+    node: &Node,
+    fix: &str,
+) -> Option<(Vec<Cidr>, usize)> {
+    let Value::Seq(items) = &node.value else {
+        reader.wrong_type(node, "a list of networks", "[203.0.113.0/24]");
+        return None;
+    };
     let mut cidrs = Vec::new();
     for item in items {
         let Some(text) = reader.string(item, "203.0.113.0/24") else {
             continue;
         };
         match Cidr::parse(text) {
-            Ok(cidr) if cidrs.contains(&cidr) => {
-                reader.error(
-                    item,
-                    format!("\"{text}\" is listed twice"),
-                    "list each network once",
-                );
-            }
-            Ok(cidr) => cidrs.push(cidr),
-            Err(problem) => reader.error(
+            Ok(cidr) if cidrs.contains(&cidr) => reader.error(
                 item,
-                format!("\"{text}\" {problem}"),
-                "write a network such as `203.0.113.0/24`",
+                format!("\"{text}\" is listed twice"),
+                "list each network once",
             ),
+            Ok(cidr) => cidrs.push(cidr),
+            Err(problem) => reader.error(item, format!("\"{text}\" {problem}"), fix),
         }
     }
-    (cidrs.len() == items.len()).then_some(cidrs)
+    Some((cidrs, items.len()))
 }
 
 fn read_duration(reader: &mut Reader<'_>, node: &Node) -> Option<u32> {
