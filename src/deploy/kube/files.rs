@@ -240,34 +240,39 @@ pub(super) fn path_arg(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// `--kubeconfig <kubeconfig> <args>`: every kubectl command hubctl runs or prints.
+pub(super) fn kubectl_args(kubeconfig: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["--kubeconfig".to_string(), path_arg(kubeconfig)];
+    all.extend(args.iter().map(|arg| arg.to_string()));
+    all
+}
+
 pub(super) fn apply_args(kubeconfig: &Path, file: &Path) -> Vec<String> {
-    [
-        "--kubeconfig",
-        &path_arg(kubeconfig),
-        "apply",
-        "--server-side",
-        "--field-manager",
-        FIELD_MANAGER,
-        "-f",
-        &path_arg(file),
-    ]
-    .map(String::from)
-    .to_vec()
+    kubectl_args(
+        kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager",
+            FIELD_MANAGER,
+            "-f",
+            &path_arg(file),
+        ],
+    )
 }
 
 pub(super) fn diff_args(kubeconfig: &Path, file: &Path) -> Vec<String> {
-    [
-        "--kubeconfig",
-        &path_arg(kubeconfig),
-        "diff",
-        "--server-side",
-        "--field-manager",
-        FIELD_MANAGER,
-        "-f",
-        &path_arg(file),
-    ]
-    .map(String::from)
-    .to_vec()
+    kubectl_args(
+        kubeconfig,
+        &[
+            "diff",
+            "--server-side",
+            "--field-manager",
+            FIELD_MANAGER,
+            "-f",
+            &path_arg(file),
+        ],
+    )
 }
 
 pub(super) fn upgrade_args(release: &Release, values: &Path, kubeconfig: &Path) -> Vec<String> {
@@ -311,19 +316,18 @@ pub(super) fn uninstall_args(release: &Release, kubeconfig: &Path) -> Vec<String
 }
 
 pub(super) fn delete_args(kubeconfig: &Path, file: &Path) -> Vec<String> {
-    [
-        "--kubeconfig",
-        &path_arg(kubeconfig),
-        "delete",
-        "--ignore-not-found",
-        "--wait",
-        "--timeout",
-        HELM_TIMEOUT,
-        "-f",
-        &path_arg(file),
-    ]
-    .map(String::from)
-    .to_vec()
+    kubectl_args(
+        kubeconfig,
+        &[
+            "delete",
+            "--ignore-not-found",
+            "--wait",
+            "--timeout",
+            HELM_TIMEOUT,
+            "-f",
+            &path_arg(file),
+        ],
+    )
 }
 
 /// The last characters of a program's error output (trimmed, at most [`STDERR_TAIL`]),

@@ -224,6 +224,19 @@ impl<'c, C: Cloud> Session<'c, C> {
             .is_none_or(|at| at.elapsed() >= TOKEN_REFRESH)
     }
 
+    /// `kubectl --kubeconfig <ours> <args>`.
+    async fn kubectl(&self, args: &[&str]) -> Result<Ran> {
+        self.run(KUBECTL, &kubectl_args(&self.kubeconfig, args))
+            .await
+    }
+
+    /// `helm <args> --kubeconfig <ours>`.
+    async fn helm(&self, args: &[&str]) -> Result<Ran> {
+        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        all.extend(["--kubeconfig".to_string(), path_arg(&self.kubeconfig)]);
+        self.run(HELM, &all).await
+    }
+
     /// Runs `program`; the token file is rewritten before it goes stale, also while the
     /// program runs (client-go re-reads a `tokenFile`).
     async fn run(&self, program: &str, args: &[String]) -> Result<Ran> {
@@ -416,23 +429,16 @@ async fn deployed_as_planned<C: Cloud>(
     filled: &FilledRelease,
 ) -> Result<bool> {
     let release = &filled.release;
-    let kubeconfig = path_arg(&session.kubeconfig);
     let listed = session
-        .run(
-            HELM,
-            &[
-                "list",
-                "--namespace",
-                &release.namespace,
-                "--filter",
-                &format!("^{}$", release.name),
-                "--output",
-                "json",
-                "--kubeconfig",
-                &kubeconfig,
-            ]
-            .map(String::from),
-        )
+        .helm(&[
+            "list",
+            "--namespace",
+            &release.namespace,
+            "--filter",
+            &format!("^{}$", release.name),
+            "--output",
+            "json",
+        ])
         .await?;
     if !listed.ok() {
         bail!(
@@ -457,21 +463,15 @@ async fn deployed_as_planned<C: Cloud>(
         return Ok(false);
     }
     let values = session
-        .run(
-            HELM,
-            &[
-                "get",
-                "values",
-                &release.name,
-                "--namespace",
-                &release.namespace,
-                "--output",
-                "json",
-                "--kubeconfig",
-                &kubeconfig,
-            ]
-            .map(String::from),
-        )
+        .helm(&[
+            "get",
+            "values",
+            &release.name,
+            "--namespace",
+            &release.namespace,
+            "--output",
+            "json",
+        ])
         .await?;
     if !values.ok() {
         return Ok(false);

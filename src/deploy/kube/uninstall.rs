@@ -67,15 +67,10 @@ pub async fn uninstall(
             "{} (until it lists none)",
             command_line(
                 KUBECTL,
-                &[
-                    "--kubeconfig",
-                    &path_arg(&kubeconfig),
-                    "get",
-                    "ingress",
-                    "--namespace",
-                    &kubernetes.namespace,
-                ]
-                .map(String::from)
+                &kubectl_args(
+                    &kubeconfig,
+                    &["get", "ingress", "--namespace", &kubernetes.namespace]
+                )
             )
         ));
         commands.extend(
@@ -116,18 +111,7 @@ pub(super) async fn empty_cluster(
     let patience = timing.timeout.min(CONTROLLER_PATIENCE);
     for release in kubernetes.releases.iter().rev() {
         let status = session
-            .run(
-                HELM,
-                &[
-                    "status",
-                    &release.name,
-                    "--namespace",
-                    &release.namespace,
-                    "--kubeconfig",
-                    &path_arg(&session.kubeconfig),
-                ]
-                .map(String::from),
-            )
+            .helm(&["status", &release.name, "--namespace", &release.namespace])
             .await?;
         if !status.ok() {
             if !release_missing(&status) {
@@ -184,23 +168,17 @@ pub(super) async fn empty_cluster(
     // The chart leaves the users' servers running (the hub does not stop them when it goes:
     // `cleanup_servers` is off), and they hold the homes' claim: stop them first.
     let ran = session
-        .run(
-            KUBECTL,
-            &[
-                "--kubeconfig",
-                &path_arg(&session.kubeconfig),
-                "delete",
-                "pods",
-                "--namespace",
-                &kubernetes.namespace,
-                "--selector",
-                "component=singleuser-server",
-                "--ignore-not-found",
-                "--wait=true",
-                "--timeout=10m",
-            ]
-            .map(String::from),
-        )
+        .kubectl(&[
+            "delete",
+            "pods",
+            "--namespace",
+            &kubernetes.namespace,
+            "--selector",
+            "component=singleuser-server",
+            "--ignore-not-found",
+            "--wait=true",
+            "--timeout=10m",
+        ])
         .await?;
     if !ran.ok() && !kind_unknown(&ran) {
         bail!(
@@ -281,20 +259,14 @@ pub(super) async fn wait_for_no_ingress<C: Cloud>(
     let mut waited = false;
     loop {
         let ran = session
-            .run(
-                KUBECTL,
-                &[
-                    "--kubeconfig",
-                    &path_arg(&session.kubeconfig),
-                    "get",
-                    "ingress",
-                    "--namespace",
-                    namespace,
-                    "--output",
-                    "json",
-                ]
-                .map(String::from),
-            )
+            .kubectl(&[
+                "get",
+                "ingress",
+                "--namespace",
+                namespace,
+                "--output",
+                "json",
+            ])
             .await?;
         let left = items(&ran, &format!("ingress --namespace {namespace}"))?;
         if left.is_empty() {
@@ -347,18 +319,7 @@ pub(super) async fn wait_for_no_volumes<C: Cloud>(
     let mut first = true;
     loop {
         let ran = session
-            .run(
-                KUBECTL,
-                &[
-                    "--kubeconfig",
-                    &path_arg(&session.kubeconfig),
-                    "get",
-                    "persistentvolumes",
-                    "--output",
-                    "json",
-                ]
-                .map(String::from),
-            )
+            .kubectl(&["get", "persistentvolumes", "--output", "json"])
             .await?;
         let volumes = items(&ran, "persistentvolumes")?;
         if first {
