@@ -30,18 +30,15 @@ pub(super) fn fill_value<'a>(
     lookup: &impl Fn(&OutputRef) -> Option<String>,
     strict: bool,
 ) -> Result<Value, &'a str> {
-    let text = |text: &str| match k8s::fill(text, placeholders, lookup) {
-        Ok(filled) => Ok(filled),
-        Err(name) if strict => Err(name),
-        // Fill what can be, leave the rest.
-        Err(_) => {
-            let mut filled = text.to_string();
-            for (name, output) in placeholders {
-                if let Some(found) = lookup(output) {
-                    filled = filled.replace(name.as_str(), &found);
-                }
-            }
-            Ok(filled)
+    let text = |text: &str| {
+        if strict {
+            k8s::fill(text, placeholders, lookup)
+        } else {
+            // Fill what can be; a placeholder without a value stands for itself.
+            let or_itself = |output: &OutputRef| {
+                Some(lookup(output).unwrap_or_else(|| k8s::placeholder(*output)))
+            };
+            Ok(k8s::fill(text, placeholders, or_itself).unwrap_or_else(|_| text.to_string()))
         }
     };
     Ok(match value {
