@@ -713,6 +713,99 @@ fn external_dns_changes_a_aaaa_and_txt_records_below_its_subzone_only() {
     check(&cases);
 }
 
+/// A hub whose name is its subzone (the config allows `hub_host` = `subzone`): external-dns
+/// must write the hub's A record and its ownership TXT record at the apex, and still
+/// nothing else there. (Its new-format TXT name, `a-<apex>`, would lie outside the zone:
+/// Route 53 refuses such a record whatever IAM says, so only the old format can work at
+/// an apex.)
+#[test]
+fn external_dns_writes_the_hub_at_the_subzone_apex_when_it_lives_there() {
+    let example = std::fs::read_to_string(root().join("config.example.yaml")).unwrap();
+    let at_apex = example.replacen(
+        "hub_host: hub.eks-dev.example.com",
+        "hub_host: eks-dev.example.com",
+        1,
+    );
+    assert_ne!(at_apex, example, "the example's eks-dev hub host moved");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("apex.yaml");
+    std::fs::write(&config, at_apex).unwrap();
+    let (_out_dir, out) = synth(&config);
+    let env = Env::load(&out, "eks-dev").labelled("apex");
+    let dns = env.pod_session("ExternalDnsPodRole");
+    let zone = env.parameter("eks-addons", "HostedZoneId");
+    let subzone = env.subzone();
+    assert_eq!(env.hub_host(), subzone);
+    let batch = |zone: &str, changes: &[RecordChange]| {
+        dns.tagged(context::route53_change(&dns.principal, zone, changes))
+    };
+    let a = txt_name(&subzone, "A");
+    let mut cases = Vec::new();
+    for (what, request) in [
+        (
+            "writes the hub's alias record and its TXT record at the apex",
+            batch(
+                &zone,
+                &[
+                    change("UPSERT", &subzone, "A"),
+                    change("UPSERT", &subzone, "TXT"),
+                ],
+            ),
+        ),
+        (
+            "deletes them (policy sync)",
+            batch(
+                &zone,
+                &[
+                    change("DELETE", &subzone, "A"),
+                    change("DELETE", &subzone, "TXT"),
+                ],
+            ),
+        ),
+    ] {
+        cases.push(Case::new(
+            format!("apex: external-dns {what}"),
+            request,
+            &dns.policies,
+            Expect::Allowed,
+        ));
+    }
+    for (what, request) in [
+        (
+            "the apex NS record",
+            batch(&zone, &[change("UPSERT", &subzone, "NS")]),
+        ),
+        (
+            "the apex SOA record",
+            batch(&zone, &[change("UPSERT", &subzone, "SOA")]),
+        ),
+        (
+            "a CNAME at the apex",
+            batch(&zone, &[change("UPSERT", &subzone, "CNAME")]),
+        ),
+        (
+            "the apex record in the parent zone",
+            batch("Z0PARENT0EXAMPLE", &[change("UPSERT", &subzone, "A")]),
+        ),
+        (
+            "the parent zone's name",
+            batch(&zone, &[change("UPSERT", "example.com", "A")]),
+        ),
+        (
+            "a new-format TXT name beside the subzone",
+            batch(&zone, &[change("UPSERT", &a, "TXT")]),
+        ),
+    ] {
+        cases.push(Case::new(
+            format!("apex: external-dns cannot change {what}"),
+            request,
+            &dns.policies,
+            Expect::Denied,
+        ));
+    }
+    check(&cases);
+}
+
 /// A KMS request Secrets Manager makes for the caller to decrypt `secret` (AWS Secrets
 /// Manager User Guide, "Secret encryption and decryption": Decrypt with the caller's
 /// permissions, encryption context `SecretARN` and `SecretVersionId`; AWS KMS Developer
