@@ -15,7 +15,7 @@ use crate::cfn::eks::{Addon, AddonNamespace, AddonPodIdentity, PodIdentityAssoci
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{InlinePolicy, Role};
 use crate::cfn::{Expr, Parameter, Resource, Template};
-use crate::model::{Compute, Database, Deployment};
+use crate::model::{Compute, Database, Deployment, EksCluster};
 use crate::stacks::hub::policies::{
     decrypt_configured_secrets, managed, through_secrets_manager, volumes_with_key,
 };
@@ -159,14 +159,13 @@ fn pod_role(
 
 fn addon(
     name: &str,
-    deployment: &Deployment,
+    versions: &BTreeMap<String, String>,
     pod_identity: Option<(&str, &str)>,
     configuration: Option<serde_json::Value>,
 ) -> Resource {
-    let versions = deployment.hub.eks.as_ref().map(|eks| &eks.addon_versions);
     Resource::new(Addon {
         addon_name: name.to_string(),
-        addon_version: versions.and_then(|v| v.get(name)).cloned(),
+        addon_version: versions.get(name).cloned(),
         cluster_name: reference(parameters::CLUSTER_NAME),
         configuration_values: configuration.map(|value| value.to_string()),
         // Its service account's namespace is in its role's trust: pinned, not the add-on's
@@ -192,13 +191,10 @@ fn addon(
     })
 }
 
-/// The eks-addons template.
-pub fn template(deployment: &Deployment) -> Template {
+/// The eks-addons template of `eks`.
+pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
     let name = deployment.stack_name("eks-addons");
-    let auto = matches!(
-        deployment.hub.eks.as_ref().map(|eks| &eks.compute),
-        Some(Compute::Auto)
-    );
+    let auto = matches!(eks.compute, Compute::Auto);
     let mut template = Template::new(format!(
         "hubctl {name}: EKS add-ons of cluster {} and the Pod Identity roles of what runs in it",
         cluster_name(deployment)
@@ -343,7 +339,7 @@ pub fn template(deployment: &Deployment) -> Template {
     if !auto {
         template.add(
             "PodIdentityAgent",
-            addon("eks-pod-identity-agent", deployment, None, None),
+            addon("eks-pod-identity-agent", &eks.addon_versions, None, None),
         );
         after_agent.push("PodIdentityAgent");
         template.add(
@@ -360,13 +356,16 @@ pub fn template(deployment: &Deployment) -> Template {
             "VpcCni",
             addon(
                 "vpc-cni",
-                deployment,
+                &eks.addon_versions,
                 Some((roles::VPC_CNI, service_accounts::VPC_CNI.1)),
                 Some(serde_json::json!({"enableNetworkPolicy": "true"})),
             ),
         );
-        template.add("CoreDns", addon("coredns", deployment, None, None));
-        template.add("KubeProxy", addon("kube-proxy", deployment, None, None));
+        template.add("CoreDns", addon("coredns", &eks.addon_versions, None, None));
+        template.add(
+            "KubeProxy",
+            addon("kube-proxy", &eks.addon_versions, None, None),
+        );
         template.add(
             roles::EBS_CSI,
             pod_role(
@@ -382,7 +381,7 @@ pub fn template(deployment: &Deployment) -> Template {
             "EbsCsiDriver",
             addon(
                 "aws-ebs-csi-driver",
-                deployment,
+                &eks.addon_versions,
                 Some((roles::EBS_CSI, service_accounts::EBS_CSI.1)),
                 None,
             ),
@@ -411,7 +410,7 @@ pub fn template(deployment: &Deployment) -> Template {
         "EfsCsiDriver",
         addon(
             "aws-efs-csi-driver",
-            deployment,
+            &eks.addon_versions,
             // Its node daemon set mounts with the node's role (the add-on takes Pod
             // Identity for its controller only, and the mount helper reads only instance
             // credentials in the driver versions EKS offers): see the hub stack's NodeRole.
@@ -423,7 +422,7 @@ pub fn template(deployment: &Deployment) -> Template {
         "ExternalDns",
         addon(
             "external-dns",
-            deployment,
+            &eks.addon_versions,
             Some((roles::EXTERNAL_DNS, service_accounts::EXTERNAL_DNS.1)),
             Some(external_dns_config),
         ),

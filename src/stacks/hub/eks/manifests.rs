@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::cluster::GPU_TAINT;
 use super::{hub_output, hub_outputs, NAMESPACE};
 use crate::k8s::{Kubernetes, Manifest};
-use crate::model::{Compute, Deployment};
+use crate::model::{Compute, Deployment, EksCluster};
 use crate::stacks::{frame, OutputRef, StackId};
 
 /// The StorageClass of the hub's database volume.
@@ -19,10 +19,7 @@ pub const INGRESS_CLASS: &str = "hubctl-alb";
 /// Auto Mode's GPU NodePool.
 pub const GPU_NODE_POOL: &str = "hubctl-gpu";
 
-pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
-    let Some(eks) = deployment.hub.eks.as_ref() else {
-        return;
-    };
+pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &EksCluster) {
     let auto = matches!(eks.compute, Compute::Auto);
     kubernetes.manifests.push(Manifest {
         file: "00-namespace.yaml".to_string(),

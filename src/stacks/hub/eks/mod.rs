@@ -18,7 +18,7 @@ use super::{database, homes, ids, login, outputs, parameters, reference};
 use crate::cfn::resources::{SecurityGroup, SecurityGroupIngress, SecurityGroupRule};
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::k8s::Kubernetes;
-use crate::model::{Database, Deployment};
+use crate::model::{Database, Deployment, EksCluster};
 use crate::stacks::platform::{HubPlatform, ProfileProblem};
 use crate::stacks::{Cleanup, OutputRef, Stack, StackId};
 
@@ -72,10 +72,11 @@ pub struct Eks;
 
 impl HubPlatform for Eks {
     fn stacks(&self, deployment: &Deployment) -> Vec<Stack> {
+        let eks = cluster_of(deployment);
         vec![
             Stack {
                 id: StackId::Hub,
-                template: template(deployment),
+                template: template(deployment, eks),
                 depends_on: vec![StackId::Frame, StackId::Dns],
                 inputs: hub_inputs(deployment),
                 // The certificate is validated through the subzone.
@@ -85,7 +86,7 @@ impl HubPlatform for Eks {
             },
             Stack {
                 id: StackId::EksAddons,
-                template: addons::template(deployment),
+                template: addons::template(deployment, eks),
                 depends_on: vec![StackId::Frame, StackId::Dns, StackId::Hub],
                 inputs: addons::inputs(deployment),
                 after_delegation: true,
@@ -125,8 +126,19 @@ impl HubPlatform for Eks {
     }
 }
 
+/// The cluster of an EKS environment: the config gives `platform: eks` its `eks` section,
+/// and only such an environment reaches this platform (`platform::of`).
+fn cluster_of(deployment: &Deployment) -> &EksCluster {
+    deployment
+        .hub
+        .eks
+        .as_ref()
+        .expect("config gives platform: eks its eks section")
+}
+
 /// Everything the environment installs in its cluster.
 pub fn kubernetes(deployment: &Deployment) -> Kubernetes {
+    let eks = cluster_of(deployment);
     let mut kubernetes = Kubernetes {
         cluster: cluster::cluster_name(deployment),
         namespace: NAMESPACE.to_string(),
@@ -134,8 +146,8 @@ pub fn kubernetes(deployment: &Deployment) -> Kubernetes {
         releases: Vec::new(),
         placeholders: BTreeMap::new(),
     };
-    manifests::add(&mut kubernetes, deployment);
-    values::add(&mut kubernetes, deployment);
+    manifests::add(&mut kubernetes, deployment, eks);
+    values::add(&mut kubernetes, deployment, eks);
     kubernetes
 }
 
@@ -164,15 +176,10 @@ fn template_parameters(deployment: &Deployment) -> Vec<&'static str> {
     wanted
 }
 
-/// The hub template of an EKS environment.
-pub fn template(deployment: &Deployment) -> Template {
+/// The hub template of an EKS environment, its cluster `eks`.
+pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
     let name = deployment.stack_name("hub");
     let host = deployment.dns.hub_host.as_str();
-    let eks = deployment
-        .hub
-        .eks
-        .as_ref()
-        .expect("config gives platform: eks its eks section");
     let compute = match &eks.compute {
         crate::model::Compute::Auto => "EKS Auto Mode".to_string(),
         crate::model::Compute::NodeGroups { gpu, .. } => format!(

@@ -13,7 +13,7 @@ use super::cluster::GPU_TAINT;
 use super::manifests::{GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS};
 use super::{hub_output, hub_outputs, NAMESPACE, RELEASE};
 use crate::k8s::{Chart, Kubernetes, Release, JUPYTERHUB_CHART};
-use crate::model::{Auth, Compute, Database, Deployment, Image};
+use crate::model::{Auth, Compute, Database, Deployment, EksCluster, Image};
 use crate::stacks::{frame, OutputRef, StackId};
 
 /// The AWS Load Balancer Controller's chart (node groups only; Auto Mode has its own).
@@ -27,10 +27,7 @@ pub const LOAD_BALANCER_CONTROLLER_CHART: Chart = Chart {
 /// hub's Pod Identity credentials.
 const HUB_SECRETS_PY: &str = include_str!("../../../../templates/eks/hub_secrets.py");
 
-pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
-    let Some(eks) = deployment.hub.eks.as_ref() else {
-        return;
-    };
+pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &EksCluster) {
     if let Compute::NodeGroups { .. } = eks.compute {
         let values = json!({
             "clusterName": kubernetes.placeholder(hub_output(hub_outputs::CLUSTER_NAME)),
@@ -49,7 +46,7 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment) {
             values,
         });
     }
-    let values = hub_values(kubernetes, deployment);
+    let values = hub_values(kubernetes, deployment, matches!(eks.compute, Compute::Auto));
     kubernetes.releases.push(Release {
         name: RELEASE.to_string(),
         namespace: NAMESPACE.to_string(),
@@ -75,13 +72,10 @@ fn setting(kubernetes: &mut Kubernetes, literal: Option<&str>, output: &'static 
     }
 }
 
-fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment) -> Value {
+/// The hub's values; `auto`: the cluster runs Auto Mode.
+fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) -> Value {
     let hub = &deployment.hub;
     let host = deployment.dns.hub_host.as_str();
-    let auto = matches!(
-        hub.eks.as_ref().map(|eks| &eks.compute),
-        Some(Compute::Auto)
-    );
     let names = |users: &[crate::model::User]| -> Vec<String> {
         users.iter().map(|user| user.name.clone()).collect()
     };
