@@ -501,6 +501,17 @@ impl Deployment {
     }
 }
 
+/// FNV-1a (32 bits) of `text`: a stable number for a name (a file owner id, a logical id),
+/// the same on every machine and run, unlike the standard library's hashers.
+pub fn fnv1a(text: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -312,12 +312,7 @@ fn read_users<'n>(
 /// A stable uid for a user's files: 10000 + FNV-1a(name) mod 50000. Stable when users are
 /// added or removed (an index would shift everyone's files); collisions are reported.
 pub fn uid_of(name: &str) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in name.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    10_000 + hash % 50_000
+    10_000 + crate::model::fnv1a(name) % 50_000
 }
 
 fn check_users(

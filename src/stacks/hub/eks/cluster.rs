@@ -254,12 +254,11 @@ pub(super) fn add_cluster(
 /// removing an admin touches no other entry.
 fn access_entry_id(arn: &str) -> String {
     let name = arn.rsplit('/').next().unwrap_or(arn);
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in arn.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    format!("AdminAccess{}{:08x}", ids::alphanumeric(name), hash)
+    format!(
+        "AdminAccess{}{:08x}",
+        ids::alphanumeric(name),
+        crate::model::fnv1a(arn)
+    )
 }
 
 fn cluster_admin(principal: Expr) -> Resource {
