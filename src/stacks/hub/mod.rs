@@ -19,7 +19,8 @@ mod record;
 
 use std::collections::BTreeMap;
 
-use crate::cfn::{Expr, Parameter, Template};
+use crate::cfn::resources::{SecurityGroup, SecurityGroupRule};
+use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::stacks::{dns, frame, OutputRef, StackId};
 
 /// Outputs other code reads.
@@ -48,6 +49,33 @@ pub mod parameters {
 
 pub(super) fn reference(name: &str) -> Expr {
     Expr::reference(name)
+}
+
+/// A security group whose inline rules are only to CIDRs (or none: the placeholder that
+/// removes AWS's default allow-all egress); rules between groups are separate resources, so
+/// groups can refer to each other without a dependency cycle.
+pub(super) fn security_group(
+    description: &str,
+    ingress: Vec<SecurityGroupRule>,
+    egress: Vec<SecurityGroupRule>,
+) -> Resource {
+    let egress = if egress.is_empty() {
+        vec![SecurityGroupRule {
+            description: "No other egress".to_string(),
+            ip_protocol: "-1".to_string(),
+            cidr_ip: Some("127.0.0.1/32".into()),
+            ..SecurityGroupRule::default()
+        }]
+    } else {
+        egress
+    };
+    Resource::new(SecurityGroup {
+        group_description: description.to_string(),
+        vpc_id: Some(reference(parameters::VPC_ID)),
+        security_group_ingress: ingress,
+        security_group_egress: egress,
+        tags: Vec::new(),
+    })
 }
 
 pub(super) fn group_id(logical_id: &str) -> Expr {

@@ -5,14 +5,16 @@ use super::{HTTPS_PORT, HUB_API_PORT, NFS_PORT, POSTGRES_PORT, PROXY_PORT, USER_
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::resources::{
     Action, Attribute, Bucket, BucketPolicy, LifecycleRule, Listener, ListenerCertificate,
-    LoadBalancer, Matcher, NoncurrentVersionExpiration, RedirectConfig, SecurityGroup,
-    SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule, ServerSideEncryptionByDefault,
+    LoadBalancer, Matcher, NoncurrentVersionExpiration, RedirectConfig, SecurityGroupEgress,
+    SecurityGroupIngress, SecurityGroupRule, ServerSideEncryptionByDefault,
     ServerSideEncryptionRule, TargetGroup,
 };
 use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Database, Deployment};
 use crate::stacks::frame::LOG_RETENTION_DAYS;
-use crate::stacks::hub::{certificate, group_id, ids, parameters, record, reference};
+use crate::stacks::hub::{
+    certificate, group_id, ids, parameters, record, reference, security_group,
+};
 
 /// The Elastic Load Balancing account that writes access logs, for regions that predate
 /// the log-delivery service principal (August 2022); newer regions use the principal.
@@ -45,33 +47,6 @@ pub(super) fn elb_log_account(region: &str) -> Option<&'static str> {
         "cn-north-1" => "638102146993",
         "cn-northwest-1" => "037604701340",
         _ => return None,
-    })
-}
-
-/// A security group whose inline rules are only to CIDRs (or none: the placeholder that
-/// removes AWS's default allow-all egress); rules between groups are separate resources, so
-/// groups can refer to each other without a dependency cycle.
-pub(super) fn security_group(
-    description: &str,
-    ingress: Vec<SecurityGroupRule>,
-    egress: Vec<SecurityGroupRule>,
-) -> Resource {
-    let egress = if egress.is_empty() {
-        vec![SecurityGroupRule {
-            description: "No other egress".to_string(),
-            ip_protocol: "-1".to_string(),
-            cidr_ip: Some("127.0.0.1/32".into()),
-            ..SecurityGroupRule::default()
-        }]
-    } else {
-        egress
-    };
-    Resource::new(SecurityGroup {
-        group_description: description.to_string(),
-        vpc_id: Some(reference(parameters::VPC_ID)),
-        security_group_ingress: ingress,
-        security_group_egress: egress,
-        tags: Vec::new(),
     })
 }
 

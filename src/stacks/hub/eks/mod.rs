@@ -15,7 +15,7 @@ mod values;
 use std::collections::BTreeMap;
 
 use super::{database, homes, ids, login, outputs, parameters, reference};
-use crate::cfn::resources::{SecurityGroup, SecurityGroupIngress, SecurityGroupRule};
+use crate::cfn::resources::SecurityGroupIngress;
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::k8s::Kubernetes;
 use crate::model::{Database, Deployment, EksCluster};
@@ -245,18 +245,11 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
     {
         template.add(
             ids::DATABASE_SECURITY_GROUP,
-            Resource::new(SecurityGroup {
-                group_description: "Hub database: PostgreSQL from the EKS cluster only".to_string(),
-                vpc_id: Some(reference(parameters::VPC_ID)),
-                security_group_ingress: Vec::new(),
-                security_group_egress: vec![SecurityGroupRule {
-                    description: "No other egress".to_string(),
-                    ip_protocol: "-1".to_string(),
-                    cidr_ip: Some("127.0.0.1/32".into()),
-                    ..SecurityGroupRule::default()
-                }],
-                tags: Vec::new(),
-            }),
+            super::security_group(
+                "Hub database: PostgreSQL from the EKS cluster only",
+                Vec::new(),
+                Vec::new(),
+            ),
         );
         template.add(
             "ClusterToDatabase",
