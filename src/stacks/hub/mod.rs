@@ -23,6 +23,11 @@ use crate::cfn::resources::{SecurityGroup, SecurityGroupRule};
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::stacks::{dns, frame, OutputRef, StackId};
 
+/// NFS, to the EFS mount targets.
+pub(super) const NFS_PORT: u16 = 2049;
+/// PostgreSQL, to the hub database.
+pub(super) const POSTGRES_PORT: u16 = 5432;
+
 /// Outputs other code reads.
 pub mod outputs {
     /// The hub's URL.

@@ -66,8 +66,7 @@ pub const PROXY_PORT: u16 = 8000;
 pub const HUB_API_PORT: u16 = 8081;
 /// The single-user server port.
 pub const USER_PORT: u16 = 8888;
-pub(super) const NFS_PORT: u16 = 2049;
-pub(super) const POSTGRES_PORT: u16 = 5432;
+pub(super) use super::{NFS_PORT, POSTGRES_PORT};
 pub(super) const HTTPS_PORT: u16 = 443;
 
 /// The ECS Fargate platform.

@@ -14,7 +14,7 @@ mod values;
 
 use std::collections::BTreeMap;
 
-use super::{database, homes, ids, login, outputs, parameters, reference};
+use super::{database, homes, ids, login, outputs, parameters, reference, NFS_PORT, POSTGRES_PORT};
 use crate::cfn::resources::SecurityGroupIngress;
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::k8s::Kubernetes;
@@ -63,9 +63,6 @@ pub const DEPLOYER_PRINCIPAL: &str = "DeployerPrincipalArn";
 pub const NAMESPACE: &str = "jupyterhub";
 /// The Helm release of the hub.
 pub const RELEASE: &str = "jupyterhub";
-
-const NFS_PORT: u16 = 2049;
-const POSTGRES_PORT: u16 = 5432;
 
 /// The EKS platform.
 pub struct Eks;
