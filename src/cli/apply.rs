@@ -1,0 +1,258 @@
+//! `deploy` and `destroy`: the account check and the question, then the engine, then the report.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+
+use super::runtime;
+use crate::deploy;
+
+/// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
+/// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
+/// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
+/// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
+pub(super) fn options(
+    force_delegation: bool,
+    concurrency: usize,
+    skip_helm: bool,
+) -> deploy::Options {
+    let poll = std::env::var("HUBCTL_POLL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis);
+    // One stack operation may take long on AWS (a database, a certificate waiting for DNS);
+    // `HUBCTL_TIMEOUT_S` bounds it for local endpoints.
+    let timeout = std::env::var("HUBCTL_TIMEOUT_S")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(Duration::from_secs(3 * 3600), Duration::from_secs);
+    deploy::Options {
+        force_delegation,
+        concurrency,
+        timing: deploy::changeset::Timing {
+            poll,
+            timeout,
+            // ACM usually validates within minutes once the record resolves.
+            certificate_hint: Duration::from_secs(600),
+        },
+        delegation_timing: deploy::delegation::DelegationTiming {
+            poll,
+            insync_timeout: Duration::from_secs(600),
+            access_denied_window: Duration::from_secs(90),
+        },
+        skip_helm,
+    }
+}
+
+pub(super) fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// The account check on its own, before a question on a terminal (deploy and destroy make
+/// it again before any change).
+pub(super) fn check_account_first(deployment: &crate::model::Deployment) -> Result<()> {
+    runtime()?.block_on(async {
+        let config = deploy::aws::sdk_config(&deployment.region).await;
+        deploy::check_account(&deploy::aws::Sts::new(&config), deployment).await
+    })
+}
+
+pub(super) async fn cloud(region: &str) -> deploy::aws::Aws {
+    deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await)
+}
+
+/// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
+/// failure on the way (with the summary of failed resources, so the cause does not scroll away).
+pub(super) fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
+    if err.downcast_ref::<deploy::WrongAccount>().is_some()
+        || err.downcast_ref::<deploy::DeployerUnusable>().is_some()
+        || err.downcast_ref::<deploy::NothingStarted>().is_some()
+    {
+        return Err(err);
+    }
+    eprintln!();
+    if let Some(failed) = deploy::failure_summary(&err) {
+        eprintln!("FAILED: stack {} ended in {}", failed.stack, failed.status);
+        if let Some(reason) = &failed.reason {
+            eprintln!("  stack reason: {reason}");
+        }
+        for resource in &failed.failed {
+            eprintln!(
+                "  {} ({}) {}: {}",
+                resource.logical_id, resource.resource_type, resource.status, resource.reason
+            );
+        }
+        if failed.failed.is_empty() {
+            eprintln!("  (no resource reported a failure; see the stack's events in the console)");
+        }
+    } else {
+        eprintln!("FAILED: {err:#}");
+    }
+    eprintln!("fix the cause and re-run: deploy and destroy pick up where they stopped");
+    Ok(ExitCode::from(1))
+}
+
+pub(super) fn deploy(
+    deployment: &crate::model::Deployment,
+    yes: bool,
+    outputs_file: Option<&Path>,
+    options: deploy::Options,
+) -> Result<ExitCode> {
+    if !yes && std::io::stdin().is_terminal() {
+        // Credentials for the wrong account, or none, are said before the question.
+        if let Err(err) = check_account_first(deployment) {
+            return report_failure(err);
+        }
+        if !confirm(&format!(
+            "deploy {} to account {} ({})?",
+            deployment.env, deployment.account, deployment.region
+        ))? {
+            eprintln!("nothing changed");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let progress = deploy::progress::Display::new();
+    let result = runtime()?.block_on(async {
+        let cloud = cloud(&deployment.region).await;
+        deploy::deploy(deployment, &cloud, &progress, options).await
+    });
+    progress.finish();
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return report_failure(err),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "deployed {} ({} changed, {} unchanged)",
+        deployment.env,
+        report.changed.len(),
+        report.unchanged.len()
+    )?;
+    for (stack, outputs) in report.outputs.iter() {
+        for (key, value) in outputs {
+            writeln!(stdout, "  {stack}.{key} = {value}")?;
+        }
+    }
+    match &report.cluster {
+        Some(deploy::kube::ClusterOutcome::Installed {
+            applied,
+            unchanged_manifests,
+            upgraded,
+            unchanged_releases,
+        }) => {
+            writeln!(
+                stdout,
+                "cluster: {} manifest(s) applied, {} unchanged; release(s) deployed: {}; unchanged: {}",
+                applied.len(),
+                unchanged_manifests.len(),
+                list_or_none(upgraded),
+                list_or_none(unchanged_releases)
+            )?;
+        }
+        Some(deploy::kube::ClusterOutcome::Pending {
+            reason,
+            dir,
+            commands,
+        }) => {
+            writeln!(
+                stdout,
+                "the hub is NOT installed yet ({reason}); the filled files are in {}; run:",
+                dir.display()
+            )?;
+            for command in commands {
+                writeln!(stdout, "  {command}")?;
+            }
+        }
+        Some(deploy::kube::ClusterOutcome::Failed { .. }) | None => {}
+    }
+    if let Some(url) = &report.hub_url {
+        writeln!(stdout, "hub: {url}")?;
+    }
+    if let Some(path) = outputs_file {
+        std::fs::write(
+            path,
+            crate::cfn::template::to_canonical_json(&report.outputs),
+        )
+        .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
+    }
+    if let Some(deploy::kube::ClusterOutcome::Failed { error }) = &report.cluster {
+        drop(stdout);
+        eprintln!("error: the stacks are deployed, but installing in the cluster failed: {error}");
+        eprintln!("fix the cause and re-run: the unchanged stacks are skipped, and the cluster step runs again");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub(super) fn destroy(
+    deployment: &crate::model::Deployment,
+    yes: bool,
+    options: deploy::Options,
+) -> Result<ExitCode> {
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(anyhow!(
+                "destroy deletes environment `{}`; without a terminal to ask on, pass --yes",
+                deployment.env
+            ));
+        }
+        if let Err(err) = check_account_first(deployment) {
+            return report_failure(err);
+        }
+        if !confirm(&format!(
+            "delete every stack of {} in account {}?",
+            deployment.env, deployment.account
+        ))? {
+            eprintln!("nothing deleted");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let progress = deploy::progress::Display::new();
+    let result = runtime()?.block_on(async {
+        let cloud = cloud(&deployment.region).await;
+        deploy::destroy(deployment, &cloud, &progress, options).await
+    });
+    progress.finish();
+    let report = match result {
+        Ok(report) => report,
+        Err(err) => return report_failure(err),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "destroyed {}: {} stack(s) deleted",
+        deployment.env,
+        report.deleted.len()
+    )?;
+    if report.delegation_removed {
+        writeln!(
+            stdout,
+            "  NS record of {} removed from {}",
+            deployment.dns.subzone, deployment.dns.parent_zone
+        )?;
+    }
+    for kept in &report.retained {
+        writeln!(stdout, "  retained: {}", kept.describe())?;
+    }
+    for left in &report.still_tagged {
+        writeln!(stdout, "  still tagged with the cluster's name: {left}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

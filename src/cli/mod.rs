@@ -1,0 +1,252 @@
+//! Command-line interface: clap definitions and dispatch. The only module that prints.
+//!
+//! One file per group of commands: `compile` (reading the config, `validate`, `synth`),
+//! `apply` (`deploy`, `destroy`), `compare` (`diff`), `starter` (`init`, `help`).
+
+mod apply;
+mod compare;
+mod compile;
+mod starter;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+
+/// One YAML file to a secure JupyterHub platform on AWS, as CloudFormation.
+#[derive(Debug, Parser)]
+#[command(name = "hubctl", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    /// The config file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "hubctl.yaml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The platform of `hubctl init`'s starter config.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum InitPlatform {
+    /// ECS on Fargate.
+    #[default]
+    Ecs,
+    /// EKS (Auto Mode), with the Zero-to-JupyterHub chart.
+    Eks,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// For machines.
+    Json,
+}
+
+/// How `diff` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// For people (colour on a terminal, none with `NO_COLOR`).
+    #[default]
+    Text,
+    /// For machines: the shape the README documents.
+    Json,
+    /// For a pull-request comment (under GitHub's 65,536 characters).
+    Markdown,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and check the config; report every problem at once.
+    Validate {
+        /// Only this environment (default: all).
+        #[arg(long)]
+        env: Option<String>,
+        /// Text or JSON.
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Write every stack's CloudFormation template and each environment's manifest.
+    Synth {
+        /// Only this environment (default: all).
+        #[arg(long)]
+        env: Option<String>,
+        /// Output directory; replaced atomically.
+        #[arg(long, default_value = "hubctl.out", value_name = "DIR")]
+        out: PathBuf,
+        /// Text or JSON.
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Deploy an environment: its stacks through change sets, and the subzone delegation.
+    Deploy {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before changing anything (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// At most this many stacks at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=16))]
+        concurrency: u16,
+        /// Also write the stacks' outputs as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        outputs_file: Option<PathBuf>,
+        /// Replace an NS record in the parent zone that points elsewhere.
+        #[arg(long)]
+        force_delegation: bool,
+        /// EKS: stop after the stacks; do not run kubectl (the k8s/ manifests) or helm (the
+        /// chart): print the commands that would, with the filled files, instead.
+        #[arg(long)]
+        skip_helm: bool,
+    },
+    /// Compare the config's synth with an earlier synth output or with the deployed stacks:
+    /// what CloudFormation would add, change, replace or remove, risks and access first.
+    Diff {
+        /// Only this environment (default: all; required with --deployed).
+        #[arg(long)]
+        env: Option<String>,
+        /// An earlier synth output directory (e.g. the base branch's).
+        #[arg(
+            long,
+            value_name = "DIR",
+            conflicts_with = "deployed",
+            required_unless_present = "deployed"
+        )]
+        against: Option<PathBuf>,
+        /// The environment's live stacks (read-only: DescribeStacks, GetTemplate).
+        #[arg(long, requires = "env")]
+        deployed: bool,
+        /// Exit 1 when anything differs, 3 when access broadens, data is at stake (a stateful
+        /// resource replaced or removed, a secret regenerated, protection dropped) or AWS
+        /// would refuse the update.
+        #[arg(long)]
+        fail: bool,
+        /// Text, JSON or markdown.
+        #[arg(long, value_enum, default_value_t)]
+        output: DiffFormat,
+    },
+    /// Delete an environment's stacks (reverse order) and its delegation record.
+    Destroy {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask first (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// EKS: do not uninstall the Helm releases and delete the k8s/ objects before the
+        /// stacks go (e.g. when the cluster cannot be reached); the load balancers, target
+        /// groups and security groups the controllers made may then be left behind.
+        #[arg(long)]
+        skip_helm: bool,
+    },
+    /// Write a commented starter config to --config (hubctl.yaml): one `dev` environment that
+    /// validates as it is, with example values to replace. Never overwrites a file.
+    Init {
+        /// Where JupyterHub runs.
+        #[arg(long, value_enum, default_value_t)]
+        platform: InitPlatform,
+    },
+    /// Print a shell completion script, e.g. `hubctl completions bash > ~/.local/share/bash-completion/completions/hubctl`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
+    Help {
+        /// The command.
+        command: Option<String>,
+    },
+}
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Help { command } => starter::help(command.as_deref()),
+        Command::Init { platform } => starter::init(&cli.config, *platform),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut stdout = std::io::stdout();
+            clap_complete::generate(*shell, &mut Cli::command(), "hubctl", &mut stdout);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { env, output } => {
+            compile::validate(&cli.config, env.as_deref(), *output)
+        }
+        Command::Synth { env, out, output } => {
+            compile::synth(&cli.config, env.as_deref(), out, *output)
+        }
+        Command::Deploy {
+            env,
+            yes,
+            concurrency,
+            outputs_file,
+            force_delegation,
+            skip_helm,
+        } => {
+            let Some(config) = compile::load_config(&cli.config, OutputFormat::Text)? else {
+                return Ok(ExitCode::from(2));
+            };
+            let deployment = one_env(&config, env)?;
+            apply::deploy(
+                deployment,
+                *yes,
+                outputs_file.as_deref(),
+                apply::options(*force_delegation, usize::from(*concurrency), *skip_helm),
+            )
+        }
+        Command::Diff {
+            env,
+            against,
+            deployed,
+            fail,
+            output,
+        } => compare::diff(
+            &cli.config,
+            env.as_deref(),
+            against.as_deref(),
+            *deployed,
+            *fail,
+            *output,
+        ),
+        Command::Destroy {
+            env,
+            yes,
+            skip_helm,
+        } => {
+            let Some(config) = compile::load_config(&cli.config, OutputFormat::Text)? else {
+                return Ok(ExitCode::from(2));
+            };
+            let deployment = one_env(&config, env)?;
+            apply::destroy(deployment, *yes, apply::options(false, 4, *skip_helm))
+        }
+    }
+}
+
+pub(super) fn one_env<'c>(config: &'c Config, env: &str) -> Result<&'c crate::model::Deployment> {
+    let mut selected = config
+        .select(Some(env))
+        .map_err(|message| anyhow!(message))?;
+    selected
+        .pop()
+        .ok_or_else(|| anyhow!("no environment named `{env}`"))
+}
+
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

@@ -1,0 +1,78 @@
+//! `init` (a starter config) and `help`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use super::{Cli, InitPlatform};
+
+/// `hubctl init`: the starter config for `platform`, written only where nothing is (the
+/// file is created exclusively, so a config that appears meanwhile is not overwritten).
+pub(super) fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
+    let (text, name) = match platform {
+        InitPlatform::Ecs => (include_str!("../../templates/init/ecs.yaml"), "ecs"),
+        InitPlatform::Eks => (include_str!("../../templates/init/eks.yaml"), "eks"),
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let mut file = match file {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} exists; hubctl init never overwrites a config: edit it, or pass --config NEW.yaml",
+                path.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("{}: cannot create the config", path.display()))
+        }
+    };
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("{}: cannot write the config", path.display()))?;
+    let config = path.display();
+    println!("wrote {config} (platform {name}: one environment, `dev`). Next:");
+    println!("  1. replace its example values: accounts, the parent zone and its account, the subzone and hub name, images, users, allowed_cidrs");
+    println!("  2. hubctl --config {config} validate");
+    println!("  3. hubctl --config {config} synth --out hubctl.out   (the DNS team deploys hubctl.out/parent/ once)");
+    println!("  4. hubctl --config {config} deploy --env dev");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hubctl help [COMMAND]`: clap's own help text, for the program or the command; an unknown
+/// command is a usage error naming the commands there are.
+pub(super) fn help(command: Option<&str>) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    // Built, so that a command's usage line reads `hubctl <command>`.
+    cli.build();
+    // A reader that stops early (`| head`) is not an error.
+    let show = |text: clap::builder::StyledStr| {
+        let _ = write!(std::io::stdout(), "{text}");
+    };
+    match command {
+        None => show(cli.render_help()),
+        Some(name) => {
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            match cli.find_subcommand_mut(name) {
+                Some(sub) => show(sub.render_help()),
+                None => {
+                    eprintln!(
+                        "error: no command `{name}`; the commands are {}",
+                        names.join(", ")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
