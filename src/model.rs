@@ -125,6 +125,30 @@ impl AvailabilityZones {
 pub struct Storage {
     /// Keep EFS and the KMS key when the stack is deleted or they are replaced.
     pub retain: bool,
+    /// One EFS directory in every user server, read-only except for admins.
+    pub shared: Option<SharedData>,
+}
+
+/// Where every user server mounts its user's home (the docker-stacks images' `jovyan`).
+pub const HOME_MOUNT: &str = "/home/jovyan";
+
+/// `storage.shared`: a directory of the environment's EFS that every user server mounts,
+/// read-only, and admins' servers read-write (on ECS by each user's task role, on EKS by
+/// which of two access points the server's volume goes through).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedData {
+    /// Its directory on the file system, absolute and outside `/home` and `/hub`.
+    pub path: String,
+    /// Where user servers see it, absolute.
+    pub mount: String,
+}
+
+impl SharedData {
+    /// The directory of `shared: true`.
+    pub const DEFAULT_PATH: &'static str = "/shared";
+    /// The mount of `shared: true`: inside the home, so that JupyterLab's file browser
+    /// shows it.
+    pub const DEFAULT_MOUNT: &'static str = "/home/jovyan/shared";
 }
 
 /// Hub settings.
@@ -213,6 +237,11 @@ impl Hub {
     /// Admins and allowed users, admins first.
     pub fn users(&self) -> impl Iterator<Item = &User> {
         self.admins.iter().chain(&self.allowed_users)
+    }
+
+    /// Whether `user` is one of the admins.
+    pub fn is_admin(&self, user: &User) -> bool {
+        self.admins.contains(user)
     }
 }
 

@@ -11,7 +11,7 @@ use super::hub::{read_bool, read_hub};
 use super::yaml::{Entry, Node, Pos, Value};
 use crate::model::{
     AccountId, Auth, AvailabilityZones, Cidr, Database, DelegationRoles, Deployment, Dns, DnsName,
-    Hub, Network, Storage,
+    Hub, Network, SharedData, Storage,
 };
 
 /// Top-level keys of an environment after the overlay merge.
@@ -41,7 +41,15 @@ const NETWORK_KEYS: &[&str] = &[
     "nat_gateways",
     "ecr_endpoints",
 ];
-const STORAGE_KEYS: &[&str] = &["retain"];
+const STORAGE_KEYS: &[&str] = &["retain", "shared"];
+const SHARED_KEYS: &[&str] = &["path", "mount"];
+/// Directories of the file system the hub stacks' access points use already.
+const RESERVED_EFS_DIRECTORIES: &[&str] = &["/home", "/hub"];
+/// Directories of a server's image that a read-only mount would break.
+const SYSTEM_DIRECTORIES: &[&str] = &[
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+    "/sbin", "/sys", "/tmp", "/usr", "/var",
+];
 /// AWS regions hubctl knows (commercial, GovCloud and China partitions).
 pub const REGIONS: &[&str] = &[
     "af-south-1",
@@ -392,7 +400,10 @@ pub fn deployment(
         .and_then(|node| read_network(reader, node, region.as_deref()));
     let storage = match merged.get("storage") {
         Some(node) => read_storage(reader, node),
-        None => Some(Storage { retain: true }),
+        None => Some(Storage {
+            retain: true,
+            shared: None,
+        }),
     };
     let hub = reader
         .required(merged, "hub", "{platform: ecs}")
@@ -918,16 +929,164 @@ fn read_zones(
 fn read_storage(reader: &mut Reader<'_>, node: &Node) -> Option<Storage> {
     reader.mapping(node, STORAGE_KEYS, "{retain: true}")?;
     let retain = match node.get("retain") {
-        None => true,
+        None => Some(true),
         Some(n) => match n.value {
-            Value::Bool(flag) => flag,
+            Value::Bool(flag) => Some(flag),
             _ => {
                 reader.wrong_type(n, "true or false", "true");
-                return None;
+                None
             }
         },
     };
-    Some(Storage { retain })
+    let shared = match node.get("shared") {
+        None => Some(None),
+        Some(n) => read_shared(reader, n),
+    };
+    Some(Storage {
+        retain: retain?,
+        shared: shared?,
+    })
+}
+
+/// `storage.shared`: `true` (the defaults), `false`, or `{path, mount}` (each optional).
+fn read_shared(reader: &mut Reader<'_>, node: &Node) -> Option<Option<SharedData>> {
+    const EXAMPLE: &str = "{path: /shared, mount: /home/jovyan/shared}";
+    let (path, mount) = match &node.value {
+        Value::Bool(false) | Value::Null => return Some(None),
+        Value::Bool(true) => (None, None),
+        Value::Map(_) => {
+            reader.mapping(node, SHARED_KEYS, EXAMPLE)?;
+            (node.get("path"), node.get("mount"))
+        }
+        _ => {
+            reader.wrong_type(node, "true, false or a mapping", EXAMPLE);
+            return None;
+        }
+    };
+    let path = match path {
+        None => Some(SharedData::DEFAULT_PATH.to_string()),
+        Some(n) => read_shared_path(reader, n),
+    };
+    let mount = match mount {
+        None => Some(SharedData::DEFAULT_MOUNT.to_string()),
+        Some(n) => read_shared_mount(reader, n),
+    };
+    Some(Some(SharedData {
+        path: path?,
+        mount: mount?,
+    }))
+}
+
+/// An absolute path written plainly: `/` and then names of letters, digits, `-`, `_` and
+/// `.` (none starting with `.`, so no `.` or `..`), no empty name, no trailing `/`.
+fn plain_absolute_path(text: &str) -> Result<Vec<&str>, String> {
+    let Some(rest) = text.strip_prefix('/') else {
+        return Err("is not an absolute path".to_string());
+    };
+    if rest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = rest.split('/').collect();
+    for name in &names {
+        if name.is_empty() {
+            return Err("has an empty name (`//` or a trailing `/`)".to_string());
+        }
+        if name.starts_with('.') {
+            return Err(format!(
+                "has the name `{name}`: no `.`, `..` or hidden names"
+            ));
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return Err(format!("has the character {c:?}"));
+        }
+    }
+    Ok(names)
+}
+
+/// Whether `path` is `dir` or below it.
+fn is_within(path: &str, dir: &str) -> bool {
+    dir == "/" || path == dir || path.starts_with(&format!("{dir}/"))
+}
+
+fn read_shared_path(reader: &mut Reader<'_>, node: &Node) -> Option<String> {
+    let text = reader.string(node, "/shared")?;
+    let fix = "give a directory of its own on the file system, e.g. `/shared` or `/data/shared`";
+    let names = match plain_absolute_path(text) {
+        Ok(names) => names,
+        Err(problem) => {
+            reader.error(node, format!("\"{text}\" {problem}"), fix);
+            return None;
+        }
+    };
+    if names.is_empty() {
+        reader.error(
+            node,
+            "\"/\" is the whole file system, every user's home and the hub's state with it",
+            fix,
+        );
+        return None;
+    }
+    if let Some(dir) = RESERVED_EFS_DIRECTORIES
+        .iter()
+        .find(|dir| is_within(text, dir))
+    {
+        let whose = if *dir == "/home" {
+            "the users' homes live"
+        } else {
+            "the hub keeps its state"
+        };
+        reader.error(
+            node,
+            format!("\"{text}\" is inside `{dir}`, where {whose}"),
+            fix,
+        );
+        return None;
+    }
+    // EFS: an access point's root directory has at most four levels and 100 characters.
+    if names.len() > 4 || text.len() > 100 {
+        reader.error(
+            node,
+            format!("\"{text}\" is deeper than 4 directories or longer than 100 characters, more than an EFS access point takes"),
+            fix,
+        );
+        return None;
+    }
+    Some(text.to_string())
+}
+
+fn read_shared_mount(reader: &mut Reader<'_>, node: &Node) -> Option<String> {
+    let text = reader.string(node, SharedData::DEFAULT_MOUNT)?;
+    let fix = format!(
+        "give a directory of its own in the servers, e.g. `{}` (shown in JupyterLab's file browser) or `/srv/shared`",
+        SharedData::DEFAULT_MOUNT
+    );
+    if let Err(problem) = plain_absolute_path(text) {
+        reader.error(node, format!("\"{text}\" {problem}"), fix);
+        return None;
+    }
+    if is_within(crate::model::HOME_MOUNT, text) {
+        reader.error(
+            node,
+            format!(
+                "\"{text}\" would hide the user's home, mounted at `{}`",
+                crate::model::HOME_MOUNT
+            ),
+            fix,
+        );
+        return None;
+    }
+    if let Some(dir) = SYSTEM_DIRECTORIES.iter().find(|dir| is_within(text, dir)) {
+        reader.error(
+            node,
+            format!("\"{text}\" is inside the image's `{dir}`"),
+            fix,
+        );
+        return None;
+    }
+    Some(text.to_string())
 }
 
 #[cfg(test)]
@@ -939,6 +1098,95 @@ mod tests {
         assert_eq!(did_you_mean("subzon", DNS_KEYS), Some("subzone"));
         assert_eq!(did_you_mean("vpc_cdir", NETWORK_KEYS), Some("vpc_cidr"));
         assert_eq!(did_you_mean("banana", DNS_KEYS), None);
+    }
+
+    /// The first environment of a small valid config with `storage` as given.
+    fn storage_of(storage: &str) -> Result<Storage, String> {
+        let text = format!(
+            "project: demo\nregion: eu-west-1\n\
+             dns: {{parent_zone: example.com, parent_account: \"111111111111\", delegation_role: Dns}}\n\
+             network: {{vpc_cidr: 10.0.0.0/16}}\n\
+             storage: {storage}\n\
+             hub:\n  platform: ecs\n  hub_image: quay.io/jupyterhub/k8s-hub:4.4.0\n  user_image: quay.io/jupyter/base-notebook:2025-06-30\n  admins: [alice]\n  allowed_cidrs: [203.0.113.0/24]\n  auth: {{kind: cognito}}\n\
+             environments:\n  dev:\n    account: \"123456789012\"\n    dns: {{subzone: dev.example.com, hub_host: hub.dev.example.com}}\n"
+        );
+        super::super::parse("hubctl.yaml", &text)
+            .map(|config| config.deployments[0].storage.clone())
+            .map_err(|errors| errors.to_string())
+    }
+
+    fn shared(path: &str, mount: &str) -> Option<SharedData> {
+        Some(SharedData {
+            path: path.to_string(),
+            mount: mount.to_string(),
+        })
+    }
+
+    #[test]
+    fn shared_data_is_off_unless_asked_for() {
+        assert_eq!(storage_of("{retain: true}").unwrap().shared, None);
+        assert_eq!(storage_of("{shared: false}").unwrap().shared, None);
+        assert_eq!(
+            storage_of("{shared: true}").unwrap(),
+            Storage {
+                retain: true,
+                shared: shared("/shared", "/home/jovyan/shared"),
+            }
+        );
+    }
+
+    #[test]
+    fn shared_data_takes_a_path_and_a_mount() {
+        assert_eq!(
+            storage_of("{shared: {path: /data/team-1, mount: /srv/data}}")
+                .unwrap()
+                .shared,
+            shared("/data/team-1", "/srv/data")
+        );
+        assert_eq!(
+            storage_of("{retain: false, shared: {mount: /home/jovyan/data.v2}}").unwrap(),
+            Storage {
+                retain: false,
+                shared: shared("/shared", "/home/jovyan/data.v2"),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_shared_data_is_named_with_its_value_and_a_fix() {
+        for (storage, expected) in [
+            ("{shared: yes-please}", "storage.shared: expected true, false or a mapping, found a string; write e.g. `{path: /shared, mount: /home/jovyan/shared}`"),
+            ("{shared: {path: /shared, mnt: /x}}", "storage.shared.mnt: unknown key `mnt`"),
+            ("{shared: {path: shared}}", "storage.shared.path: \"shared\" is not an absolute path; give a directory of its own on the file system, e.g. `/shared`"),
+            ("{shared: {path: /}}", "storage.shared.path: \"/\" is the whole file system"),
+            ("{shared: {path: /home}}", "storage.shared.path: \"/home\" is inside `/home`, where the users' homes live"),
+            ("{shared: {path: /home/shared}}", "\"/home/shared\" is inside `/home`"),
+            ("{shared: {path: /hub/x}}", "\"/hub/x\" is inside `/hub`, where the hub keeps its state"),
+            ("{shared: {path: /homework}}", ""),
+            ("{shared: {path: /data/../home}}", "storage.shared.path: \"/data/../home\" has the name `..`"),
+            ("{shared: {path: /data/./x}}", "has the name `.`"),
+            ("{shared: {path: /data//x}}", "has an empty name"),
+            ("{shared: {path: /data/}}", "has an empty name"),
+            ("{shared: {path: \"/da ta\"}}", "has the character ' '"),
+            ("{shared: {path: /a/b/c/d/e}}", "deeper than 4 directories"),
+            ("{shared: {path: 7}}", "storage.shared.path: expected a string, found an integer"),
+            ("{shared: {mount: home/jovyan/shared}}", "storage.shared.mount: \"home/jovyan/shared\" is not an absolute path; give a directory of its own in the servers"),
+            ("{shared: {mount: /home/jovyan}}", "storage.shared.mount: \"/home/jovyan\" would hide the user's home, mounted at `/home/jovyan`"),
+            ("{shared: {mount: /home}}", "would hide the user's home"),
+            ("{shared: {mount: /}}", "\"/\" would hide the user's home"),
+            ("{shared: {mount: /usr/share/data}}", "storage.shared.mount: \"/usr/share/data\" is inside the image's `/usr`"),
+            ("{shared: {mount: /tmp}}", "is inside the image's `/tmp`"),
+            ("{shared: {mount: /home/jovyan/../x}}", "has the name `..`"),
+        ] {
+            let result = storage_of(storage);
+            if expected.is_empty() {
+                assert!(result.is_ok(), "{storage}: {result:?}");
+                continue;
+            }
+            let errors = result.expect_err(storage);
+            assert!(errors.contains(expected), "{storage}: expected {expected:?} in\n{errors}");
+            assert!(errors.starts_with("hubctl.yaml:5:"), "{storage}: the line: {errors}");
+        }
     }
 
     #[test]
