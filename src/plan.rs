@@ -249,7 +249,12 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            [vec!["frame", "dns"], vec!["delegation"], vec!["hub"]]
+            // The images stack needs only the frame's key; the hub waits for both.
+            [
+                vec!["frame", "dns"],
+                vec!["images", "delegation"],
+                vec!["hub"]
+            ]
         );
         let reverse: Vec<Vec<&str>> = plan
             .reverse()
@@ -258,7 +263,11 @@ mod tests {
             .collect();
         assert_eq!(
             reverse,
-            [vec!["hub"], vec!["delegation"], vec!["dns", "frame"]]
+            [
+                vec!["hub"],
+                vec!["delegation", "images"],
+                vec!["dns", "frame"]
+            ]
         );
         assert_eq!(plan.hub_url, Some(OutputRef::new(StackId::Hub, "HubUrl")));
     }

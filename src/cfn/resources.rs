@@ -1081,11 +1081,44 @@ resource! {
     }
 }
 
-/// Cognito admin-only sign-up.
+/// Cognito admin-only sign-up, and the invitation an admin-created user gets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AdminCreateUserConfig {
     pub allow_admin_create_user_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_message_template: Option<InviteMessageTemplate>,
+}
+
+/// The e-mail Cognito sends a user an admin created (`{username}` and `{####}`, the
+/// temporary password, are both required in the message).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InviteMessageTemplate {
+    pub email_message: String,
+    pub email_subject: String,
+}
+
+/// Who sends a user pool's e-mail (`COGNITO_DEFAULT`: Cognito itself, a daily quota).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EmailConfiguration {
+    pub email_sending_account: String,
+}
+
+/// How a user pool's users recover a forgotten password.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountRecoverySetting {
+    pub recovery_mechanisms: Vec<RecoveryOption>,
+}
+
+/// One way to recover an account, by priority (1 first).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecoveryOption {
+    pub name: String,
+    pub priority: u32,
 }
 
 /// Cognito password policy.
@@ -1118,9 +1151,13 @@ resource! {
     /// AWS::Cognito::UserPool
     UserPool = "AWS::Cognito::UserPool" {
         #[serde(skip_serializing_if = "Option::is_none")]
+        pub account_recovery_setting: Option<AccountRecoverySetting>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub admin_create_user_config: Option<AdminCreateUserConfig>,
         pub auto_verified_attributes: Vec<String>,
         pub deletion_protection: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub email_configuration: Option<EmailConfiguration>,
         pub enabled_mfas: Vec<String>,
         pub mfa_configuration: String,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -1162,5 +1199,46 @@ resource! {
         pub secret_id: Expr,
         pub target_id: Expr,
         pub target_type: String,
+    }
+}
+
+/// An ECR repository's scan setting.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageScanningConfiguration {
+    pub scan_on_push: bool,
+}
+
+/// An ECR repository's encryption at rest (create-only).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RepositoryEncryption {
+    pub encryption_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<Expr>,
+}
+
+/// An ECR lifecycle policy: its rules as a JSON string.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RepositoryLifecyclePolicy {
+    pub lifecycle_policy_text: String,
+}
+
+resource! {
+    /// AWS::ECR::Repository
+    Repository = "AWS::ECR::Repository" {
+        pub empty_on_delete: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub encryption_configuration: Option<RepositoryEncryption>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub image_scanning_configuration: Option<ImageScanningConfiguration>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub image_tag_mutability: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub lifecycle_policy: Option<RepositoryLifecyclePolicy>,
+        pub repository_name: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub tags: Vec<Tag>,
     }
 }

@@ -8,6 +8,7 @@ pub mod delegation_role;
 pub mod dns;
 pub mod frame;
 pub mod hub;
+pub mod images;
 pub mod platform;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,8 @@ pub enum StackId {
     Frame,
     /// The environment's subzone.
     Dns,
+    /// The ECR repositories of the environment's own images (only when it has some).
+    Images,
     /// JupyterHub: on ECS its service and tasks, on EKS its cluster.
     Hub,
     /// EKS add-ons and the Pod Identity roles of what runs in the cluster.
@@ -34,6 +37,7 @@ impl StackId {
         match self {
             StackId::Frame => "frame",
             StackId::Dns => "dns",
+            StackId::Images => "images",
             StackId::Hub => "hub",
             StackId::EksAddons => "eks-addons",
         }
@@ -115,7 +119,9 @@ pub enum Cleanup {
     },
 }
 
-/// The stacks of `deployment`, in deploy order: frame and dns, then the platform's.
+/// The stacks of `deployment`, in deploy order: frame and dns, the images stack when the
+/// environment has images in its own registry, then the platform's (the hub after the
+/// images stack, whose images deploy checks before it).
 pub fn build(deployment: &Deployment) -> Vec<Stack> {
     let mut stacks = vec![
         Stack {
@@ -140,6 +146,22 @@ pub fn build(deployment: &Deployment) -> Vec<Stack> {
             deployer_parameter: None,
         },
     ];
+    let images = images::template(deployment).map(|template| Stack {
+        id: StackId::Images,
+        template,
+        depends_on: vec![StackId::Frame],
+        inputs: images::inputs(),
+        after_delegation: false,
+        before_delete: Vec::new(),
+        deployer_parameter: None,
+    });
+    let has_images = images.is_some();
+    stacks.extend(images);
     stacks.extend(platform::of(deployment.hub.platform).stacks(deployment));
+    if has_images {
+        for stack in stacks.iter_mut().filter(|stack| stack.id == StackId::Hub) {
+            stack.depends_on.push(StackId::Images);
+        }
+    }
     stacks
 }

@@ -5,9 +5,10 @@
 
 use super::hub::ecs::Ecs;
 use super::hub::eks::Eks;
+use super::images::ImageUse;
 use super::{OutputRef, Stack};
 use crate::k8s::Kubernetes;
-use crate::model::{Deployment, Platform};
+use crate::model::{Deployment, Image, Platform};
 
 /// Why a platform cannot run a server size, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub trait HubPlatform: Sync {
     fn check_profile(&self, cpu: u32, memory: u32) -> Result<(), ProfileProblem>;
     /// The output holding the hub's URL, when the platform makes one.
     fn hub_url(&self) -> Option<OutputRef>;
+    /// The images the platform runs for `deployment`, with what each is for: on ECS the
+    /// hub's image and the servers', on EKS only the servers' (the chart brings its hub).
+    fn images<'d>(&self, deployment: &'d Deployment) -> Vec<(ImageUse, &'d Image)>;
     /// What deploy installs inside the platform's cluster, if it has one.
     fn kubernetes(&self, _deployment: &Deployment) -> Option<Kubernetes> {
         None

@@ -124,6 +124,19 @@ impl HubPlatform for Ecs {
     fn hub_url(&self) -> Option<OutputRef> {
         Some(OutputRef::new(StackId::Hub, outputs::HUB_URL))
     }
+
+    fn images<'d>(
+        &self,
+        deployment: &'d Deployment,
+    ) -> Vec<(crate::stacks::images::ImageUse, &'d crate::model::Image)> {
+        use crate::stacks::images::ImageUse;
+        // The user task definitions run the profiles' images (user_image where a profile
+        // names none).
+        let hub = &deployment.hub;
+        std::iter::once((ImageUse::Hub, &hub.hub_image))
+            .chain(hub.profiles.iter().map(|p| (ImageUse::User, &p.image)))
+            .collect()
+    }
 }
 
 /// The hub template of an ECS environment.

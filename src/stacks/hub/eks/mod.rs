@@ -38,6 +38,10 @@ pub mod hub_outputs {
     pub const CERTIFICATE_ARN: &str = "CertificateArn";
     /// The EFS access point the homes PersistentVolume mounts.
     pub const HOMES_ACCESS_POINT_ID: &str = "HomesAccessPointId";
+    /// The shared data's read-write access point (admins' servers).
+    pub const SHARED_ACCESS_POINT_ID: &str = "SharedAccessPointId";
+    /// The shared data's read-only access point (every other server).
+    pub const SHARED_READ_ONLY_ACCESS_POINT_ID: &str = "SharedReadOnlyAccessPointId";
     /// The secret holding the OAuth client secret.
     pub const OAUTH_CLIENT_SECRET_ARN: &str = "OAuthClientSecretArn";
     /// The OAuth client id (Cognito's app client, made here).
@@ -120,6 +124,18 @@ impl HubPlatform for Eks {
 
     fn kubernetes(&self, deployment: &Deployment) -> Option<Kubernetes> {
         Some(kubernetes(deployment))
+    }
+
+    fn images<'d>(
+        &self,
+        deployment: &'d Deployment,
+    ) -> Vec<(crate::stacks::images::ImageUse, &'d crate::model::Image)> {
+        use crate::stacks::images::ImageUse;
+        // The chart runs its own hub image; the servers run user_image and the profiles'.
+        let hub = &deployment.hub;
+        std::iter::once((ImageUse::User, &hub.user_image))
+            .chain(hub.profiles.iter().map(|p| (ImageUse::User, &p.image)))
+            .collect()
     }
 }
 
@@ -233,6 +249,17 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
             "homes",
         ),
     );
+    // Two access points on the shared directory: the nodes' role may write through one only.
+    if let Some(shared) = &deployment.storage.shared {
+        template.add(
+            ids::SHARED_ACCESS_POINT,
+            homes::shared_access_point(&prefix, shared, "shared"),
+        );
+        template.add(
+            ids::SHARED_READ_ONLY_ACCESS_POINT,
+            homes::shared_access_point(&prefix, shared, "shared-read-only"),
+        );
+    }
 
     if let Database::Postgres {
         instance_class,
@@ -327,6 +354,18 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         "EFS access point of the users' homes",
         reference(ids::HOMES_ACCESS_POINT),
     );
+    if deployment.storage.shared.is_some() {
+        template.output(
+            hub_outputs::SHARED_ACCESS_POINT_ID,
+            "EFS access point of the shared data, read-write (admins' servers)",
+            reference(ids::SHARED_ACCESS_POINT),
+        );
+        template.output(
+            hub_outputs::SHARED_READ_ONLY_ACCESS_POINT_ID,
+            "EFS access point of the shared data, read-only (every other server)",
+            reference(ids::SHARED_READ_ONLY_ACCESS_POINT),
+        );
+    }
     template
 }
 
