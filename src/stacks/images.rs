@@ -10,7 +10,7 @@
 //! the two that every image's tag is there ([`missing_images`] says what to push and how).
 
 use crate::cfn::resources::{
-    ImageScanningConfiguration, Repository, RepositoryLifecyclePolicy, RepositoryEncryption, Tag,
+    ImageScanningConfiguration, Repository, RepositoryEncryption, RepositoryLifecyclePolicy, Tag,
 };
 use crate::cfn::{Expr, Parameter, Resource, Template};
 use crate::model::{Deployment, Image};
@@ -286,7 +286,9 @@ mod tests {
     #[test]
     fn one_repository_for_two_tags_of_one_path() {
         let text = env(
-            &format!("platform: ecs, hub_image: '{OWN}/jhub/hub:1', user_image: '{OWN}/jhub/hub:2'"),
+            &format!(
+                "platform: ecs, hub_image: '{OWN}/jhub/hub:1', user_image: '{OWN}/jhub/hub:2'"
+            ),
             "123456789012",
             "eu-west-1",
         );
@@ -316,9 +318,12 @@ mod tests {
         assert_eq!(p["EncryptionConfiguration"]["KmsKey"]["Ref"], KMS_KEY_ARN);
         assert_eq!(p["EmptyOnDelete"], true);
         assert!(repository.get("DeletionPolicy").is_none());
-        let rules: serde_json::Value =
-            serde_json::from_str(p["LifecyclePolicy"]["LifecyclePolicyText"].as_str().unwrap())
-                .unwrap();
+        let rules: serde_json::Value = serde_json::from_str(
+            p["LifecyclePolicy"]["LifecyclePolicyText"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         let rules = rules["rules"].as_array().unwrap();
         assert!(
             rules
@@ -337,7 +342,9 @@ mod tests {
     #[test]
     fn the_commands_log_in_build_the_hub_from_its_directory_and_push() {
         let text = env(
-            &format!("platform: ecs, hub_image: '{OWN}/jhub/hub:1', user_image: '{OWN}/jhub/user:2'"),
+            &format!(
+                "platform: ecs, hub_image: '{OWN}/jhub/hub:1', user_image: '{OWN}/jhub/user:2'"
+            ),
             "123456789012",
             "eu-west-1",
         );
@@ -348,9 +355,15 @@ mod tests {
             commands[0],
             format!("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin {OWN}")
         );
-        assert_eq!(commands[1], format!("docker build -t {OWN}/jhub/hub:1 templates/hub"));
+        assert_eq!(
+            commands[1],
+            format!("docker build -t {OWN}/jhub/hub:1 templates/hub")
+        );
         assert_eq!(commands[2], format!("docker push {OWN}/jhub/hub:1"));
-        assert_eq!(commands.last().unwrap(), &format!("docker push {OWN}/jhub/user:2"));
+        assert_eq!(
+            commands.last().unwrap(),
+            &format!("docker push {OWN}/jhub/user:2")
+        );
         assert!(push_commands(deployment, &[]).is_empty());
     }
 }
