@@ -7,8 +7,9 @@ deploys the example's frame, dns and hub stacks (tests/golden/example/dev) throu
 CreateChangeSet / ExecuteChangeSet with the hub's parameters wired from the frame's and dns's
 outputs as manifest.json says, checks what the patches model, creates, updates and deletes
 EKS stacks of its own in the frame's subnets (patch 16: the hub's EKS templates are not in the
-example), and deletes hub, dns and frame. Prints one line per check (``ok``/``FAIL`` seed name:
-detail) and exits 1 if any check failed. Standard library, boto3 and cryptography (from the moto
+example), checks AssumeRole against roles of its own (patch 17), and deletes hub, dns and
+frame. Prints one line per check (``ok``/``FAIL`` seed name: detail) and exits 1 if any check
+failed. Standard library, boto3 and cryptography (from the moto
 venv) only.
 """
 
@@ -94,9 +95,70 @@ def events(cf, stack_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
     return list(reversed(found))
 
 
+def assume_role_checks(endpoint: str, config, c: Checks) -> None:  # type: ignore[no-untyped-def]
+    """Patch 17: AssumeRole needs a role that exists and whose trust names the caller."""
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, config=config)
+
+    def iam_in(account: str):  # type: ignore[no-untyped-def]
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION, config=config)
+        iam.meta.events.register(
+            "before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
+        )
+        return iam
+
+    def trust(principal, effect: str = "Allow") -> str:  # type: ignore[no-untyped-def]
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": effect, "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+
+    def assume(client, arn: str):  # type: ignore[no-untyped-def]
+        try:
+            answer = client.assume_role(RoleArn=arn, RoleSessionName="selftest")
+        except ClientError as error:
+            return error.response["ResponseMetadata"]["HTTPStatusCode"], error.response["Error"]
+        return 200, answer
+
+    caller = sts.get_caller_identity()["Arn"]
+    parent = iam_in("111111111111")
+    parent.create_role(RoleName="selftest-trusts", AssumeRolePolicyDocument=trust("arn:aws:iam::123456789012:root"))
+    parent.create_role(RoleName="selftest-other", AssumeRolePolicyDocument=trust("arn:aws:iam::222222222222:root"))
+    parent.create_role(RoleName="selftest-denied", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:*"}]}))
+    parent.create_role(RoleName="selftest-to-role", Path="/team/", AssumeRolePolicyDocument=trust(["arn:aws:iam::123456789012:role/ops/selftest-caller"]))
+    iam_in("123456789012").create_role(RoleName="selftest-caller", Path="/ops/", AssumeRolePolicyDocument=trust("123456789012"))
+
+    for arn in ("arn:aws:iam::111111111111:role/selftest-missing", "arn:aws:iam::111111111111:role/selftest-other",
+                "arn:aws:iam::111111111111:role/selftest-denied", "arn:aws:iam::111111111111:role/team/selftest-to-role",
+                "arn:aws:iam::111111111111:role/selftest-trusts-not"):
+        status, answer = assume(sts, arn)
+        c.check(
+            f"AssumeRole {arn.rsplit('/', 1)[-1]} is AccessDenied as STS says it",
+            status == 403 and answer.get("Code") == "AccessDenied"
+            and answer.get("Message") == f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {arn}",
+            f"{status} {answer}",
+        )
+    status, answer = assume(sts, "arn:aws:iam::111111111111:role/selftest-trusts")
+    c.check(
+        "AssumeRole of a role trusting the caller's account gives that account's session",
+        status == 200 and answer["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/selftest-trusts/selftest",
+        f"{status} {answer.get('AssumedRoleUser') if status == 200 else answer}",
+    )
+    status, answer = assume(sts, "arn:aws:iam::123456789012:role/ops/selftest-caller")
+    if c.check("AssumeRole of a role in the caller's own account that trusts it", status == 200, f"{status} {answer if status != 200 else answer['AssumedRoleUser']}"):
+        credentials = answer["Credentials"]
+        session = boto3.client(
+            "sts", endpoint_url=endpoint, region_name=REGION, config=config,
+            aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        status, answer = assume(session, "arn:aws:iam::111111111111:role/team/selftest-to-role")
+        c.check("a trust naming a role (with its path) lets that role's session in", status == 200, f"{status} {answer if status != 200 else answer['AssumedRoleUser']}")
+
+
 def run(seed: str, port: int, c: Checks) -> None:
     endpoint = f"http://127.0.0.1:{port}"
     config = Config(retries={"max_attempts": 1}, read_timeout=120)
+    assume_role_checks(endpoint, config, c)
 
     def client(service: str):  # type: ignore[no-untyped-def]
         return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config)

@@ -9,9 +9,10 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-Sixteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
+Seventeen moto behaviours are patched, nothing else (each where moto differs from AWS in a
 way the deploy, or a test replaying the hub's calls, depends on; launcher_selftest.py checks
-patches 6-16 against the example's frame, dns and hub templates and stacks of its own for EKS):
+patches 6-17 against the example's frame, dns and hub templates and stacks of its own for EKS
+and roles of its own for AssumeRole):
 
 ExecuteChangeSet recomputes the stack's Outputs.
     In moto 5.2 ``CloudFormationBackend.execute_change_set`` applies the change
@@ -247,6 +248,27 @@ CloudFormation models for the EKS types, on moto's EKS backend (patch_eks_cloudf
     fails and with it the update. Not modeled: the cluster creator's admin access entry
     (BootstrapClusterCreatorAdminPermissions; on AWS an AccessEntry for that principal fails),
     add-on names and versions, Kubernetes version rules, Auto Mode's settings.
+
+AssumeRole needs a role that exists and trusts the caller
+(patch_assume_role_needs_a_role_that_trusts_the_caller).
+    moto 5.2's ``STSBackend.assume_role`` ("the role does not need to exist") hands out
+    credentials for any role ARN, in any account, so a deploy whose delegation role the parent
+    account never made passed here and failed on AWS. STS answers AssumeRole of a role that
+    does not exist, or whose trust policy does not let the caller in, with HTTP 403
+    ``AccessDenied``: "User: <caller ARN> is not authorized to perform: sts:AssumeRole on
+    resource: <role ARN>" (the same words for both causes, and for a caller whose own policies
+    do not allow the call). The patch wraps the response handler (``TokenResponse.assume_role``,
+    which knows the caller's access key): the role is looked up by its ARN (path included) in
+    the IAM of the ARN's account, and its trust policy must have an Allow statement for
+    ``sts:AssumeRole`` (or ``sts:*``, ``*``) whose ``Principal.AWS`` names the caller's account
+    (``<id>`` or ``arn:<partition>:iam::<id>:root``), the caller itself (an assumed role's
+    session is named by its role's ARN, any path; a user by its ARN) or ``*``, and no Deny
+    statement naming it; otherwise the answer is AWS's error, with the caller's ARN as
+    GetCallerIdentity gives it. Not modeled: trust policy Conditions (not evaluated: what
+    hubctl's trust policies allow and deny is proven by the IAM evaluator tests, tests/it/iam),
+    the caller's own identity policies (moto enforces none), ``NotPrincipal`` and
+    ``NotAction``. A client that needs to act in another account without a role (the tests'
+    parent DNS account owner) uses moto's ``x-moto-account-id`` header instead.
 """
 
 from __future__ import annotations
@@ -2232,6 +2254,86 @@ def patch_eks_cloudformation() -> None:
         cached.cache_clear()
 
 
+def _principals(statement):  # type: ignore[no-untyped-def]
+    """The AWS principals a trust statement names (``"*"`` for everyone)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    named = principal.get("AWS", []) if isinstance(principal, dict) else []
+    return named if isinstance(named, list) else [named]
+
+
+def _names_action(statement, action):  # type: ignore[no-untyped-def]
+    actions = statement.get("Action", [])
+    actions = actions if isinstance(actions, list) else [actions]
+    service = action.split(":")[0]
+    return any(a.lower() in (action.lower(), f"{service}:*", "*") for a in actions)
+
+
+def _trust_names_caller(document, caller_arn, caller_account):  # type: ignore[no-untyped-def]
+    """Whether a role's trust policy lets ``caller_arn`` (of ``caller_account``) assume it:
+    an Allow of sts:AssumeRole naming the caller's account (its id or ``:root``), the
+    caller itself (an assumed role's session is named by its role's ARN, any path; a user by
+    its ARN) or everyone, and no Deny naming any of those. Conditions are not evaluated."""
+    partition = caller_arn.split(":")[1] if caller_arn.count(":") >= 5 else "aws"
+    resource = caller_arn.split(":", 5)[-1]
+    parts = resource.split("/")
+
+    def names_caller(principal):  # type: ignore[no-untyped-def]
+        if principal in ("*", caller_account, f"arn:{partition}:iam::{caller_account}:root", caller_arn):
+            return True
+        if caller_arn.startswith(f"arn:{partition}:sts::{caller_account}:assumed-role/") and len(parts) >= 3:
+            prefix = f"arn:{partition}:iam::{caller_account}:role/"
+            return principal.startswith(prefix) and principal.rsplit("/", 1)[-1] == parts[1]
+        return False
+
+    try:
+        statements = json.loads(document).get("Statement", [])
+    except (TypeError, ValueError):
+        return False
+    statements = statements if isinstance(statements, list) else [statements]
+    matching = [
+        s for s in statements
+        if _names_action(s, "sts:AssumeRole") and any(names_caller(p) for p in _principals(s))
+    ]
+    return any(s.get("Effect") == "Allow" for s in matching) and not any(s.get("Effect") == "Deny" for s in matching)
+
+
+def patch_assume_role_needs_a_role_that_trusts_the_caller() -> None:
+    """AssumeRole of a role that does not exist, or whose trust policy does not name the
+    caller, is AccessDenied, as STS answers it."""
+    from moto.iam.models import iam_backends
+    from moto.sts.responses import TokenResponse
+    from moto.utilities.utils import ARN_PARTITION_REGEX
+
+    original = TokenResponse.assume_role
+    if getattr(original, "_hubctl_patched", False):
+        return
+
+    def assume_role(self):  # type: ignore[no-untyped-def]
+        role_arn = self._get_param("RoleArn") or ""
+        match = re.match(ARN_PARTITION_REGEX + r":iam::([0-9]{12}):role/", role_arn)
+        _, caller_arn, caller_account = self.backend.get_caller_identity(self.get_access_key(), self.region)
+        role = None
+        if match:
+            try:
+                role = iam_backends[match.group(2)][match.group(1)].get_role_by_arn(role_arn)
+            except Exception:  # noqa: BLE001 - moto's NotFoundException: no such role
+                role = None
+        if role is None or not _trust_names_caller(role.assume_role_policy_document, caller_arn, caller_account):
+            body = (
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                "<Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}</Message>"
+                "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+            )
+            return body, {"status": 403, "Content-Type": "text/xml"}
+        return original(self)
+
+    assume_role._hubctl_patched = True  # type: ignore[attr-defined]
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+
+
 def wait_accepting(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -2277,6 +2379,7 @@ def main(argv: list[str] | None = None) -> int:
     patch_stack_delete_order()
     patch_policy_conditions_that_do_not_hold()
     patch_eks_cloudformation()
+    patch_assume_role_needs_a_role_that_trusts_the_caller()
     from moto.server import ThreadedMotoServer
 
     host = "127.0.0.1"

@@ -2,9 +2,13 @@
 
     parent_zone.py ENDPOINT create ZONE [SUBZONE NS1,NS2,...]   create ZONE (and plant an NS record)
     parent_zone.py ENDPOINT ns ZONE SUBZONE                     print the NS values of SUBZONE as JSON
+    parent_zone.py ENDPOINT admin-keys                          make the DNS team's IAM user dns-admin
+                                                                and print its access key id and secret
 
-Runs as account 111111111111: moto keys the account on the access key that AssumeRole
-returns, the same way hubctl reaches that account.
+Runs as account 111111111111 through moto's ``x-moto-account-id`` header: the DNS team's own
+session in its account. (AssumeRole of a role that does not exist is AccessDenied on the
+patched moto, as on AWS, so it cannot be the way in.) hubctl reaches that account as AWS
+lets it: `parent deploy` with dns-admin's keys, deploy through the delegation role.
 """
 
 import json
@@ -12,20 +16,28 @@ import sys
 
 import boto3
 
-ROLE = "arn:aws:iam::111111111111:role/DomainOperatorRole"
+PARENT_ACCOUNT = "111111111111"
+
+
+def in_parent_account(endpoint, service):
+    """A client acting in the parent account (moto's account header on every request)."""
+    client = boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    def to_parent_account(request, **_):
+        request.headers["x-moto-account-id"] = PARENT_ACCOUNT
+
+    client.meta.events.register("before-sign.*.*", to_parent_account)
+    return client
 
 
 def route53(endpoint):
-    common = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-    sts = boto3.client("sts", aws_access_key_id="testing", aws_secret_access_key="testing", **common)
-    credentials = sts.assume_role(RoleArn=ROLE, RoleSessionName="parent-zone-owner")["Credentials"]
-    return boto3.client(
-        "route53",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        **common,
-    )
+    return in_parent_account(endpoint, "route53")
 
 
 def zone_id(client, zone):
@@ -33,7 +45,13 @@ def zone_id(client, zone):
     return next(z["Id"] for z in zones if z["Name"] == zone + ".")
 
 
-def main(endpoint, command, zone, *rest):
+def main(endpoint, command, zone=None, *rest):
+    if command == "admin-keys":
+        iam = in_parent_account(endpoint, "iam")
+        iam.create_user(UserName="dns-admin")
+        key = iam.create_access_key(UserName="dns-admin")["AccessKey"]
+        print(key["AccessKeyId"], key["SecretAccessKey"])
+        return
     client = route53(endpoint)
     if command == "create":
         created = client.create_hosted_zone(Name=zone, CallerReference="parent-" + zone)["HostedZone"]["Id"]

@@ -160,8 +160,18 @@ async def spawn_each_user(setup, subnet, group):
 
 
 def act_in_account(account, region):
-    """Credentials of the environment's account: moto keys the account on the access key
-    that AssumeRole returns, as the deploy tests reach the parent account."""
+    """Credentials of the hub task's role in the environment's account: moto keys the
+    account on the access key that AssumeRole returns. The role is made first (in that
+    account, through moto's ``x-moto-account-id`` header), trusting the caller's account:
+    the patched moto refuses AssumeRole of a role that does not exist, as AWS does."""
+    iam = boto3.client("iam", region_name=region)
+    iam.meta.events.register(
+        "before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
+    )
+    caller = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{caller}:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="hub-task", AssumeRolePolicyDocument=json.dumps(trust))
     sts = boto3.client("sts", region_name=region)
     credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/hub-task", RoleSessionName="hub")["Credentials"]
     os.environ["AWS_ACCESS_KEY_ID"] = credentials["AccessKeyId"]
