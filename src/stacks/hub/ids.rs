@@ -56,6 +56,11 @@ pub const NODE_LAUNCH_TEMPLATE: &str = "NodeLaunchTemplate";
 pub const NODE_GROUP: &str = "NodeGroup";
 /// The hub's state on EFS.
 pub const HUB_ACCESS_POINT: &str = "HubAccessPoint";
+/// The shared data's access point (`storage.shared`): the one every server mounts on ECS,
+/// the admins' read-write one on EKS.
+pub const SHARED_ACCESS_POINT: &str = "SharedAccessPoint";
+/// The shared data's read-only access point on EKS: the nodes may not write through it.
+pub const SHARED_READ_ONLY_ACCESS_POINT: &str = "SharedReadOnlyAccessPoint";
 /// Cloud Map: the hub API's address.
 pub const HUB_DISCOVERY: &str = "HubDiscovery";
 /// What ECS needs to start the hub.

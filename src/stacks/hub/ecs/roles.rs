@@ -209,7 +209,9 @@ pub(super) fn add_roles(
     );
 
     // One task role per user: it may mount that user's home and nothing else, so a user
-    // server's credentials (which the user can read) open no one else's files.
+    // server's credentials (which the user can read) open no one else's files; with
+    // `storage.shared` also the shared data, read-only (ClientMount without ClientWrite:
+    // EFS refuses every write through that mount) except for admins.
     for user in hub.users() {
         let statement = Statement::allow(
             "MountOwnHome",
@@ -224,19 +226,57 @@ pub(super) fn add_roles(
             "elasticfilesystem:AccessPointArn",
             Expr::get_att(&ids::home_access_point(user), "Arn"),
         );
+        let mut policies = vec![InlinePolicy {
+            policy_name: "MountOwnHome".to_string(),
+            policy_document: PolicyDocument::new(vec![statement]),
+        }];
+        let mut description = format!(
+            "The server of {}: mounts their home and nothing else",
+            user.name
+        );
+        if deployment.storage.shared.is_some() {
+            let admin = hub.is_admin(user);
+            let (sid, actions, access): (_, &[&str], _) = if admin {
+                (
+                    "WriteSharedData",
+                    &[
+                        "elasticfilesystem:ClientMount",
+                        "elasticfilesystem:ClientWrite",
+                    ],
+                    "read-write",
+                )
+            } else {
+                (
+                    "ReadSharedData",
+                    &["elasticfilesystem:ClientMount"],
+                    "read-only",
+                )
+            };
+            policies.push(InlinePolicy {
+                policy_name: "MountSharedData".to_string(),
+                policy_document: PolicyDocument::new(vec![Statement::allow(
+                    sid,
+                    actions,
+                    vec![file_system_arn()],
+                )
+                .when(
+                    "StringEquals",
+                    "elasticfilesystem:AccessPointArn",
+                    Expr::get_att(ids::SHARED_ACCESS_POINT, "Arn"),
+                )]),
+            });
+            description = format!(
+                "The server of {}: mounts their home and the shared data ({access}), nothing else",
+                user.name
+            );
+        }
         template.add(
             &ids::user_role(user),
             Resource::new(Role {
                 assume_role_policy_document: Some(ecs_tasks_trust()),
-                description: format!(
-                    "The server of {}: mounts their home and nothing else",
-                    user.name
-                ),
+                description,
                 path: Some(user_role_path(prefix)),
-                policies: vec![InlinePolicy {
-                    policy_name: "MountOwnHome".to_string(),
-                    policy_document: PolicyDocument::new(vec![statement]),
-                }],
+                policies,
                 ..Role::default()
             }),
         );

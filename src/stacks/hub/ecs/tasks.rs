@@ -14,7 +14,7 @@ use crate::cfn::resources::{
     ServiceLoadBalancer, ServiceRegistry, TaskDefinition, Volume,
 };
 use crate::cfn::{Expr, Resource, Template};
-use crate::model::{Database, Deployment, Profile, User};
+use crate::model::{Database, Deployment, Profile, User, HOME_MOUNT};
 use crate::stacks::frame::LOG_RETENTION_DAYS;
 use crate::stacks::hub::homes::{HUB_UID, NOTEBOOK_GID, NOTEBOOK_UID};
 use crate::stacks::hub::ids;
@@ -175,6 +175,22 @@ pub(super) fn add_user_tasks(template: &mut Template, deployment: &Deployment, p
     }
     for profile in &deployment.hub.profiles {
         for user in deployment.hub.users() {
+            let mut mount_points = vec![MountPoint {
+                container_path: HOME_MOUNT.to_string(),
+                read_only: false,
+                source_volume: "home".to_string(),
+            }];
+            let mut volumes = vec![efs_volume("home", &ids::home_access_point(user))];
+            // Read-only for users; their task roles cannot write through the access point
+            // either (`roles`), so the mount's flag is not what keeps the data safe.
+            if let Some(shared) = &deployment.storage.shared {
+                mount_points.push(MountPoint {
+                    container_path: shared.mount.clone(),
+                    read_only: !deployment.hub.is_admin(user),
+                    source_volume: "shared".to_string(),
+                });
+                volumes.push(efs_volume("shared", ids::SHARED_ACCESS_POINT));
+            }
             template.add(
                 &ids::user_task(profile, user),
                 Resource::new(TaskDefinition {
@@ -184,11 +200,7 @@ pub(super) fn add_user_tasks(template: &mut Template, deployment: &Deployment, p
                         image: profile.image.reference.clone(),
                         linux_parameters: hardened_linux(),
                         log_configuration: Some(log_configuration("user")),
-                        mount_points: vec![MountPoint {
-                            container_path: "/home/jovyan".to_string(),
-                            read_only: false,
-                            source_volume: "home".to_string(),
-                        }],
+                        mount_points,
                         name: "notebook".to_string(),
                         port_mappings: vec![PortMapping {
                             container_port: USER_PORT,
@@ -216,7 +228,7 @@ pub(super) fn add_user_tasks(template: &mut Template, deployment: &Deployment, p
                         operating_system_family: "LINUX".to_string(),
                     }),
                     task_role_arn: Expr::get_att(&ids::user_role(user), "Arn"),
-                    volumes: vec![efs_volume("home", &ids::home_access_point(user))],
+                    volumes,
                 }),
             );
         }

@@ -111,25 +111,50 @@ pub(super) fn add_cluster(
     // The EFS CSI driver's node daemon set mounts the homes with the node's role (the
     // add-on takes Pod Identity for its controller only): through their access point only,
     // as the file system's policy wants.
-    let mount_homes = InlinePolicy {
-        policy_name: "MountTheHomesAccessPoint".to_string(),
-        policy_document: PolicyDocument::new(vec![Statement::allow(
-            "MountTheHomesAccessPoint",
-            &[
-                "elasticfilesystem:ClientMount",
-                "elasticfilesystem:ClientWrite",
-            ],
-            vec![Expr::sub(format!(
-                "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/${{{}}}",
-                parameters::FILE_SYSTEM_ID
-            ))],
-        )
-        .when(
+    let file_system = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:elasticfilesystem:${{AWS::Region}}:${{AWS::AccountId}}:file-system/${{{}}}",
+        parameters::FILE_SYSTEM_ID
+    ));
+    let through = |sid: &str, actions: &[&str], access_point: &str| {
+        Statement::allow(sid, actions, vec![file_system.clone()]).when(
             "StringEquals",
             "elasticfilesystem:AccessPointArn",
-            Expr::get_att(ids::HOMES_ACCESS_POINT, "Arn"),
-        )]),
+            Expr::get_att(access_point, "Arn"),
+        )
     };
+    let read_write = [
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+    ];
+    let mut node_inline = vec![InlinePolicy {
+        policy_name: "MountTheHomesAccessPoint".to_string(),
+        policy_document: PolicyDocument::new(vec![through(
+            "MountTheHomesAccessPoint",
+            &read_write,
+            ids::HOMES_ACCESS_POINT,
+        )]),
+    }];
+    // The shared data: every node mounts every server's volume, so IAM cannot tell one
+    // user's server from another's here. It tells the access points apart: through the
+    // read-only one (every user's server) EFS refuses writes; the read-write one is in
+    // admins' servers only (the hub's `modify_pod_hook`).
+    if deployment.storage.shared.is_some() {
+        node_inline.push(InlinePolicy {
+            policy_name: "MountTheSharedData".to_string(),
+            policy_document: PolicyDocument::new(vec![
+                through(
+                    "ReadTheSharedDataForUsers",
+                    &["elasticfilesystem:ClientMount"],
+                    ids::SHARED_READ_ONLY_ACCESS_POINT,
+                ),
+                through(
+                    "WriteTheSharedDataForAdmins",
+                    &read_write,
+                    ids::SHARED_ACCESS_POINT,
+                ),
+            ]),
+        });
+    }
     template.add(
         ids::EKS_NODE_ROLE,
         Resource::new(Role {
@@ -138,7 +163,7 @@ pub(super) fn add_cluster(
                 "{prefix}: the cluster's nodes (join the cluster, pull images, mount the homes)"
             ),
             managed_policy_arns: node_policies,
-            policies: vec![mount_homes],
+            policies: node_inline,
             ..Role::default()
         }),
     );

@@ -1,6 +1,7 @@
 //! What CloudFormation cannot create inside the cluster, as manifests in `k8s/`: the hub's
-//! namespace, the encrypted gp3 StorageClass, the homes' EFS volume and claim, and for
-//! Auto Mode its IngressClass, network-policy switch and GPU NodePool.
+//! namespace, the encrypted gp3 StorageClass, the homes' EFS volume and claim, the shared
+//! data's two (read-only for every server, read-write for admins'), and for Auto Mode its
+//! IngressClass, network-policy switch and GPU NodePool.
 
 use serde_json::{json, Value};
 
@@ -14,6 +15,10 @@ use crate::stacks::{frame, OutputRef, StackId};
 pub const GP3_STORAGE_CLASS: &str = "hubctl-gp3-encrypted";
 /// The claim every user server mounts a sub-path of.
 pub const HOMES_CLAIM: &str = "homes";
+/// The shared data's read-only claim, in every user server.
+pub const SHARED_CLAIM: &str = "shared";
+/// The shared data's read-write claim, in admins' servers instead.
+pub const SHARED_ADMIN_CLAIM: &str = "shared-admin";
 /// The hub's IngressClass: Auto Mode's ALB, or the AWS Load Balancer Controller's.
 pub const INGRESS_CLASS: &str = "hubctl-alb";
 /// Auto Mode's GPU NodePool.
@@ -42,50 +47,104 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &Ek
         "Delete"
     };
     let homes_volume = format!("{}-{}-homes", deployment.project, deployment.env);
-    kubernetes.manifests.push(Manifest {
-        file: "10-storage.yaml".to_string(),
-        objects: vec![
-            json!({
-                "apiVersion": "storage.k8s.io/v1",
-                "kind": "StorageClass",
-                "metadata": {"name": GP3_STORAGE_CLASS},
-                "provisioner": if auto { "ebs.csi.eks.amazonaws.com" } else { "ebs.csi.aws.com" },
-                "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key},
-                "reclaimPolicy": reclaim,
-                "allowVolumeExpansion": true,
-                "volumeBindingMode": "WaitForFirstConsumer",
-            }),
-            // Static: one volume on the homes' access point (`/home`), each server mounting
-            // its user's sub-directory; mounted with TLS and IAM (the file system's policy
-            // refuses anything else), by the EFS CSI driver's Pod Identity role.
-            json!({
+    let mut storage = vec![
+        json!({
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": GP3_STORAGE_CLASS},
+            "provisioner": if auto { "ebs.csi.eks.amazonaws.com" } else { "ebs.csi.aws.com" },
+            "parameters": {"type": "gp3", "encrypted": "true", "kmsKeyId": key},
+            "reclaimPolicy": reclaim,
+            "allowVolumeExpansion": true,
+            "volumeBindingMode": "WaitForFirstConsumer",
+        }),
+        // Static: one volume on the homes' access point (`/home`), each server mounting
+        // its user's sub-directory; mounted with TLS and IAM (the file system's policy
+        // refuses anything else), by the EFS CSI driver's Pod Identity role.
+        json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": homes_volume},
+            "spec": {
+                "capacity": {"storage": "1Ti"},
+                "accessModes": ["ReadWriteMany"],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "storageClassName": "",
+                "mountOptions": ["iam", "tls"],
+                "csi": {
+                    "driver": "efs.csi.aws.com",
+                    "volumeHandle": format!("{file_system}::{access_point}"),
+                },
+            },
+        }),
+        json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": HOMES_CLAIM, "namespace": NAMESPACE},
+            "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "storageClassName": "",
+                "volumeName": homes_volume,
+                "resources": {"requests": {"storage": "1Ti"}},
+            },
+        }),
+    ];
+    if deployment.storage.shared.is_some() {
+        let prefix = format!("{}-{}", deployment.project, deployment.env);
+        // Each on its own access point: EFS itself refuses writes through the read-only
+        // one (the nodes' role has no ClientWrite there), whatever the mount says.
+        for (claim, output, read_only) in [
+            (
+                SHARED_CLAIM,
+                hub_outputs::SHARED_READ_ONLY_ACCESS_POINT_ID,
+                true,
+            ),
+            (
+                SHARED_ADMIN_CLAIM,
+                hub_outputs::SHARED_ACCESS_POINT_ID,
+                false,
+            ),
+        ] {
+            let access_point = kubernetes.placeholder(hub_output(output));
+            let volume = format!("{prefix}-{claim}");
+            let (mode, options) = if read_only {
+                ("ReadOnlyMany", json!(["iam", "ro", "tls"]))
+            } else {
+                ("ReadWriteMany", json!(["iam", "tls"]))
+            };
+            storage.push(json!({
                 "apiVersion": "v1",
                 "kind": "PersistentVolume",
-                "metadata": {"name": homes_volume},
+                "metadata": {"name": volume},
                 "spec": {
                     "capacity": {"storage": "1Ti"},
-                    "accessModes": ["ReadWriteMany"],
+                    "accessModes": [mode],
                     "persistentVolumeReclaimPolicy": "Retain",
                     "storageClassName": "",
-                    "mountOptions": ["iam", "tls"],
+                    "mountOptions": options,
                     "csi": {
                         "driver": "efs.csi.aws.com",
                         "volumeHandle": format!("{file_system}::{access_point}"),
+                        "readOnly": read_only,
                     },
                 },
-            }),
-            json!({
+            }));
+            storage.push(json!({
                 "apiVersion": "v1",
                 "kind": "PersistentVolumeClaim",
-                "metadata": {"name": HOMES_CLAIM, "namespace": NAMESPACE},
+                "metadata": {"name": claim, "namespace": NAMESPACE},
                 "spec": {
-                    "accessModes": ["ReadWriteMany"],
+                    "accessModes": [mode],
                     "storageClassName": "",
-                    "volumeName": homes_volume,
+                    "volumeName": volume,
                     "resources": {"requests": {"storage": "1Ti"}},
                 },
-            }),
-        ],
+            }));
+        }
+    }
+    kubernetes.manifests.push(Manifest {
+        file: "10-storage.yaml".to_string(),
+        objects: storage,
     });
 
     if !auto {

@@ -5,12 +5,15 @@
 //! written by external-dns; the proxy as ClusterIP; the database on an encrypted gp3 volume
 //! or PostgreSQL; homes on EFS; the login as on ECS, its client secret read by the hub at
 //! start with its Pod Identity role; the idle culler; the profiles (GPU ones with
-//! tolerations and limits); user pods kept from the instance metadata.
+//! tolerations and limits); user pods kept from the instance metadata; the shared data
+//! read-only in every server and read-write in admins'.
 
 use serde_json::{json, Map, Value};
 
 use super::cluster::GPU_TAINT;
-use super::manifests::{GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS};
+use super::manifests::{
+    GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS, SHARED_ADMIN_CLAIM, SHARED_CLAIM,
+};
 use super::{hub_output, hub_outputs, NAMESPACE, RELEASE};
 use crate::k8s::{Chart, Kubernetes, Release, JUPYTERHUB_CHART};
 use crate::model::{Auth, Compute, Database, Deployment, EksCluster, Image};
@@ -54,6 +57,33 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &Ek
         values_file: "jupyterhub-values.yaml".to_string(),
         values,
     });
+}
+
+/// The shared data's volume in a user server's pod.
+const SHARED_VOLUME: &str = "shared";
+
+/// The hub's `modify_pod_hook`: the servers of `admins` (the config's, as their task roles
+/// on ECS) get the shared data's read-write claim and a writable mount instead of the
+/// read-only ones every server has. Users cannot change their pod: KubeSpawner makes it.
+fn shared_data_hook(admins: &[String]) -> String {
+    // A JSON list of strings is a Python list literal.
+    let admins = serde_json::to_string(admins).expect("names serialize");
+    format!(
+        "_hubctl_shared_data_writers = frozenset({admins})\n\n\n\
+         def _hubctl_shared_data(spawner, pod):\n    \
+             if spawner.user.name not in _hubctl_shared_data_writers:\n        \
+                 return pod\n    \
+             for volume in pod.spec.volumes or []:\n        \
+                 if volume.name == \"{SHARED_VOLUME}\":\n            \
+                     volume.persistent_volume_claim.claim_name = \"{SHARED_ADMIN_CLAIM}\"\n            \
+                     volume.persistent_volume_claim.read_only = False\n    \
+             for container in pod.spec.containers:\n        \
+                 for mount in container.volume_mounts or []:\n            \
+                     if mount.name == \"{SHARED_VOLUME}\":\n                \
+                         mount.read_only = False\n    \
+             return pod\n\n\n\
+         c.KubeSpawner.modify_pod_hook = _hubctl_shared_data\n"
+    )
 }
 
 /// `name:tag` (or `name@sha256:digest`) as the chart's `{name, tag}`.
@@ -229,6 +259,33 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         })
         .collect();
 
+    let mut storage = json!({
+        "type": "static",
+        "static": {"pvcName": HOMES_CLAIM, "subPath": "{username}"},
+    });
+    let mut extra_config = Map::new();
+    extra_config.insert(
+        "00-hubctl-secrets".to_string(),
+        format!("import json\nimport os\nfrom urllib.parse import quote\n\n{HUB_SECRETS_PY}")
+            .into(),
+    );
+    extra_config.insert("01-hubctl-settings".to_string(), settings.into());
+    if let Some(shared) = &deployment.storage.shared {
+        storage["extraVolumes"] = json!([{
+            "name": SHARED_VOLUME,
+            "persistentVolumeClaim": {"claimName": SHARED_CLAIM, "readOnly": true},
+        }]);
+        storage["extraVolumeMounts"] = json!([{
+            "name": SHARED_VOLUME,
+            "mountPath": shared.mount,
+            "readOnly": true,
+        }]);
+        extra_config.insert(
+            "02-hubctl-shared-data".to_string(),
+            shared_data_hook(&names(&hub.admins)).into(),
+        );
+    }
+
     let cidrs: Vec<String> = hub.allowed_cidrs.iter().map(|c| c.to_string()).collect();
     let certificate = kubernetes.placeholder(hub_output(hub_outputs::CERTIFICATE_ARN));
     let subnets = kubernetes.placeholder(OutputRef::new(
@@ -285,10 +342,7 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
                     "username_claim": claim,
                 },
             },
-            "extraConfig": {
-                "00-hubctl-secrets": format!("import json\nimport os\nfrom urllib.parse import quote\n\n{HUB_SECRETS_PY}"),
-                "01-hubctl-settings": settings,
-            },
+            "extraConfig": extra_config,
         },
         "singleuser": {
             // Karpenter (Auto Mode) consolidates nodes and would evict a server with no
@@ -296,10 +350,7 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
             "extraAnnotations": {"karpenter.sh/do-not-disrupt": "true"},
             "image": image(&hub.user_image),
             "cloudMetadata": {"blockWithIptables": true},
-            "storage": {
-                "type": "static",
-                "static": {"pvcName": HOMES_CLAIM, "subPath": "{username}"},
-            },
+            "storage": storage,
             "profileList": profiles,
         },
         "cull": {
