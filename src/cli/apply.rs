@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 
-use super::runtime;
+use super::{runtime, OutputFormat};
 use crate::deploy;
 
 /// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
@@ -71,12 +71,30 @@ pub(super) async fn cloud(region: &str) -> deploy::aws::Aws {
 
 /// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
 /// failure on the way (with the summary of failed resources, so the cause does not scroll away).
-pub(super) fn report_failure(err: anyhow::Error) -> Result<ExitCode> {
+pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result<ExitCode> {
     if err.downcast_ref::<deploy::WrongAccount>().is_some()
         || err.downcast_ref::<deploy::DeployerUnusable>().is_some()
         || err.downcast_ref::<deploy::NothingStarted>().is_some()
     {
         return Err(err);
+    }
+    if format == OutputFormat::Json {
+        let mut value = super::error_json(&format!("{err:#}"));
+        if let Some(failed) = deploy::failure_summary(&err) {
+            value["failed"] = serde_json::json!({
+                "stack": failed.stack,
+                "status": failed.status.to_string(),
+                "reason": failed.reason,
+                "resources": failed.failed.iter().map(|resource| serde_json::json!({
+                    "logical_id": resource.logical_id,
+                    "type": resource.resource_type,
+                    "status": resource.status,
+                    "reason": resource.reason,
+                })).collect::<Vec<_>>(),
+            });
+        }
+        println!("{value}");
+        return Ok(ExitCode::from(1));
     }
     eprintln!();
     if let Some(failed) = deploy::failure_summary(&err) {
@@ -105,11 +123,12 @@ pub(super) fn deploy(
     yes: bool,
     outputs_file: Option<&Path>,
     options: deploy::Options,
+    format: OutputFormat,
 ) -> Result<ExitCode> {
     if !yes && std::io::stdin().is_terminal() {
         // Credentials for the wrong account, or none, are said before the question.
         if let Err(err) = check_account_first(deployment) {
-            return report_failure(err);
+            return report_failure(err, format);
         }
         if !confirm(&format!(
             "deploy {} to account {} ({})?",
@@ -127,8 +146,24 @@ pub(super) fn deploy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => return report_failure(err),
+        Err(err) => return report_failure(err, format),
     };
+    if let Some(path) = outputs_file {
+        std::fs::write(
+            path,
+            crate::cfn::template::to_canonical_json(&report.outputs),
+        )
+        .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
+    }
+    if format == OutputFormat::Json {
+        let value = deploy_json(deployment, &report);
+        println!("{value}");
+        let failed = matches!(
+            report.cluster,
+            Some(deploy::kube::ClusterOutcome::Failed { .. })
+        );
+        return Ok(ExitCode::from(if failed { 1 } else { 0 }));
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
@@ -177,13 +212,6 @@ pub(super) fn deploy(
     if let Some(url) = &report.hub_url {
         writeln!(stdout, "hub: {url}")?;
     }
-    if let Some(path) = outputs_file {
-        std::fs::write(
-            path,
-            crate::cfn::template::to_canonical_json(&report.outputs),
-        )
-        .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
-    }
     if let Some(deploy::kube::ClusterOutcome::Failed { error }) = &report.cluster {
         drop(stdout);
         eprintln!("error: the stacks are deployed, but installing in the cluster failed: {error}");
@@ -205,6 +233,7 @@ pub(super) fn destroy(
     deployment: &crate::model::Deployment,
     yes: bool,
     options: deploy::Options,
+    format: OutputFormat,
 ) -> Result<ExitCode> {
     if !yes {
         if !std::io::stdin().is_terminal() {
@@ -214,7 +243,7 @@ pub(super) fn destroy(
             ));
         }
         if let Err(err) = check_account_first(deployment) {
-            return report_failure(err);
+            return report_failure(err, format);
         }
         if !confirm(&format!(
             "delete every stack of {} in account {}?",
@@ -232,8 +261,26 @@ pub(super) fn destroy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => return report_failure(err),
+        Err(err) => return report_failure(err, format),
     };
+    if format == OutputFormat::Json {
+        let value = serde_json::json!({
+            "ok": true,
+            "env": deployment.env,
+            "deleted": report.deleted,
+            "delegation_removed": report.delegation_removed,
+            "retained": report.retained.iter().map(|kept| serde_json::json!({
+                "stack": kept.stack,
+                "logical_id": kept.logical_id,
+                "type": kept.resource_type,
+                "policy": kept.policy,
+                "what": kept.describe(),
+            })).collect::<Vec<_>>(),
+            "still_tagged": report.still_tagged,
+        });
+        println!("{value}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
@@ -255,4 +302,57 @@ pub(super) fn destroy(
         writeln!(stdout, "  still tagged with the cluster's name: {left}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `deploy --output json`: the shape the README documents.
+fn deploy_json(
+    deployment: &crate::model::Deployment,
+    report: &deploy::Report,
+) -> serde_json::Value {
+    let delegation = report.delegation.as_ref().map(|outcome| match outcome {
+        deploy::delegation::DelegationOutcome::Unchanged => "unchanged",
+        deploy::delegation::DelegationOutcome::Created => "created",
+        deploy::delegation::DelegationOutcome::Replaced => "replaced",
+    });
+    let cluster = report.cluster.as_ref().map(|outcome| match outcome {
+        deploy::kube::ClusterOutcome::Installed {
+            applied,
+            unchanged_manifests,
+            upgraded,
+            unchanged_releases,
+        } => serde_json::json!({
+            "status": "installed",
+            "applied": applied,
+            "unchanged_manifests": unchanged_manifests,
+            "upgraded": upgraded,
+            "unchanged_releases": unchanged_releases,
+        }),
+        deploy::kube::ClusterOutcome::Pending {
+            reason,
+            dir,
+            commands,
+        } => serde_json::json!({
+            "status": "pending",
+            "reason": reason,
+            "dir": dir.display().to_string(),
+            "commands": commands,
+        }),
+        deploy::kube::ClusterOutcome::Failed { error } => serde_json::json!({
+            "status": "failed",
+            "error": error,
+        }),
+    });
+    let outputs: serde_json::Value =
+        serde_json::from_str(&crate::cfn::template::to_canonical_json(&report.outputs))
+            .unwrap_or_default();
+    serde_json::json!({
+        "ok": !matches!(report.cluster, Some(deploy::kube::ClusterOutcome::Failed { .. })),
+        "env": deployment.env,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "outputs": outputs,
+        "delegation": delegation,
+        "cluster": cluster,
+        "hub_url": report.hub_url,
+    })
 }

@@ -80,8 +80,7 @@ pub(super) fn diff(
     let mut stdout = std::io::stdout().lock();
     match format {
         DiffFormat::Text => {
-            let colour = stdout.is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+            let colour = stdout.is_terminal() && !crate::deploy::progress::no_color();
             write!(stdout, "{}", diff::render::text(&report, colour))?;
         }
         DiffFormat::Json => writeln!(

@@ -97,10 +97,10 @@ pub(super) fn synth(
     let rendered = synth::render(&all, &selected);
     let leftover = output::write_atomically(out, &rendered.files, env.is_some())?;
     if let Some(old) = leftover {
-        eprintln!(
+        super::note(&format!(
             "warning: {}: the previous output could not be removed; delete it by hand",
             old.display()
-        );
+        ));
     }
 
     let mut stdout = std::io::stdout().lock();
@@ -134,12 +134,12 @@ pub(super) fn synth(
             for row in rendered.summary.iter().filter(|row| {
                 row.env == synth::PARENT_DIR && row.bytes > crate::cfn::MAX_INLINE_TEMPLATE
             }) {
-                eprintln!(
+                super::note(&format!(
                     "note: {} is {} bytes, more than CloudFormation takes inline ({}): its owners deploy it through S3 (`aws cloudformation deploy ... --s3-bucket BUCKET`, see the README)",
                     row.stack,
                     row.bytes,
                     crate::cfn::MAX_INLINE_TEMPLATE
-                );
+                ));
             }
         }
         OutputFormat::Json => {

@@ -15,6 +15,7 @@ use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::deploy::progress::Verbosity;
 
 /// One YAML file to a secure JupyterHub platform on AWS, as CloudFormation.
 #[derive(Debug, Parser)]
@@ -28,6 +29,13 @@ pub struct Cli {
         value_name = "PATH"
     )]
     pub config: PathBuf,
+    /// Print only results and errors: no progress, no notes.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every progress event as a line (also on a terminal) and, after an error's
+    /// one-line summary, its full chain of causes as the SDK reports them.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -110,6 +118,9 @@ pub enum Command {
         /// chart): print the commands that would, with the filled files, instead.
         #[arg(long)]
         skip_helm: bool,
+        /// Text or JSON (the result on stdout; progress stays on stderr).
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// Compare the config's synth with an earlier synth output or with the deployed stacks:
     /// what CloudFormation would add, change, replace or remove, risks and access first.
@@ -150,6 +161,9 @@ pub enum Command {
         /// groups and security groups the controllers made may then be left behind.
         #[arg(long)]
         skip_helm: bool,
+        /// Text or JSON (the result on stdout; progress stays on stderr).
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// Write a commented starter config to --config (hubctl.yaml): one `dev` environment that
     /// validates as it is, with example values to replace. Never overwrites a file.
@@ -173,6 +187,59 @@ pub enum Command {
 /// Parses the process arguments and runs the command.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    crate::deploy::progress::set_verbosity(verbosity);
+    let json = cli.command.prints_json();
+    match dispatch(&cli) {
+        Ok(code) => Ok(code),
+        // A pipeline that asked for JSON reads its errors as JSON too, in the config
+        // problems' shape.
+        Err(err) if json => {
+            println!("{}", error_json(&format!("{err:#}")));
+            Ok(ExitCode::from(2))
+        }
+        Err(err) if verbosity == Verbosity::Verbose => {
+            eprintln!("error: {err:#}");
+            eprintln!("details: {err:?}");
+            Ok(ExitCode::from(2))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// `{"ok": false, "errors": [...]}` for one error that is not a config problem.
+pub(crate) fn error_json(problem: &str) -> serde_json::Value {
+    serde_json::json!({"ok": false, "errors": [{
+        "file": null, "line": null, "column": null, "key": null, "problem": problem, "fix": null,
+    }]})
+}
+
+/// A note for the person at the terminal (stderr), unless `--quiet`.
+pub(crate) fn note(message: &str) {
+    if crate::deploy::progress::verbosity() != Verbosity::Quiet {
+        eprintln!("{message}");
+    }
+}
+
+impl Command {
+    /// True when the command was asked for JSON on stdout.
+    fn prints_json(&self) -> bool {
+        match self {
+            Command::Validate { output, .. }
+            | Command::Synth { output, .. }
+            | Command::Deploy { output, .. }
+            | Command::Destroy { output, .. } => *output == OutputFormat::Json,
+            Command::Diff { output, .. } => *output == DiffFormat::Json,
+            _ => false,
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Help { command } => starter::help(command.as_deref()),
         Command::Init { platform } => starter::init(&cli.config, *platform),
@@ -195,8 +262,9 @@ pub fn run() -> Result<ExitCode> {
             outputs_file,
             force_delegation,
             skip_helm,
+            output,
         } => {
-            let Some(config) = compile::load_config(&cli.config, OutputFormat::Text)? else {
+            let Some(config) = compile::load_config(&cli.config, *output)? else {
                 return Ok(ExitCode::from(2));
             };
             let deployment = one_env(&config, env)?;
@@ -205,6 +273,7 @@ pub fn run() -> Result<ExitCode> {
                 *yes,
                 outputs_file.as_deref(),
                 apply::options(*force_delegation, usize::from(*concurrency), *skip_helm),
+                *output,
             )
         }
         Command::Diff {
@@ -225,12 +294,18 @@ pub fn run() -> Result<ExitCode> {
             env,
             yes,
             skip_helm,
+            output,
         } => {
-            let Some(config) = compile::load_config(&cli.config, OutputFormat::Text)? else {
+            let Some(config) = compile::load_config(&cli.config, *output)? else {
                 return Ok(ExitCode::from(2));
             };
             let deployment = one_env(&config, env)?;
-            apply::destroy(deployment, *yes, apply::options(false, 4, *skip_helm))
+            apply::destroy(
+                deployment,
+                *yes,
+                apply::options(false, 4, *skip_helm),
+                *output,
+            )
         }
     }
 }

@@ -44,35 +44,35 @@ pub(super) fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `hubctl help [COMMAND]`: clap's own help text, for the program or the command; an unknown
-/// command is a usage error naming the commands there are.
+/// `hubctl help [COMMAND]`: exactly what `hubctl [COMMAND] --help` prints (clap renders it,
+/// so the long or short form is its choice, the same both ways); an unknown command is a
+/// usage error naming the commands there are.
 pub(super) fn help(command: Option<&str>) -> Result<ExitCode> {
     use clap::CommandFactory;
-    let mut cli = Cli::command();
-    // Built, so that a command's usage line reads `hubctl <command>`.
-    cli.build();
-    // A reader that stops early (`| head`) is not an error.
-    let show = |text: clap::builder::StyledStr| {
-        let _ = write!(std::io::stdout(), "{text}");
-    };
-    match command {
-        None => show(cli.render_help()),
-        Some(name) => {
-            let names: Vec<String> = cli
-                .get_subcommands()
-                .map(|c| c.get_name().to_string())
-                .collect();
-            match cli.find_subcommand_mut(name) {
-                Some(sub) => show(sub.render_help()),
-                None => {
-                    eprintln!(
-                        "error: no command `{name}`; the commands are {}",
-                        names.join(", ")
-                    );
-                    return Ok(ExitCode::from(2));
-                }
-            }
+    let cli = Cli::command();
+    let names: Vec<String> = cli
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let mut args = vec!["hubctl"];
+    if let Some(name) = command {
+        if !names.iter().any(|known| known == name) {
+            eprintln!(
+                "error: no command `{name}`; the commands are {}",
+                names.join(", ")
+            );
+            return Ok(ExitCode::from(2));
         }
+        args.push(name);
     }
-    Ok(ExitCode::SUCCESS)
+    args.push("--help");
+    match cli.try_get_matches_from(&args) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(shown) if shown.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = write!(std::io::stdout(), "{}", shown.render());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(other) => Err(anyhow::anyhow!("{other}")),
+        Ok(_) => Err(anyhow::anyhow!("clap printed no help for {args:?}")),
+    }
 }

@@ -112,6 +112,30 @@ impl ProgressEvent {
     }
 }
 
+/// How much a person sees: `--quiet`, the default, `--verbose`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Failures only.
+    Quiet,
+    /// Spinners on a terminal (failures and notes as lines), every event as a line otherwise.
+    #[default]
+    Normal,
+    /// Every event as a timestamped line, also on a terminal.
+    Verbose,
+}
+
+static VERBOSITY: std::sync::OnceLock<Verbosity> = std::sync::OnceLock::new();
+
+/// Set once by the command line, before anything is drawn; later calls are ignored.
+pub fn set_verbosity(verbosity: Verbosity) {
+    let _ = VERBOSITY.set(verbosity);
+}
+
+/// The process's verbosity (`Normal` until the command line sets it).
+pub fn verbosity() -> Verbosity {
+    VERBOSITY.get().copied().unwrap_or_default()
+}
+
 /// Receives progress events; shared by concurrently deployed stacks.
 pub trait Progress: Sync {
     /// Records one event.
@@ -145,6 +169,7 @@ impl Collect {
 pub struct Display {
     started: Instant,
     live: Option<Live>,
+    verbosity: Verbosity,
 }
 
 struct Live {
@@ -153,15 +178,19 @@ struct Live {
 }
 
 impl Display {
-    /// Live spinners when stderr is a terminal, plain lines otherwise.
+    /// Live spinners when stderr is a terminal, plain lines otherwise; as the process's
+    /// [`verbosity`] says.
     pub fn new() -> Display {
-        let live = std::io::stderr().is_terminal().then(|| Live {
-            bars: MultiProgress::new(),
-            by_stack: Mutex::new(Vec::new()),
-        });
+        let verbosity = verbosity();
+        let live =
+            (verbosity == Verbosity::Normal && std::io::stderr().is_terminal()).then(|| Live {
+                bars: MultiProgress::new(),
+                by_stack: Mutex::new(Vec::new()),
+            });
         Display {
             started: Instant::now(),
             live,
+            verbosity,
         }
     }
 
@@ -189,8 +218,14 @@ impl Display {
             return bar.clone();
         }
         let bar = live.bars.add(ProgressBar::new_spinner());
+        // `NO_COLOR` (any non-empty value): no bold either.
+        let template = if no_color() {
+            "{spinner} {prefix} {wide_msg} {elapsed}"
+        } else {
+            "{spinner} {prefix:.bold} {wide_msg} {elapsed}"
+        };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg} {elapsed}")
+            ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar.set_prefix(stack.to_string());
@@ -206,8 +241,25 @@ impl Default for Display {
     }
 }
 
+/// True when `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
+}
+
+/// What `--quiet` still shows: a resource or stack that failed.
+fn is_failure(event: &ProgressEvent) -> bool {
+    match event {
+        ProgressEvent::Resource { status, .. } => status.ends_with("FAILED"),
+        ProgressEvent::StackFinished { ok, .. } => !ok,
+        _ => false,
+    }
+}
+
 impl Progress for Display {
     fn report(&self, event: ProgressEvent) {
+        if self.verbosity == Verbosity::Quiet && !is_failure(&event) {
+            return;
+        }
         match (&self.live, event.stack()) {
             (Some(live), Some(stack)) => {
                 let bar = Display::bar(live, stack);

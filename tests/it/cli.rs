@@ -248,8 +248,104 @@ fn help_is_a_command_with_help_of_its_own() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "no command `deplyo`; the commands are validate, synth, deploy, diff, destroy, init, completions, help",
+            "no command `deplyo`; the commands are validate, synth, deploy, diff, destroy",
         ));
+}
+
+/// The commands `hubctl --help` lists (its "Commands:" section).
+fn listed_commands() -> Vec<String> {
+    let output = hubctl().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let section = text
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no Commands: section in\n{text}"));
+    section
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_command_has_the_same_help_both_ways_and_documents_its_flags() {
+    let commands = listed_commands();
+    for expected in [
+        "validate", "synth", "deploy", "diff", "destroy", "init", "help",
+    ] {
+        assert!(commands.iter().any(|c| c == expected), "{commands:?}");
+    }
+    for command in &commands {
+        let flag = hubctl()
+            .args([command.as_str(), "--help"])
+            .output()
+            .unwrap();
+        let word = hubctl().args(["help", command.as_str()]).output().unwrap();
+        assert!(flag.status.success(), "{command} --help failed");
+        assert!(word.status.success(), "help {command} failed");
+        let text = String::from_utf8(flag.stdout).unwrap();
+        assert_eq!(
+            text,
+            String::from_utf8(word.stdout).unwrap(),
+            "`hubctl {command} --help` and `hubctl help {command}` differ"
+        );
+        assert!(
+            text.contains(&format!("Usage: hubctl {command}")),
+            "{command}: {text}"
+        );
+        // The global flags are on every command, each line of the options documented.
+        for global in ["--config <PATH>", "--quiet", "--verbose"] {
+            assert!(text.contains(global), "{command} lacks {global}: {text}");
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('-') && line.len() - trimmed.len() <= 6 {
+                // Short help: `--flag  Doc` on one line; long help: the doc on the next.
+                let same_line = trimmed.split_once("  ").map_or("", |(_, doc)| doc.trim());
+                let next_line = lines.get(n + 1).map_or("", |next| next.trim());
+                let doc = if same_line.is_empty() {
+                    next_line
+                } else {
+                    same_line
+                };
+                assert!(!doc.is_empty(), "{command}: `{trimmed}` has no description");
+            }
+        }
+    }
+}
+
+#[test]
+fn quiet_and_verbose_exclude_each_other() {
+    hubctl()
+        .args(["--quiet", "--verbose", "validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
+
+#[test]
+fn quiet_drops_synth_notes_but_keeps_the_result() {
+    // The same config as the parent-through-S3 note test: many environments' roles.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hubctl.yaml");
+    std::fs::write(&config, crate::iam::delegation::many_environments(20, 20)).unwrap();
+    let loud = hubctl()
+        .current_dir(dir.path())
+        .args(["--config", "hubctl.yaml", "synth", "--out", "a"])
+        .output()
+        .unwrap();
+    let quiet = hubctl()
+        .current_dir(dir.path())
+        .args(["--config", "hubctl.yaml", "--quiet", "synth", "--out", "b"])
+        .output()
+        .unwrap();
+    assert!(loud.status.success() && quiet.status.success());
+    assert!(String::from_utf8_lossy(&loud.stderr).contains("note: "));
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("wrote "));
 }
 
 #[test]
@@ -274,13 +370,20 @@ fn a_missing_config_is_json_when_json_is_asked_for() {
 /// `hubctl deploy --yes` of the example's dev with `env` (and no AWS config files), from a
 /// temporary directory: (exit code, stderr).
 fn deploy_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let (code, _, stderr) = run_without_aws(&["deploy", "--env", "dev", "--yes"], env);
+    (code, stderr)
+}
+
+/// `hubctl ARGS` on the example config with `env` and no AWS config files, from a temporary
+/// directory: (exit code, stdout, stderr).
+fn run_without_aws(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut command = hubctl();
     command
         .current_dir(dir.path())
         .arg("--config")
         .arg(root().join("config.example.yaml"))
-        .args(["deploy", "--env", "dev", "--yes"]);
+        .args(args);
     for key in [
         "AWS_PROFILE",
         "AWS_ACCESS_KEY_ID",
@@ -306,8 +409,40 @@ fn deploy_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
     let output = command.output().unwrap();
     (
         output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+#[test]
+fn deploy_and_destroy_failures_are_json_when_json_is_asked_for() {
+    for command in ["deploy", "destroy"] {
+        let (code, stdout, _) =
+            run_without_aws(&[command, "--env", "dev", "--yes", "--output", "json"], &[]);
+        assert_eq!(code, Some(2), "{command}: {stdout}");
+        let parsed: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|err| panic!("{command}: not JSON ({err}): {stdout}"));
+        assert_eq!(parsed["ok"], false, "{command}: {stdout}");
+        let problem = parsed["errors"][0]["problem"].as_str().unwrap_or_default();
+        assert!(
+            problem.contains("no AWS credentials found") && problem.contains("nothing was changed"),
+            "{command}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn verbose_adds_the_full_cause_after_the_one_line() {
+    let (code, _, stderr) = run_without_aws(&["--verbose", "deploy", "--env", "dev", "--yes"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let mut lines = stderr.lines();
+    assert!(
+        lines.next().is_some_and(
+            |line| line.starts_with("error: ") && line.contains("no AWS credentials found")
+        ),
+        "{stderr}"
+    );
+    assert!(lines.any(|line| line.starts_with("details: ")), "{stderr}");
 }
 
 #[test]
