@@ -6,9 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
 
+#[cfg(feature = "aws")]
 use super::apply::cloud;
 use super::compile::load_config;
-use super::{one_env, runtime, DiffFormat, OutputFormat};
+use super::{DiffFormat, OutputFormat};
+#[cfg(feature = "aws")]
+use super::{one_env, runtime};
+#[cfg(feature = "aws")]
 use crate::deploy::api::Cloud;
 use crate::{diff, output, synth};
 
@@ -61,6 +65,7 @@ pub(super) fn diff(
             }
             comparison.finish()
         }
+        #[cfg(feature = "aws")]
         (None, Some(env)) if deployed => {
             let deployment = one_env(&config, env)?;
             let sides = runtime()?.block_on(async {
@@ -71,6 +76,10 @@ pub(super) fn diff(
             report.notes = sides.notes;
             report
         }
+        #[cfg(not(feature = "aws"))]
+        (None, Some(_)) if deployed => return Err(anyhow!(
+            "`diff --deployed` reads the live stacks, and this hubctl was built without the AWS SDK (--no-default-features): compare with an earlier synth output (--against DIR), or install the full build"
+        )),
         _ => {
             return Err(anyhow!(
                 "pass --against DIR (an earlier synth output) or --deployed --env ENV"
