@@ -8,6 +8,7 @@
 mod eks;
 pub mod error;
 mod hub;
+mod images;
 pub mod overlay;
 pub mod read;
 pub mod yaml;
@@ -207,6 +208,7 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         }
     }
     check_across_environments(reader, &base, &read);
+    images::check_shared_repositories(reader, &read);
     check_subzones(reader, &subzones);
     check_delegation_role_limits(reader, env_entries, &read);
     read.into_iter().map(|(deployment, _)| deployment).collect()

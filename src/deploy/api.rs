@@ -409,6 +409,28 @@ pub trait Tagging: Sync {
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
 }
 
+/// Whether an image is in its repository, as DescribeImages answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageState {
+    /// The tag (or digest) is there.
+    Present,
+    /// The repository is there, the image is not (`ImageNotFoundException`).
+    Missing,
+    /// No such repository (`RepositoryNotFoundException`).
+    NoRepository,
+}
+
+/// ECR, as deploy uses it: is an image the hub will run pushed yet.
+pub trait Registry: Sync {
+    /// The state of image `image` (a tag, or a digest) in repository `repository` of the
+    /// caller's own registry.
+    fn image_state(
+        &self,
+        repository: &str,
+        image: crate::stacks::images::ImageId<'_>,
+    ) -> impl Future<Output = Result<ImageState>> + Send;
+}
+
 /// Every AWS client deploy and destroy use (and the cluster's command-line tools), as one
 /// value: the SDK's and the programs on PATH (`aws::Aws`), or the tests' scripted ones.
 pub trait Cloud: Sync {
@@ -430,6 +452,8 @@ pub trait Cloud: Sync {
     type Kube: Kube;
     /// The Resource Groups Tagging API, for what an EKS cluster's controllers left.
     type Tagging: Tagging;
+    /// ECR, for the images the hub needs.
+    type Registry: Registry;
 
     /// CloudFormation.
     fn cfn(&self) -> &Self::Cfn;
@@ -449,4 +473,6 @@ pub trait Cloud: Sync {
     fn kube(&self) -> &Self::Kube;
     /// Resource Groups Tagging API.
     fn tagging(&self) -> &Self::Tagging;
+    /// ECR.
+    fn registry(&self) -> &Self::Registry;
 }

@@ -19,6 +19,7 @@ use super::api::{
     Cloud, Dns, DomainValidation, Identity, LiveStack, NsChange, Record, Service, StackEvent,
     StackStatus, Tagging, Task, Tasks, TemplateSource,
 };
+use super::api::{ImageState, Registry};
 use super::kube::Programs;
 
 /// The SDK's clients for one region, as the deploy engine's one [`Cloud`].
@@ -31,6 +32,7 @@ pub struct Aws {
     ecs: Ecs,
     kube: Programs,
     tagging: ResourceTagging,
+    ecr: Ecr,
 }
 
 impl Aws {
@@ -45,6 +47,7 @@ impl Aws {
             ecs: Ecs(aws_sdk_ecs::Client::new(config)),
             kube: Programs,
             tagging: ResourceTagging(aws_sdk_resourcegroupstagging::Client::new(config)),
+            ecr: Ecr(aws_sdk_ecr::Client::new(config)),
         }
     }
 }
@@ -59,6 +62,7 @@ impl Cloud for Aws {
     type Tasks = Ecs;
     type Kube = Programs;
     type Tagging = ResourceTagging;
+    type Registry = Ecr;
 
     fn cfn(&self) -> &CloudFormation {
         &self.cfn
@@ -86,6 +90,9 @@ impl Cloud for Aws {
     }
     fn tagging(&self) -> &ResourceTagging {
         &self.tagging
+    }
+    fn registry(&self) -> &Ecr {
+        &self.ecr
     }
 }
 
@@ -585,6 +592,42 @@ impl Tagging for ResourceTagging {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
                 _ => return Ok(arns),
             }
+        }
+    }
+}
+
+/// ECR's API.
+pub struct Ecr(aws_sdk_ecr::Client);
+
+impl Registry for Ecr {
+    async fn image_state(
+        &self,
+        repository: &str,
+        image: crate::stacks::images::ImageId<'_>,
+    ) -> Result<ImageState> {
+        use crate::stacks::images::ImageId;
+        let id = match image {
+            ImageId::Tag(tag) => aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(tag),
+            ImageId::Digest(digest) => {
+                aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(digest)
+            }
+        }
+        .build();
+        match self
+            .0
+            .describe_images()
+            .repository_name(repository)
+            .image_ids(id)
+            .send()
+            .await
+        {
+            Ok(answer) if !answer.image_details().is_empty() => Ok(ImageState::Present),
+            Ok(_) => Ok(ImageState::Missing),
+            Err(err) => match err.code() {
+                Some("ImageNotFoundException") => Ok(ImageState::Missing),
+                Some("RepositoryNotFoundException") => Ok(ImageState::NoRepository),
+                _ => Err(sdk_error(&format!("DescribeImages {repository}"), err)),
+            },
         }
     }
 }

@@ -544,6 +544,72 @@ impl Tagging for FakeTagging {
     }
 }
 
+/// ECR holding the images pushed to it, (repository, tag or digest), in the repositories in
+/// `repositories`; [`FakeRegistry::full`] holds every image asked for.
+#[derive(Default)]
+pub struct FakeRegistry {
+    /// When true, every image is there (the tables are not read).
+    pub all_present: bool,
+    /// The repositories that exist.
+    pub repositories: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The images pushed: (repository, tag or digest).
+    pub images: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
+    /// Every call, as `describe <repository> <tag or digest>`.
+    pub calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl FakeRegistry {
+    /// A registry holding every image asked for.
+    pub fn full() -> FakeRegistry {
+        FakeRegistry {
+            all_present: true,
+            ..FakeRegistry::default()
+        }
+    }
+
+    /// Pushes `tag` to `repository` (creating the repository in the table).
+    pub fn push(&self, repository: &str, tag: &str) {
+        self.repositories
+            .lock()
+            .expect("lock")
+            .insert(repository.to_string());
+        self.images
+            .lock()
+            .expect("lock")
+            .insert((repository.to_string(), tag.to_string()));
+    }
+}
+
+impl super::api::Registry for FakeRegistry {
+    async fn image_state(
+        &self,
+        repository: &str,
+        image: crate::stacks::images::ImageId<'_>,
+    ) -> Result<super::api::ImageState> {
+        use crate::stacks::images::ImageId;
+        use super::api::ImageState;
+        let id = match image {
+            ImageId::Tag(tag) | ImageId::Digest(tag) => tag.to_string(),
+        };
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("describe {repository} {id}"));
+        if self.all_present {
+            return Ok(ImageState::Present);
+        }
+        if !self.repositories.lock().expect("lock").contains(repository) {
+            return Ok(ImageState::NoRepository);
+        }
+        let key = (repository.to_string(), id);
+        Ok(if self.images.lock().expect("lock").contains(&key) {
+            ImageState::Present
+        } else {
+            ImageState::Missing
+        })
+    }
+}
+
 /// One release the fake helm holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FakeRelease {
@@ -1028,6 +1094,8 @@ pub struct FakeAccounts {
     pub kube: FakeKube,
     /// The Tagging API.
     pub tagging: FakeTagging,
+    /// ECR.
+    pub registry: FakeRegistry,
 }
 
 impl Cloud for FakeAccounts {
@@ -1040,7 +1108,11 @@ impl Cloud for FakeAccounts {
     type Tasks = FakeTasks;
     type Kube = FakeKube;
     type Tagging = FakeTagging;
+    type Registry = FakeRegistry;
 
+    fn registry(&self) -> &FakeRegistry {
+        &self.registry
+    }
     fn tasks(&self) -> &FakeTasks {
         &self.tasks
     }

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod changeset;
 pub mod cleanup;
 pub mod delegation;
+pub mod images;
 pub mod keep;
 pub mod kube;
 pub mod progress;
@@ -338,6 +339,10 @@ pub async fn deploy(
                 )
                 .await?,
             );
+        }
+        // The hub runs the images; its stack would wait on a service that cannot start.
+        if wave.contains(&StepId::Stack(StackId::Images)) {
+            images::check(cloud.registry(), progress, &plan).await?;
         }
     }
     // The stacks are there whatever the cluster step does: their outputs are reported (and

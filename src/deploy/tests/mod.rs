@@ -1191,6 +1191,7 @@ fn clients(cfn: FakeCloud, account: &'static str) -> FakeAccounts {
         tasks: super::fakes::FakeTasks::default(),
         kube: super::fakes::FakeKube::default(),
         tagging: super::fakes::FakeTagging::default(),
+        registry: super::fakes::FakeRegistry::full(),
     }
 }
 
@@ -1625,3 +1626,4 @@ async fn destroy_stops_at_a_server_that_does_not_stop_and_says_why() {
 }
 
 mod eks;
+mod images;

@@ -1,0 +1,124 @@
+//! The images rule across environments: two environments in one account and region may not
+//! name the same ECR repository.
+//!
+//! Each environment's images stack creates the repositories its images name in its own
+//! registry (`stacks::images`), and a repository name is one per account and region: a
+//! second stack creating it fails, and sharing it would let one environment's destroy
+//! (which empties and deletes its repositories) take the images another still runs. So the
+//! later environment in file order is told to use a repository of its own.
+
+use super::read::Reader;
+use super::yaml::{Node, Value};
+use crate::model::Deployment;
+use crate::stacks::images::own_images;
+
+/// Every place in `merged` (one environment's merged tree) that configures `reference`:
+/// `hub.hub_image`, `hub.user_image`, `hub.profiles[i].image`.
+fn nodes_naming<'n>(merged: &'n Node, reference: &str) -> Vec<&'n Node> {
+    let Some(hub) = merged.get("hub") else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<&Node> = ["hub_image", "user_image"]
+        .iter()
+        .filter_map(|key| hub.get(key))
+        .collect();
+    if let Some(Value::Seq(profiles)) = hub.get("profiles").map(|n| &n.value) {
+        nodes.extend(profiles.iter().filter_map(|p| p.get("image")));
+    }
+    nodes
+        .into_iter()
+        .filter(|node| matches!(&node.value, Value::Str(text) if text == reference))
+        .collect()
+}
+
+/// Reports, at the later environment's image, a repository that an earlier environment in
+/// the same account and region also creates.
+pub(super) fn check_shared_repositories(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
+    for (index, (deployment, merged)) in read.iter().enumerate() {
+        for own in own_images(deployment) {
+            let Some((earlier, _)) = read[..index].iter().find(|(other, _)| {
+                other.account == deployment.account
+                    && other.region == deployment.region
+                    && own_images(other)
+                        .iter()
+                        .any(|theirs| theirs.repository == own.repository)
+            }) else {
+                continue;
+            };
+            // The image as the environment writes it: where an overlay sets it, else the
+            // shared value (reported once per environment, which names it).
+            let Some(node) = nodes_naming(merged, &own.image.reference)
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            let registry = format!(
+                "{}.dkr.ecr.{}.amazonaws.com",
+                deployment.account, deployment.region
+            );
+            let suggestion = format!(
+                "{registry}/{}/{}",
+                deployment.env,
+                own.image
+                    .reference
+                    .strip_prefix(&format!("{registry}/"))
+                    .unwrap_or(own.repository)
+            );
+            reader.error(
+                node,
+                format!(
+                    "repository {} is also created by environment `{}`, in the same account {} and region {} (environment `{}`)",
+                    own.repository, earlier.env, deployment.account, deployment.region, deployment.env
+                ),
+                format!(
+                    "ECR repository names are one per account and region and each environment's images stack creates (and its destroy deletes) its own: give environment `{}` a repository of its own, e.g. \"{suggestion}\", under `environments.{}.hub`, or use an image in another registry (hubctl leaves those alone)",
+                    deployment.env, deployment.env
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn config(envs: &str) -> Result<crate::config::Config, crate::config::ConfigErrors> {
+        crate::config::parse(
+            "t.yaml",
+            &format!("project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R}}\nnetwork: {{vpc_cidr: 10.0.0.0/16}}\nhub: {{platform: ecs, hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:1', user_image: 'quay.io/a/b:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {{kind: cognito}}}}\nenvironments:\n{envs}"),
+        )
+    }
+
+    #[test]
+    fn two_environments_of_one_account_and_region_cannot_share_a_repository() {
+        let errors = config(
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  test: {account: '123456789012', dns: {subzone: test.example.com, hub_host: test.example.com}}\n",
+        )
+        .expect_err("a shared repository is refused");
+        let text = errors.to_string();
+        assert_eq!(errors.0.len(), 1, "{text}");
+        let error = &errors.0[0];
+        assert_eq!(error.key, "hub.hub_image", "{text}");
+        assert!(
+            error
+                .problem
+                .contains("repository jhub/hub is also created by environment `dev`")
+                && error.problem.contains("(environment `test`)"),
+            "{text}"
+        );
+        assert!(
+            error
+                .hint
+                .contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_repository_of_its_own_or_another_account_is_fine() {
+        config(
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  test: {account: '123456789012', dns: {subzone: test.example.com, hub_host: test.example.com}, hub: {hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1'}}\n  prod: {account: '210987654321', dns: {subzone: prod.example.com, hub_host: prod.example.com}}\n",
+        )
+        .expect("own repositories, and another account's image, pass");
+    }
+}
