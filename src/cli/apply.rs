@@ -97,6 +97,13 @@ pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result
         return Ok(ExitCode::from(1));
     }
     eprintln!();
+    if let Some(missing) = err.downcast_ref::<deploy::images::ImagesMissing>() {
+        eprintln!("STOPPED before the hub stack: {missing}");
+        for command in &missing.commands {
+            eprintln!("  {command}");
+        }
+        return Ok(ExitCode::from(1));
+    }
     if let Some(failed) = deploy::failure_summary(&err) {
         eprintln!("FAILED: stack {} ended in {}", failed.stack, failed.status);
         if let Some(reason) = &failed.reason {

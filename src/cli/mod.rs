@@ -6,6 +6,8 @@
 mod apply;
 mod compare;
 mod compile;
+#[cfg(feature = "aws")]
+mod images;
 mod starter;
 
 use std::path::PathBuf;
@@ -177,6 +179,17 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Create the ECR repositories of the environment's own images (the frame and images
+    /// stacks only; no subzone or hub needed) and print the commands that build and push
+    /// the images not pushed yet.
+    Images {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before changing anything (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
         /// The command.
@@ -242,6 +255,8 @@ impl Command {
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Help { command } => starter::help(command.as_deref()),
+        #[cfg(feature = "aws")]
+        Command::Images { env, yes } => images::images(&cli.config, env, *yes),
         Command::Init { platform } => starter::init(&cli.config, *platform),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -1,0 +1,88 @@
+//! `images`: deploy the frame (its KMS key) and the images stack only, then say which of the
+//! environment's own images are pushed and print the commands that push the others. Runs on
+//! a fresh account before anything else: the repositories need no subzone and no hub.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::apply::{check_account_first, cloud, confirm, options};
+use super::{compile, one_env, runtime, OutputFormat};
+use crate::deploy;
+
+/// The ECR repositories of environment `env`, created or updated, and what to push.
+pub(super) fn images(config: &Path, env: &str, yes: bool) -> Result<ExitCode> {
+    let Some(config) = compile::load_config(config, OutputFormat::Text)? else {
+        return Ok(ExitCode::from(2));
+    };
+    let deployment = one_env(&config, env)?;
+    if crate::stacks::images::repositories(deployment).is_empty() {
+        println!(
+            "environment {env} runs no image from its own registry ({}.dkr.ecr.{}.amazonaws.com): no repository to create; images elsewhere (Docker Hub, quay.io, another account's ECR) are left alone",
+            deployment.account, deployment.region
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !yes && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        check_account_first(deployment)?;
+        if !confirm(&format!(
+            "deploy the frame and images stacks of {} to account {} ({})?",
+            deployment.env, deployment.account, deployment.region
+        ))? {
+            eprintln!("nothing changed");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let progress = deploy::progress::Display::new();
+    let result = runtime()?.block_on(async {
+        let cloud = cloud(&deployment.region).await;
+        deploy::images::deploy_images(deployment, &cloud, &progress, options(false, 4, false)).await
+    });
+    progress.finish();
+    let report = match result {
+        Ok(report) => report,
+        // Nothing started (no credentials, the wrong account): exit 2 with the error.
+        Err(err)
+            if err.downcast_ref::<deploy::WrongAccount>().is_some()
+                || err.downcast_ref::<deploy::NothingStarted>().is_some() =>
+        {
+            return Err(err)
+        }
+        Err(err) => {
+            eprintln!("FAILED: {err:#}");
+            eprintln!("fix the cause and re-run: hubctl images picks up where it stopped");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "repositories of {} ready ({} stack(s) changed, {} unchanged)",
+        deployment.env,
+        report.stacks.changed.len(),
+        report.stacks.unchanged.len()
+    )?;
+    for (reference, pushed) in &report.images {
+        let state = if *pushed { "pushed" } else { "NOT pushed" };
+        writeln!(stdout, "  {reference}: {state}")?;
+    }
+    if report.commands.is_empty() {
+        writeln!(
+            stdout,
+            "every image is pushed: hubctl deploy --env {} can go on",
+            deployment.env
+        )?;
+    } else {
+        writeln!(
+            stdout,
+            "push the missing images, then run `hubctl deploy --env {}`:",
+            deployment.env
+        )?;
+        for command in &report.commands {
+            writeln!(stdout, "  {command}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
