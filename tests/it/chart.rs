@@ -298,3 +298,30 @@ fn helm_and_kubectl_run() {
         );
     }
 }
+
+/// `storage.shared` on EKS: the hub's `modify_pod_hook` (each golden values file's
+/// `hub.extraConfig`), run on the pods KubeSpawner makes from the values, gives the
+/// read-write claim to the config's admins only (`tests/hub/eks_shared_data.py`).
+#[test]
+fn the_hub_gives_admins_and_only_admins_the_shared_data_read_write() {
+    let mut n_shared = 0;
+    for env in golden_eks_envs() {
+        let output = Command::new(python_tool("chart", "python"))
+            .arg(root().join("tests/hub/eks_shared_data.py"))
+            .arg(&env)
+            .output()
+            .expect("run eks_shared_data.py");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}:\n{stdout}\n{}",
+            env.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        n_shared += usize::from(stdout.contains("ok admins write the shared data"));
+    }
+    assert!(
+        n_shared >= 1,
+        "no golden EKS environment has storage.shared"
+    );
+}

@@ -1135,6 +1135,192 @@ fn the_efs_csi_driver_mounts_the_homes_access_point_only() {
     check(&cases);
 }
 
+/// `storage.shared` on EKS (the example's eks-dev sets it). The EFS CSI driver mounts every
+/// server's volumes with the node's role, so IAM cannot tell one user's server from
+/// another's: it tells the two access points apart. The nodes may mount the read-only one
+/// and never write through it (EFS refuses every write through that mount, whatever the
+/// pod asks); they may write through the read-write one, which the files give admins'
+/// servers only. No Pod Identity role mounts either.
+#[test]
+fn the_shared_data_is_read_only_through_its_read_only_access_point() {
+    let n_with_shared = std::sync::atomic::AtomicUsize::new(0);
+    let cases = each_fixture(|env, cases| {
+        let refs = &env.scope("hub").refs;
+        let (Some(read_write), Some(read_only)) = (
+            refs.get("SharedAccessPoint").and_then(Value::as_str),
+            refs.get("SharedReadOnlyAccessPoint")
+                .and_then(Value::as_str),
+        ) else {
+            assert!(
+                !refs.contains_key("SharedAccessPoint")
+                    && !refs.contains_key("SharedReadOnlyAccessPoint"),
+                "{}: one shared access point without the other",
+                env.name
+            );
+            return;
+        };
+        n_with_shared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert_ne!(read_write, read_only);
+        shared_data_files(env);
+        let file_system = env.parameter("hub", "FileSystemId");
+        let node = env.node_session();
+        let policies = node.with(&env.file_system_policy());
+        let name = |what: &str| format!("{}: shared data: {what}", env.name);
+        let mount = |session: &PodSession, action: &str, access_point: &str, tls: bool| {
+            efs_mount(env, session, action, &file_system, Some(access_point), tls)
+        };
+        for (action, through_read_only, through_read_write) in [
+            (
+                "elasticfilesystem:ClientMount",
+                Expect::Allowed,
+                Expect::Allowed,
+            ),
+            (
+                "elasticfilesystem:ClientWrite",
+                Expect::Denied,
+                Expect::Allowed,
+            ),
+            (
+                "elasticfilesystem:ClientRootAccess",
+                Expect::Denied,
+                Expect::Denied,
+            ),
+        ] {
+            cases.push(Case::new(
+                name(&format!(
+                    "the nodes through the read-only access point: {action}"
+                )),
+                mount(&node, action, read_only, true),
+                &policies,
+                through_read_only,
+            ));
+            cases.push(Case::new(
+                name(&format!(
+                    "the nodes through the read-write access point: {action}"
+                )),
+                mount(&node, action, read_write, true),
+                &policies,
+                through_read_write,
+            ));
+        }
+        for access_point in [read_only, read_write] {
+            cases.push(Case::new(
+                name(&format!(
+                    "the nodes cannot mount {access_point} without TLS"
+                )),
+                mount(&node, "elasticfilesystem:ClientMount", access_point, false),
+                &policies,
+                Expect::ExplicitlyDenied,
+            ));
+        }
+        // Pod Identity roles (the hub's, the add-ons'): none mounts the shared data.
+        let accounts = env.service_accounts();
+        for id in env.ids_of("eks-addons", "AWS::IAM::Role") {
+            if !accounts.contains_key(&id) {
+                continue;
+            }
+            let pod = env.pod_session(&id);
+            for access_point in [read_only, read_write] {
+                for action in [
+                    "elasticfilesystem:ClientMount",
+                    "elasticfilesystem:ClientWrite",
+                ] {
+                    cases.push(Case::new(
+                        name(&format!("the pod role {id} cannot {action} {access_point}")),
+                        mount(&pod, action, access_point, true),
+                        &pod.with(&env.file_system_policy()),
+                        Expect::Denied,
+                    ));
+                }
+            }
+        }
+    });
+    assert!(
+        n_with_shared.into_inner() >= 1,
+        "no EKS fixture has storage.shared"
+    );
+    check(&cases);
+}
+
+/// The cluster's files put the two access points where the IAM cases assume them: the
+/// claim every server gets (`shared`, read-only in the pod) on the read-only access point,
+/// mounted `ro`; the admins' claim on the read-write one; and the hub's hook hands the
+/// read-write claim to the config's admins only.
+fn shared_data_files(env: &Env) {
+    let text =
+        std::fs::read_to_string(env.dir.join("k8s/10-storage.yaml")).expect("the storage manifest");
+    let objects = hubctl::k8s::parse_yaml_stream(&text).expect("the storage manifest's YAML");
+    let volume_of_claim = |claim: &str| -> Value {
+        let pvc = objects
+            .iter()
+            .find(|o| o["kind"] == "PersistentVolumeClaim" && o["metadata"]["name"] == claim)
+            .unwrap_or_else(|| panic!("{}: no claim {claim}", env.name));
+        objects
+            .iter()
+            .find(|o| {
+                o["kind"] == "PersistentVolume"
+                    && o["metadata"]["name"] == pvc["spec"]["volumeName"]
+            })
+            .unwrap_or_else(|| panic!("{}: claim {claim} has no volume", env.name))
+            .clone()
+    };
+    let read_only = volume_of_claim("shared");
+    assert_eq!(
+        read_only["spec"]["csi"]["volumeHandle"],
+        json!("${frame.FileSystemId}::${hub.SharedReadOnlyAccessPointId}"),
+        "{}",
+        env.name
+    );
+    assert_eq!(read_only["spec"]["csi"]["readOnly"], json!(true));
+    assert_eq!(read_only["spec"]["accessModes"], json!(["ReadOnlyMany"]));
+    let options = read_only["spec"]["mountOptions"]
+        .as_array()
+        .expect("options");
+    for option in ["iam", "tls", "ro"] {
+        assert!(options.contains(&json!(option)), "{}: {option}", env.name);
+    }
+    let read_write = volume_of_claim("shared-admin");
+    assert_eq!(
+        read_write["spec"]["csi"]["volumeHandle"],
+        json!("${frame.FileSystemId}::${hub.SharedAccessPointId}"),
+        "{}",
+        env.name
+    );
+    // The hub stack's outputs are the access points the IAM cases mount.
+    assert_eq!(
+        env.hub_output("SharedReadOnlyAccessPointId"),
+        env.scope("hub").refs["SharedReadOnlyAccessPoint"]
+            .as_str()
+            .unwrap_or_default()
+    );
+    assert_eq!(
+        env.hub_output("SharedAccessPointId"),
+        env.scope("hub").refs["SharedAccessPoint"]
+            .as_str()
+            .unwrap_or_default()
+    );
+    let values =
+        std::fs::read_to_string(env.dir.join("jupyterhub-values.yaml")).expect("the values");
+    let values = &hubctl::k8s::parse_yaml_stream(&values).expect("the values' YAML")[0];
+    let storage = &values["singleuser"]["storage"];
+    assert_eq!(
+        storage["extraVolumes"],
+        json!([{"name": "shared", "persistentVolumeClaim": {"claimName": "shared", "readOnly": true}}]),
+        "{}",
+        env.name
+    );
+    assert_eq!(storage["extraVolumeMounts"][0]["readOnly"], json!(true));
+    let hook = values["hub"]["extraConfig"]["02-hubctl-shared-data"]
+        .as_str()
+        .expect("the shared data's hook");
+    let admins = &values["hub"]["config"]["Authenticator"]["admin_users"];
+    assert!(
+        hook.contains(&format!("frozenset({admins})")),
+        "{}: the hook's writers are the config's admins {admins}:\n{hook}",
+        env.name
+    );
+}
+
 /// A KMS request EC2 makes for the caller creating or attaching an encrypted volume (AWS KMS
 /// Developer Guide, "How Amazon EBS uses AWS KMS": CreateGrant, GenerateDataKeyWithoutPlaintext,
 /// Decrypt and ReEncrypt with the caller's permissions; `kms:ViaService`

@@ -426,13 +426,40 @@ fn task_start_cases(env: &Environment, definition: &Value, task: &str, cases: &m
             access_point.is_some(),
             "{family}: EFS without an access point"
         );
-        for action in [
-            "elasticfilesystem:ClientMount",
-            "elasticfilesystem:ClientWrite",
+        // A volume every container mounts read-only (the shared data in a user's server)
+        // must be read-only to EFS too: the task role may mount it, not write through it.
+        let mounts: Vec<&Value> = definition["containerDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["mountPoints"].as_array().into_iter().flatten())
+            .filter(|m| m["sourceVolume"] == volume["name"])
+            .collect();
+        assert!(
+            !mounts.is_empty(),
+            "{family}: volume {} is not mounted",
+            volume["name"]
+        );
+        let read_only = mounts.iter().all(|m| m["readOnly"] == json!(true));
+        for (action, expect, what) in [
+            ("elasticfilesystem:ClientMount", Expect::Allowed, "mounts"),
+            (
+                "elasticfilesystem:ClientWrite",
+                if read_only {
+                    Expect::Denied
+                } else {
+                    Expect::Allowed
+                },
+                if read_only {
+                    "cannot write its read-only"
+                } else {
+                    "writes"
+                },
+            ),
         ] {
             cases.push(Case::new(
                 format!(
-                    "{family}: the task mounts its volume {} ({action})",
+                    "{family}: the task {what} volume {} ({action})",
                     volume["name"]
                 ),
                 efs_mount(
@@ -444,7 +471,7 @@ fn task_start_cases(env: &Environment, definition: &Value, task: &str, cases: &m
                     tls,
                 ),
                 &policies,
-                Expect::Allowed,
+                expect,
             ));
         }
     }
@@ -632,6 +659,23 @@ fn denied_cases(env: &Environment, cases: &mut Vec<Case>) {
             with_fs(hub_policies.clone()),
         ),
     ]);
+    shared_data_cases(env, &file_system, cases);
+    let bob = Principal::RoleSession {
+        role_arn: env.role_arn(&user_role(env, "bob")),
+        session: "task".into(),
+    };
+    denied.push((
+        "bob's server (not an admin) mounts alice's home",
+        efs_mount(
+            env,
+            &bob,
+            "elasticfilesystem:ClientMount",
+            &file_system,
+            Some(&alice_home),
+            true,
+        ),
+        with_fs(env.role_policies(&env.role_arn(&user_role(env, "bob")))),
+    ));
     let user_execution = Principal::RoleSession {
         role_arn: env.role_arn("UserExecutionRole"),
         session: "task".into(),
@@ -688,6 +732,75 @@ fn denied_cases(env: &Environment, cases: &mut Vec<Case>) {
         &alice_policies,
         Expect::ExplicitlyDenied,
     ));
+}
+
+/// `storage.shared` (the example sets it): every role of the hub stack against the shared
+/// data's access point, with the file system policy. Only the servers of the config's
+/// admins may write through it; every user's server may mount it; nothing else may do
+/// either, and no one has root access or mounts it without TLS.
+fn shared_data_cases(env: &Environment, file_system: &str, cases: &mut Vec<Case>) {
+    let shared = env.hub_scope.refs["SharedAccessPoint"]
+        .as_str()
+        .expect("the example's shared data access point")
+        .to_string();
+    let admins = ["alice"];
+    let users = ["alice", "bob", "carol"];
+    let mut roles = env.hub_ids_of("AWS::IAM::Role");
+    roles.sort();
+    let mut n_writers = 0;
+    for id in roles {
+        let arn = env.role_arn(&id);
+        let session = Principal::RoleSession {
+            role_arn: arn.clone(),
+            session: "task".into(),
+        };
+        let mut policies = env.role_policies(&arn);
+        policies.resource = Some(env.file_system_policy());
+        let user = users.iter().find(|user| user_role(env, user) == id);
+        let admin = user.is_some_and(|user| admins.contains(user));
+        n_writers += usize::from(admin);
+        let who = match user {
+            Some(user) if admin => format!("{user}'s server (an admin)"),
+            Some(user) => format!("{user}'s server"),
+            None => format!("role {id}"),
+        };
+        let mount = |action: &str, tls: bool| {
+            efs_mount(env, &session, action, file_system, Some(&shared), tls)
+        };
+        let allowed = |yes: bool| if yes { Expect::Allowed } else { Expect::Denied };
+        cases.push(Case::new(
+            format!("shared data: {who} mounts it: {}", user.is_some()),
+            mount("elasticfilesystem:ClientMount", true),
+            &policies,
+            allowed(user.is_some()),
+        ));
+        cases.push(Case::new(
+            format!("shared data: {who} writes it: {admin}"),
+            mount("elasticfilesystem:ClientWrite", true),
+            &policies,
+            allowed(admin),
+        ));
+        cases.push(Case::new(
+            format!("shared data: {who} has no root access"),
+            mount("elasticfilesystem:ClientRootAccess", true),
+            &policies,
+            Expect::Denied,
+        ));
+        if user.is_some() {
+            for action in [
+                "elasticfilesystem:ClientMount",
+                "elasticfilesystem:ClientWrite",
+            ] {
+                cases.push(Case::new(
+                    format!("shared data: {who} cannot {action} without TLS"),
+                    mount(action, false),
+                    &policies,
+                    Expect::ExplicitlyDenied,
+                ));
+            }
+        }
+    }
+    assert_eq!(n_writers, admins.len(), "each admin's role was evaluated");
 }
 
 /// The logical id of a user's resource: `<prefix><Name><uid>`.
