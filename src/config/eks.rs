@@ -5,19 +5,14 @@
 use std::collections::BTreeMap;
 
 use super::read::{partition, Reader};
+use super::schema::{self, key_names};
 use super::yaml::{Node, Value};
 use crate::model::{AccountId, Cidr, Compute, EksCluster, NodeGroup};
 
-const EKS_KEYS: &[&str] = &[
-    "version",
-    "compute",
-    "nodes",
-    "gpu_nodes",
-    "admin_roles",
-    "endpoint_cidrs",
-    "addons",
-];
-const NODE_GROUP_KEYS: &[&str] = &["instance_types", "min", "max", "desired"];
+// The keys of each mapping, read off their one declaration in `config::schema`.
+const EKS_KEYS: &[&str] = key_names!(schema::EKS);
+const NODE_GROUP_KEYS: &[&str] = key_names!(schema::NODE_GROUP);
+const GPU_NODE_GROUP_KEYS: &[&str] = key_names!(schema::GPU_NODE_GROUP);
 
 /// The Kubernetes version of a cluster unless the config says otherwise (in EKS standard
 /// support on 2026-12-03).
@@ -27,15 +22,12 @@ pub const DEFAULT_KUBERNETES_VERSION: &str = "1.35";
 const KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 32..=37;
 
 /// The add-ons the eks-addons stack may install, whose versions the config may pin.
-pub const ADDONS: &[&str] = &[
-    "aws-ebs-csi-driver",
-    "aws-efs-csi-driver",
-    "coredns",
-    "eks-pod-identity-agent",
-    "external-dns",
-    "kube-proxy",
-    "vpc-cni",
-];
+pub const ADDONS: &[&str] = key_names!(schema::ADDONS);
+
+/// The keys that apply only with `compute: <variant>`.
+fn variant_keys(variant: &str) -> Vec<&'static str> {
+    schema::EKS.variant_names(variant).unwrap_or_default()
+}
 
 /// `hub.eks` (required for `platform: eks`).
 pub(super) fn read_eks(
@@ -67,7 +59,7 @@ pub(super) fn read_eks(
     };
     let compute = match compute_kind {
         Some(true) => {
-            for key in ["nodes", "gpu_nodes"] {
+            for key in variant_keys("nodegroups") {
                 if let Some(entry) = node
                     .entries()
                     .and_then(|entries| entries.iter().find(|e| e.key == key))
@@ -167,7 +159,12 @@ fn read_node_group(reader: &mut Reader<'_>, node: &Node, gpu: bool) -> Option<No
     } else {
         "{instance_types: [m7i.xlarge], min: 1, max: 4, desired: 2}"
     };
-    reader.mapping(node, NODE_GROUP_KEYS, example)?;
+    let keys = if gpu {
+        GPU_NODE_GROUP_KEYS
+    } else {
+        NODE_GROUP_KEYS
+    };
+    reader.mapping(node, keys, example)?;
     let errors_before = reader.errors.len();
     let instance_types = reader
         .required(

@@ -2,6 +2,7 @@
 //! timeout, server sizes, database and login, each rule checked with the value's place.
 
 use super::read::{check_name, partition, Reader, REGIONS};
+use super::schema::{self, key_names};
 use super::yaml::{Node, Value};
 use crate::model::{
     AccountId, Auth, Cidr, Database, DnsName, ExistingUserPool, Hub, Image, OAuthProvider,
@@ -9,45 +10,15 @@ use crate::model::{
 };
 use crate::stacks::platform::ProfileProblem;
 
-const HUB_KEYS: &[&str] = &[
-    "platform",
-    "hub_image",
-    "user_image",
-    "admins",
-    "allowed_users",
-    "allowed_cidrs",
-    "idle_timeout",
-    "profiles",
-    "database",
-    "auth",
-    "deletion_protection",
-    "eks",
-];
-const PROFILE_KEYS: &[&str] = &["name", "cpu", "memory", "gpus", "image"];
-const DATABASE_KEYS: &[&str] = &[
-    "kind",
-    "instance_class",
-    "multi_az",
-    "engine_version",
-    "url_secret_arn",
-    "volume_gib",
-];
+// The keys of each mapping, read off their one declaration in `config::schema`.
+const HUB_KEYS: &[&str] = key_names!(schema::HUB);
+const PROFILE_KEYS: &[&str] = key_names!(schema::PROFILE);
+const DATABASE_KEYS: &[&str] = key_names!(schema::DATABASE);
 /// The PostgreSQL version of a created database unless the config says otherwise.
 /// The PostgreSQL major version of a hub database made here; RDS applies the minors
 /// (`AutoMinorVersionUpgrade`).
 pub const DEFAULT_POSTGRES_VERSION: &str = "17";
-const AUTH_KEYS: &[&str] = &[
-    "kind",
-    "user_pool_id",
-    "domain",
-    "authorize_url",
-    "token_url",
-    "userdata_url",
-    "client_id",
-    "client_secret_arn",
-    "scopes",
-    "username_claim",
-];
+const AUTH_KEYS: &[&str] = key_names!(schema::AUTH);
 
 pub(super) fn read_hub(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Hub> {
     reader.mapping(node, HUB_KEYS, "{platform: ecs}")?;
@@ -573,6 +544,11 @@ fn secret_arn(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opt
     }
 }
 
+/// The keys of `fields`' variant `variant`, which the declaration has.
+fn variant_keys(fields: &schema::Fields, variant: &str) -> Vec<&'static str> {
+    fields.variant_names(variant).unwrap_or_default()
+}
+
 fn read_database(
     reader: &mut Reader<'_>,
     node: &Node,
@@ -603,7 +579,7 @@ fn read_database(
         "postgres" => {
             only(
                 reader,
-                &["instance_class", "multi_az", "engine_version"],
+                &variant_keys(&schema::DATABASE, "postgres"),
                 "postgres",
             );
             let instance_class = match node.get("instance_class") {
@@ -660,7 +636,11 @@ fn read_database(
             })
         }
         "external" => {
-            only(reader, &["url_secret_arn"], "external");
+            only(
+                reader,
+                &variant_keys(&schema::DATABASE, "external"),
+                "external",
+            );
             let arn = reader
                 .required(
                     node,
@@ -673,7 +653,7 @@ fn read_database(
             })
         }
         "sqlite" if platform == Some(Platform::Eks) => {
-            only(reader, &["volume_gib"], "sqlite");
+            only(reader, &variant_keys(&schema::DATABASE, "sqlite"), "sqlite");
             let volume_gib = match node.get("volume_gib") {
                 Some(n) => match n.value {
                     Value::Int(value) if (1..=1024).contains(&value) => value as u32,
@@ -728,25 +708,13 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
     reader.mapping(node, AUTH_KEYS, "{kind: cognito}")?;
     let kind_node = reader.required(node, "kind", "cognito")?;
     let kind = reader.string(kind_node, "cognito")?;
-    let allowed: &[&str] = match kind {
-        "cognito" => &["user_pool_id", "domain"],
-        "oauth" => &[
-            "authorize_url",
-            "token_url",
-            "userdata_url",
-            "client_id",
-            "client_secret_arn",
-            "scopes",
-            "username_claim",
-        ],
-        other => {
-            reader.error(
-                kind_node,
-                format!("\"{other}\" is not an auth kind"),
-                "use `cognito` or `oauth` (any OAuth2/OIDC provider)",
-            );
-            return None;
-        }
+    let Some(allowed) = schema::AUTH.variant_names(kind) else {
+        reader.error(
+            kind_node,
+            format!("\"{kind}\" is not an auth kind"),
+            "use `cognito` or `oauth` (any OAuth2/OIDC provider)",
+        );
+        return None;
     };
     let mut misplaced = false;
     for entry in node.entries().unwrap_or_default() {

@@ -11,6 +11,7 @@ mod hub;
 mod images;
 pub mod overlay;
 pub mod read;
+pub mod schema;
 pub mod yaml;
 pub mod zones;
 

@@ -8,41 +8,21 @@ use std::collections::BTreeMap;
 
 use super::error::ConfigError;
 use super::hub::{read_bool, read_hub};
+use super::schema::{self, key_names};
 use super::yaml::{Entry, Node, Pos, Value};
 use crate::model::{
     AccountId, Auth, AvailabilityZones, Cidr, Database, DelegationRoles, Deployment, Dns, DnsName,
     Hub, Network, SharedData, Storage,
 };
 
+// The keys each mapping may hold, read off their one declaration in `config::schema`.
 /// Top-level keys of an environment after the overlay merge.
-pub const TOP_KEYS: &[&str] = &[
-    "project",
-    "region",
-    "tags",
-    "dns",
-    "network",
-    "storage",
-    "hub",
-    "environments",
-];
-const ENV_KEYS: &[&str] = &[
-    "account", "region", "tags", "dns", "network", "storage", "hub",
-];
-const DNS_KEYS: &[&str] = &[
-    "parent_zone",
-    "parent_account",
-    "delegation_role",
-    "subzone",
-    "hub_host",
-];
-const NETWORK_KEYS: &[&str] = &[
-    "vpc_cidr",
-    "availability_zones",
-    "nat_gateways",
-    "ecr_endpoints",
-];
-const STORAGE_KEYS: &[&str] = &["retain", "shared"];
-const SHARED_KEYS: &[&str] = &["path", "mount"];
+pub const TOP_KEYS: &[&str] = key_names!(schema::FILE);
+const ENV_KEYS: &[&str] = key_names!(schema::ENVIRONMENT);
+const DNS_KEYS: &[&str] = key_names!(schema::DNS);
+const NETWORK_KEYS: &[&str] = key_names!(schema::NETWORK);
+const STORAGE_KEYS: &[&str] = key_names!(schema::STORAGE);
+const SHARED_KEYS: &[&str] = key_names!(schema::SHARED);
 /// Directories of the file system the hub stacks' access points use already.
 const RESERVED_EFS_DIRECTORIES: &[&str] = &["/home", "/hub"];
 /// Directories of a server's image that a read-only mount would break.
