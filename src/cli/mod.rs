@@ -6,6 +6,7 @@
 mod apply;
 mod compare;
 mod compile;
+mod schema;
 #[cfg(feature = "aws")]
 mod images;
 mod starter;
@@ -174,6 +175,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         platform: InitPlatform,
     },
+    /// Print the config's JSON Schema (draft 2020-12), e.g. `hubctl schema > hubctl.schema.json`
+    /// for an editor (`# yaml-language-server: $schema=./hubctl.schema.json` in the config).
+    Schema,
     /// Print a shell completion script, e.g. `hubctl completions bash > ~/.local/share/bash-completion/completions/hubctl`.
     Completions {
         /// The shell.
@@ -258,6 +262,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         #[cfg(feature = "aws")]
         Command::Images { env, yes } => images::images(&cli.config, env, *yes),
         Command::Init { platform } => starter::init(&cli.config, *platform),
+        Command::Schema => schema::schema(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut stdout = std::io::stdout();

@@ -13,6 +13,7 @@ mod golden;
 mod hub_image;
 mod iam;
 mod lint;
+mod schema;
 mod secrets;
 mod support;
 mod tidy;
