@@ -1,9 +1,10 @@
 //! Login: the OAuth settings the hub gets, from any OAuth2/OIDC provider's endpoints or
 //! from a Cognito user pool (created here, or an existing one) with the hub's app client.
 
-use super::{ids, parameters, reference};
+use super::{ids, outputs, parameters, reference};
 use crate::cfn::resources::{
-    AdminCreateUserConfig, PasswordPolicy, Secret, UserPool, UserPoolClient, UserPoolDomain,
+    AccountRecoverySetting, AdminCreateUserConfig, EmailConfiguration, InviteMessageTemplate,
+    PasswordPolicy, RecoveryOption, Secret, UserPool, UserPoolClient, UserPoolDomain,
     UserPoolPolicies,
 };
 use crate::cfn::{Expr, Resource, Template};
@@ -19,6 +20,22 @@ pub(crate) struct OAuthSettings {
     pub(crate) client_secret: Expr,
     pub(crate) scopes: String,
     pub(crate) username_claim: String,
+}
+
+/// Days a temporary password (the invitation's) stays valid.
+const TEMPORARY_PASSWORD_DAYS: u32 = 7;
+
+/// The invitation `hubctl users` has Cognito send: its own e-mail (`COGNITO_DEFAULT`), with
+/// the user name (their e-mail address) and the temporary password Cognito makes, both
+/// placeholders Cognito requires (CreateUserPool fails without either). The hosted UI asks
+/// for a new password at the first sign-in.
+fn invitation(host: &str) -> InviteMessageTemplate {
+    InviteMessageTemplate {
+        email_message: format!(
+            "You are invited to JupyterHub at https://{host}/\n\nUser name: {{username}}\nTemporary password: {{####}}\n\nSign in there and choose your own password. The temporary password expires in {TEMPORARY_PASSWORD_DAYS} days; after that, ask an admin to invite you again.\n"
+        ),
+        email_subject: format!("Your JupyterHub account at {host}"),
+    }
 }
 
 pub(crate) fn add_auth(
@@ -47,8 +64,17 @@ pub(crate) fn add_auth(
                     template.add(
                         ids::USER_POOL,
                         Resource::new(UserPool {
+                            // A forgotten password: a code to the verified address (the
+                            // pool sends no SMS).
+                            account_recovery_setting: Some(AccountRecoverySetting {
+                                recovery_mechanisms: vec![RecoveryOption {
+                                    name: "verified_email".to_string(),
+                                    priority: 1,
+                                }],
+                            }),
                             admin_create_user_config: Some(AdminCreateUserConfig {
                                 allow_admin_create_user_only: true,
+                                invite_message_template: Some(invitation(host)),
                             }),
                             auto_verified_attributes: vec!["email".to_string()],
                             deletion_protection: if deployment.hub.deletion_protection {
@@ -57,6 +83,9 @@ pub(crate) fn add_auth(
                                 "INACTIVE"
                             }
                             .to_string(),
+                            email_configuration: Some(EmailConfiguration {
+                                email_sending_account: "COGNITO_DEFAULT".to_string(),
+                            }),
                             enabled_mfas: vec!["SOFTWARE_TOKEN_MFA".to_string()],
                             mfa_configuration: "OPTIONAL".to_string(),
                             policies: Some(UserPoolPolicies {
@@ -66,7 +95,7 @@ pub(crate) fn add_auth(
                                     require_numbers: true,
                                     require_symbols: false,
                                     require_uppercase: true,
-                                    temporary_password_validity_days: 7,
+                                    temporary_password_validity_days: TEMPORARY_PASSWORD_DAYS,
                                 },
                             }),
                             user_pool_name: format!("{prefix}-hub"),
@@ -81,8 +110,8 @@ pub(crate) fn add_auth(
                         }),
                     );
                     template.output(
-                        "UserPoolId",
-                        "Cognito user pool: create the hub's users here",
+                        outputs::USER_POOL_ID,
+                        "Cognito user pool: `hubctl users` invites the configured users into it",
                         reference(ids::USER_POOL),
                     );
                     (

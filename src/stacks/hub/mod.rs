@@ -32,6 +32,8 @@ pub(super) const POSTGRES_PORT: u16 = 5432;
 pub mod outputs {
     /// The hub's URL.
     pub const HUB_URL: &str = "HubUrl";
+    /// The Cognito user pool the stack creates (`hubctl users` invites into it).
+    pub const USER_POOL_ID: &str = "UserPoolId";
 }
 
 /// Parameters deploy fills from the frame and dns stacks' outputs.
