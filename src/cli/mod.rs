@@ -10,6 +10,8 @@ mod schema;
 #[cfg(feature = "aws")]
 mod images;
 mod starter;
+#[cfg(feature = "aws")]
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -194,6 +196,20 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Cognito's first login: invite the configured admins and allowed users the
+    /// environment's user pool lacks; Cognito e-mails each a temporary password. Users
+    /// already there are left alone; nobody is deleted.
+    Users {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before inviting (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Show who would be invited; invite nobody.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
         /// The command.
@@ -259,6 +275,8 @@ impl Command {
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Help { command } => starter::help(command.as_deref()),
+        #[cfg(feature = "aws")]
+        Command::Users { env, yes, dry_run } => users::run(&cli.config, env, *yes, *dry_run),
         #[cfg(feature = "aws")]
         Command::Images { env, yes } => images::images(&cli.config, env, *yes),
         Command::Init { platform } => starter::init(&cli.config, *platform),

@@ -476,3 +476,56 @@ pub trait Cloud: Sync {
     /// ECR.
     fn registry(&self) -> &Self::Registry;
 }
+
+/// A user of a Cognito user pool, as ListUsers shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolUser {
+    /// Its Cognito user name (a pool with `UsernameAttributes` shows the user's `sub` here).
+    pub username: String,
+    /// Its `email` attribute.
+    pub email: Option<String>,
+    /// `FORCE_CHANGE_PASSWORD` (invited, not signed in yet), `CONFIRMED`, ...
+    pub status: String,
+    /// False once an admin disabled the user.
+    pub enabled: bool,
+}
+
+/// One page of ListUsers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserPage {
+    /// The page's users.
+    pub users: Vec<PoolUser>,
+    /// The token of the next page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// What AdminCreateUser answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invitation {
+    /// Created: Cognito e-mails the temporary password with the pool's invitation.
+    Sent,
+    /// `UsernameExistsException`: the user is there (created since the pool was read, or a
+    /// retried call whose first attempt went through).
+    AlreadyThere,
+    /// `LimitExceededException`: the pool's e-mail quota is spent (Cognito's own e-mail
+    /// sends 50 a day); AWS's message.
+    LimitExceeded(String),
+}
+
+/// A Cognito user pool, as `hubctl users` reads it and invites into it.
+pub trait Directory: Sync {
+    /// One page of the pool's users (`token`: the previous page's `next`).
+    fn list_users(
+        &self,
+        pool_id: &str,
+        token: Option<&str>,
+    ) -> impl Future<Output = Result<UserPage>> + Send;
+    /// Creates user `username` with a verified `email` and no password of ours: Cognito
+    /// makes a temporary one and e-mails it (`DesiredDeliveryMediums: [EMAIL]`).
+    fn invite(
+        &self,
+        pool_id: &str,
+        username: &str,
+        email: &str,
+    ) -> impl Future<Output = Result<Invitation>> + Send;
+}

@@ -1141,3 +1141,126 @@ impl Cloud for FakeAccounts {
         &self.certificates
     }
 }
+
+/// A Cognito user pool in memory, answering as Cognito does: ListUsers in pages of
+/// `page_size` (60 when 0, Cognito's maximum), AdminCreateUser with UsernameExistsException
+/// for a user who is there, LimitExceededException once the day's e-mails are spent.
+#[derive(Default)]
+pub struct FakeDirectory {
+    /// The pool's users.
+    pub users: Mutex<Vec<super::api::PoolUser>>,
+    /// Users per ListUsers page.
+    pub page_size: usize,
+    /// Every call, in order (`ListUsers <token>`, `AdminCreateUser <name> <email>`).
+    pub calls: Mutex<Vec<String>>,
+    /// Users someone else creates just before hubctl's AdminCreateUser of them.
+    pub created_meanwhile: Vec<String>,
+    /// E-mails left today; `None`: no limit.
+    pub emails_left: Mutex<Option<usize>>,
+    /// AdminCreateUser of this user fails with this error.
+    pub failing: Option<(String, String)>,
+    /// ListUsers answers the same next-page token for ever.
+    pub endless: bool,
+}
+
+impl FakeDirectory {
+    /// A pool holding `users` (confirmed, enabled; the name is the e-mail address).
+    pub fn with(users: &[&str]) -> FakeDirectory {
+        FakeDirectory {
+            users: Mutex::new(users.iter().map(|name| pool_user(name)).collect()),
+            ..FakeDirectory::default()
+        }
+    }
+
+    /// The user names in the pool, in the order they came.
+    pub fn names(&self) -> Vec<String> {
+        lock(&self.users)
+            .iter()
+            .map(|user| user.username.clone())
+            .collect()
+    }
+}
+
+/// A confirmed, enabled user whose e-mail address is their name.
+pub fn pool_user(name: &str) -> super::api::PoolUser {
+    super::api::PoolUser {
+        username: name.to_string(),
+        email: Some(name.to_string()),
+        status: "CONFIRMED".to_string(),
+        enabled: true,
+    }
+}
+
+impl super::api::Directory for FakeDirectory {
+    async fn list_users(
+        &self,
+        _pool_id: &str,
+        token: Option<&str>,
+    ) -> Result<super::api::UserPage> {
+        lock(&self.calls).push(format!("ListUsers {}", token.unwrap_or("-")));
+        let size = if self.page_size == 0 {
+            60
+        } else {
+            self.page_size
+        };
+        let start: usize = match token {
+            None => 0,
+            Some(token) => token
+                .strip_prefix("page-")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| anyhow!("InvalidParameterException: bad token {token}"))?,
+        };
+        let users = lock(&self.users);
+        let end = (start + size).min(users.len());
+        let next = if self.endless {
+            Some("page-0".to_string())
+        } else {
+            (end < users.len()).then(|| format!("page-{end}"))
+        };
+        Ok(super::api::UserPage {
+            users: users[start.min(end)..end].to_vec(),
+            next,
+        })
+    }
+
+    async fn invite(
+        &self,
+        _pool_id: &str,
+        username: &str,
+        email: &str,
+    ) -> Result<super::api::Invitation> {
+        lock(&self.calls).push(format!("AdminCreateUser {username} {email}"));
+        if self.created_meanwhile.iter().any(|name| name == username) {
+            let mut users = lock(&self.users);
+            if !users.iter().any(|user| user.username == username) {
+                users.push(pool_user(username));
+            }
+        }
+        if let Some((user, error)) = &self.failing {
+            if user == username {
+                return Err(anyhow!("AdminCreateUser {username}: {error}"));
+            }
+        }
+        let mut users = lock(&self.users);
+        if users.iter().any(|user| user.username == username) {
+            return Ok(super::api::Invitation::AlreadyThere);
+        }
+        let mut left = lock(&self.emails_left);
+        match left.as_mut() {
+            Some(0) => {
+                return Ok(super::api::Invitation::LimitExceeded(
+                    "Exceeded daily email limit for the operation or the account.".to_string(),
+                ))
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        users.push(super::api::PoolUser {
+            username: username.to_string(),
+            email: Some(email.to_string()),
+            status: "FORCE_CHANGE_PASSWORD".to_string(),
+            enabled: true,
+        });
+        Ok(super::api::Invitation::Sent)
+    }
+}

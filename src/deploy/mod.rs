@@ -15,6 +15,7 @@ pub mod images;
 pub mod keep;
 pub mod kube;
 pub mod progress;
+pub mod users;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,164 @@
+//! `users`: the first login on Cognito. Checks the account, reads the environment's user
+//! pool, says who is there, asks (on a terminal), then invites the configured users the pool
+//! lacks with Cognito's own e-mail; prints what it did per user.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{apply, compile, one_env, runtime, OutputFormat};
+use crate::deploy;
+use crate::deploy::api::PoolUser;
+use crate::deploy::users::{Member, NoAddress, PoolLocation, Stop};
+
+/// `hubctl users --env <env> [--yes] [--dry-run]`.
+pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<ExitCode> {
+    let Some(loaded) = compile::load_config(config, OutputFormat::Text)? else {
+        return Ok(ExitCode::from(2));
+    };
+    let deployment = one_env(&loaded, env)?;
+    // An OAuth login has no pool: said before any call.
+    let location = deploy::users::pool_location(deployment)?;
+    runtime()?.block_on(async {
+        let sdk = deploy::aws::sdk_config(&deployment.region).await;
+        deploy::check_account(&deploy::aws::Sts::new(&sdk), deployment).await?;
+        let cfn = deploy::aws::CloudFormation::new(&sdk);
+        let pool_id = deploy::users::pool_id(&cfn, deployment, &location).await?;
+        let pool_sdk = if location.region() == deployment.region {
+            sdk
+        } else {
+            deploy::aws::sdk_config(location.region()).await
+        };
+        let directory = deploy::aws::Cognito::new(&pool_sdk);
+        let roster = deploy::users::roster(&directory, &pool_id, &deployment.hub).await?;
+
+        let mut stdout = std::io::stdout().lock();
+        let source = match &location {
+            PoolLocation::Stack { stack_name, .. } => format!("output of stack {stack_name}"),
+            PoolLocation::Existing { .. } => "hub.auth.user_pool_id".to_string(),
+        };
+        writeln!(stdout, "user pool {pool_id} ({source})")?;
+        for (member, user) in &roster.present {
+            writeln!(
+                stdout,
+                "  already there: {}{} ({})",
+                member.name,
+                admin(member),
+                state(user)
+            )?;
+        }
+        for user in &roster.extra {
+            let email = match &user.email {
+                Some(email) if *email != user.username => format!(" <{email}>"),
+                _ => String::new(),
+            };
+            writeln!(
+                stdout,
+                "  not in the config (left alone): {}{email}",
+                user.username
+            )?;
+        }
+        let without = roster.without_address();
+        if !without.is_empty() {
+            drop(stdout);
+            return Err(NoAddress {
+                file: config.display().to_string(),
+                users: without.into_iter().cloned().collect(),
+            }
+            .into());
+        }
+        let n_there = roster.present.len();
+        if roster.missing.is_empty() {
+            writeln!(stdout, "0 invited, {n_there} already there")?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if dry_run {
+            for member in &roster.missing {
+                writeln!(stdout, "  would invite: {}{}", member.name, admin(member))?;
+            }
+            writeln!(
+                stdout,
+                "0 invited (--dry-run; {} to invite), {n_there} already there",
+                roster.missing.len()
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        stdout.flush()?;
+        if !yes && std::io::stdin().is_terminal() {
+            let names: Vec<&str> = roster.missing.iter().map(|m| m.name.as_str()).collect();
+            if !apply::confirm(&format!(
+                "invite {} into user pool {pool_id}? Cognito e-mails each a temporary password",
+                names.join(", ")
+            ))? {
+                eprintln!("nobody invited");
+                return Ok(ExitCode::from(1));
+            }
+        }
+        let done = deploy::users::invite(&directory, &pool_id, &roster.missing).await;
+        for member in &done.sent {
+            writeln!(
+                stdout,
+                "  invited: {}{} (Cognito e-mails them a temporary password)",
+                member.name,
+                admin(member)
+            )?;
+        }
+        for member in &done.already_there {
+            writeln!(
+                stdout,
+                "  already there: {}{} (created since the pool was read)",
+                member.name,
+                admin(member)
+            )?;
+        }
+        writeln!(
+            stdout,
+            "{} invited, {} already there",
+            done.sent.len(),
+            n_there + done.already_there.len()
+        )?;
+        drop(stdout);
+        let Some((member, why)) = done.stopped else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        let rest: Vec<&str> = std::iter::once(member.name.as_str())
+            .chain(done.not_tried.iter().map(|m| m.name.as_str()))
+            .collect();
+        match why {
+            Stop::LimitExceeded(message) => eprintln!(
+                "error: Cognito refused to send more e-mail (LimitExceededException: {message}); the pool sends with Cognito's own e-mail, at most 50 messages a day; re-run tomorrow to invite the rest ({}), or have the pool send through Amazon SES",
+                rest.join(", ")
+            ),
+            Stop::Failed(err) => eprintln!(
+                "error: {err:#}; not invited: {}; fix the cause and re-run (the users invited so far are kept)",
+                rest.join(", ")
+            ),
+        }
+        Ok(ExitCode::from(1))
+    })
+}
+
+fn admin(member: &Member) -> &'static str {
+    if member.admin {
+        " (admin)"
+    } else {
+        ""
+    }
+}
+
+/// What the pool's status means for the person.
+fn state(user: &PoolUser) -> String {
+    let status = match user.status.as_str() {
+        "FORCE_CHANGE_PASSWORD" => "invited, has not signed in yet".to_string(),
+        "CONFIRMED" => "has signed in".to_string(),
+        "RESET_REQUIRED" => "must reset their password".to_string(),
+        other => other.to_string(),
+    };
+    if user.enabled {
+        status
+    } else {
+        format!("{status}; disabled in the pool")
+    }
+}
