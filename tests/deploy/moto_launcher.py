@@ -9,7 +9,7 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-Seventeen moto behaviours are patched, nothing else (each where moto differs from AWS in a
+Eighteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
 way the deploy, or a test replaying the hub's calls, depends on; launcher_selftest.py checks
 patches 6-17 against the example's frame, dns and hub templates and stacks of its own for EKS
 and roles of its own for AssumeRole):
@@ -269,6 +269,21 @@ AssumeRole needs a role that exists and trusts the caller
     the caller's own identity policies (moto enforces none), ``NotPrincipal`` and
     ``NotAction``. A client that needs to act in another account without a role (the tests'
     parent DNS account owner) uses moto's ``x-moto-account-id`` header instead.
+
+Cognito refuses an invitation it could not send (patch_cognito_invitations).
+    moto 5.2's CreateUserPool stores any ``AdminCreateUserConfig.InviteMessageTemplate``, and
+    its AdminCreateUser ignores ``DesiredDeliveryMediums``: a user is created whatever the
+    pool could send. Cognito refuses an e-mail (or SMS) invitation template without both
+    ``{username}`` and ``{####}`` (CreateUserPool / UpdateUserPool, so CloudFormation's create
+    of the pool, InvalidParameterException), and AdminCreateUser delivers the invitation through
+    the mediums asked for, SMS when none is (the API reference: ``email`` is "required if ...
+    EMAIL is specified in the DesiredDeliveryMediums parameter"), so a user without the
+    medium's attribute, or SMS from a pool without ``SmsConfiguration``, is refused
+    (InvalidParameterException; the codes are Cognito's, the messages paraphrased) unless
+    ``MessageAction`` is SUPPRESS. The patch checks both (the backend's create / update, so the
+    API and the launcher's CloudFormation model of the pool alike; the AdminCreateUser response
+    handler, which sees the request). Not modeled: sending anything, the e-mail quota
+    (LimitExceededException; the engine's fakes cover it), UsernameAttributes' other rules.
 """
 
 from __future__ import annotations
@@ -2334,6 +2349,63 @@ def patch_assume_role_needs_a_role_that_trusts_the_caller() -> None:
     TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
 
 
+def _invitation_problem(config) -> str | None:  # type: ignore[no-untyped-def]
+    """Why Cognito refuses a pool's invitation template, or None."""
+    template = ((config or {}).get("AdminCreateUserConfig") or {}).get("InviteMessageTemplate") or {}
+    message = template.get("EmailMessage")
+    if message is not None and ("{username}" not in message or "{####}" not in message):
+        return "The invite message template must contain both {username} and {####}: " + repr(message[:80])
+    sms = template.get("SMSMessage")
+    if sms is not None and ("{username}" not in sms or "{####}" not in sms):
+        return "The invite SMS message template must contain both {username} and {####}"
+    return None
+
+
+def patch_cognito_invitations() -> None:
+    """CreateUserPool / UpdateUserPool refuse an invitation template without {username} and
+    {####}; AdminCreateUser delivers through the mediums asked for (SMS when none), each of
+    which needs its attribute, as Cognito does."""
+    from moto.cognitoidp.exceptions import InvalidParameterException
+    from moto.cognitoidp.models import CognitoIdpBackend
+    from moto.cognitoidp.responses import CognitoIdpResponse
+
+    original_create = CognitoIdpBackend.create_user_pool
+    if getattr(original_create, "_hubctl_patched", False):
+        return
+    original_update = CognitoIdpBackend.update_user_pool
+    original_admin_create = CognitoIdpResponse.admin_create_user
+
+    def create_user_pool(self, name, extended_config):  # type: ignore[no-untyped-def]
+        problem = _invitation_problem(extended_config)
+        if problem:
+            raise InvalidParameterException(problem)
+        return original_create(self, name, extended_config)
+
+    def update_user_pool(self, user_pool_id, extended_config):  # type: ignore[no-untyped-def]
+        problem = _invitation_problem(extended_config)
+        if problem:
+            raise InvalidParameterException(problem)
+        return original_update(self, user_pool_id, extended_config)
+
+    def admin_create_user(self):  # type: ignore[no-untyped-def]
+        if self._get_param("MessageAction") != "SUPPRESS":
+            attributes = {a.get("Name"): a.get("Value") for a in self._get_param("UserAttributes", [])}
+            pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+            for medium in self._get_param("DesiredDeliveryMediums") or ["SMS"]:
+                if medium == "EMAIL" and not attributes.get("email"):
+                    raise InvalidParameterException("User has no email attribute to deliver the invitation to (DesiredDeliveryMediums EMAIL)")
+                if medium == "SMS" and not attributes.get("phone_number"):
+                    raise InvalidParameterException("User has no phone_number attribute to deliver the invitation to (DesiredDeliveryMediums SMS, the default)")
+                if medium == "SMS" and not pool.extended_config.get("SmsConfiguration"):
+                    raise InvalidParameterException("User pool does not have SMS configuration to send messages.")
+        return original_admin_create(self)
+
+    create_user_pool._hubctl_patched = True  # type: ignore[attr-defined]
+    CognitoIdpBackend.create_user_pool = create_user_pool  # type: ignore[method-assign]
+    CognitoIdpBackend.update_user_pool = update_user_pool  # type: ignore[method-assign]
+    CognitoIdpResponse.admin_create_user = admin_create_user  # type: ignore[method-assign]
+
+
 def wait_accepting(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -2380,6 +2452,7 @@ def main(argv: list[str] | None = None) -> int:
     patch_policy_conditions_that_do_not_hold()
     patch_eks_cloudformation()
     patch_assume_role_needs_a_role_that_trusts_the_caller()
+    patch_cognito_invitations()
     from moto.server import ThreadedMotoServer
 
     host = "127.0.0.1"

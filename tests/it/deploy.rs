@@ -189,6 +189,15 @@ impl Aws {
         )
     }
 
+    /// The proxy's log lines as JSON (with the requests' bodies under `--log-bodies`).
+    pub(crate) fn logged(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect()
+    }
+
     /// The requests the proxy saw: (service, action, fault).
     pub(crate) fn requests(&self) -> Vec<(String, String, Option<String>)> {
         std::fs::read_to_string(&self.log)

@@ -17,3 +17,4 @@ mod schema;
 mod secrets;
 mod support;
 mod tidy;
+mod users;
