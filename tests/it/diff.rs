@@ -39,13 +39,21 @@ const CASES: &[Case] = &[
         exit: 3,
     },
     Case {
-        // The user image moves to a private ECR repository: the task execution roles may
-        // now pull from it.
+        // dev's user image moves to a private ECR repository of its own: the task execution
+        // roles may now pull from it, and dev gains an images stack for the repository
+        // (eks-dev, in the same account and region, keeps the public image: two
+        // environments there cannot create one repository).
         name: "role-broadened",
-        config: &[(
-            "user_image: quay.io/jupyter/scipy-notebook:2025-06-30",
-            "user_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/user:2025-06-30",
-        )],
+        config: &[
+            (
+                "user_image: quay.io/jupyter/scipy-notebook:2025-06-30",
+                "user_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/user:2025-06-30",
+            ),
+            (
+                "      platform: eks\n",
+                "      platform: eks\n      user_image: quay.io/jupyter/scipy-notebook:2025-06-30\n",
+            ),
+        ],
         before: None,
         exit: 3,
     },
