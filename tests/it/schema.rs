@@ -159,6 +159,12 @@ fn the_schema_and_hubctl_agree_on_every_shipped_config_and_its_mutants() {
             hubctl::config::parse(&name, &text).is_ok(),
             "{name} is a valid config"
         );
+        if name.starts_with("init/") {
+            assert!(
+                text.starts_with("# yaml-language-server: $schema=./hubctl.schema.json\n"),
+                "{name} opens with the editor's schema line"
+            );
+        }
         documents.push((format!("{name}: as shipped"), document.clone()));
         documents.extend(mutants(&name, &document));
         n_originals += 1;
