@@ -273,8 +273,13 @@ pub fn sections() -> Vec<&'static Fields> {
             _ => {}
         }
     }
-    let mut found = Vec::new();
-    visit(&FILE, &mut found);
+    // The top level and an environment first, then what is below them.
+    let mut found: Vec<&'static Fields> = vec![&FILE, &ENVIRONMENT];
+    for fields in [&FILE, &ENVIRONMENT] {
+        for (key, _) in fields.keys_in_order() {
+            visit_kind(&key.kind, &mut found);
+        }
+    }
     found
 }
 
@@ -530,6 +535,11 @@ fn kind_text(kind: &Kind, fields: &Fields) -> String {
         Kind::Text { what, .. } => what.to_string(),
         Kind::Integer { min, max } if *max >= i64::from(u32::MAX) => format!("integer ≥ {min}"),
         Kind::Integer { min, max } if min == max => format!("`{min}`"),
+        Kind::Integer { min, max }
+            if *min >= 100_000 && min.to_string().len() == max.to_string().len() =>
+        {
+            format!("{}-digit number", min.to_string().len())
+        }
         Kind::Integer { min, max } => format!("integer {min}–{max}"),
         Kind::Boolean => "true or false".to_string(),
         Kind::Enum(values) if values.len() > 6 => format!(
@@ -542,6 +552,7 @@ fn kind_text(kind: &Kind, fields: &Fields) -> String {
         Kind::List(list) => {
             let items = match &list.items {
                 Kind::Map(fields) => format!("mappings (`{}`)", fields.name),
+                Kind::Text { what, .. } => format!("{what}s"),
                 other => kind_text(other, fields),
             };
             let length = match (list.min, list.max) {
