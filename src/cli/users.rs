@@ -26,12 +26,7 @@ pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<
         deploy::check_account(&deploy::aws::Sts::new(&sdk), deployment).await?;
         let cfn = deploy::aws::CloudFormation::new(&sdk);
         let pool_id = deploy::users::pool_id(&cfn, deployment, &location).await?;
-        let pool_sdk = if location.region() == deployment.region {
-            sdk
-        } else {
-            deploy::aws::sdk_config(location.region()).await
-        };
-        let directory = deploy::aws::Cognito::new(&pool_sdk);
+        let directory = deploy::aws::Cognito::new(&sdk);
         let roster = deploy::users::roster(&directory, &pool_id, &deployment.hub).await?;
 
         let mut stdout = std::io::stdout().lock();

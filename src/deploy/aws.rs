@@ -1162,6 +1162,101 @@ impl Certificates for Acm {
     }
 }
 
+/// Cognito user pools, for `hubctl users` (the environment's region, where the config holds
+/// an existing pool too).
+pub struct Cognito(aws_sdk_cognitoidentityprovider::Client);
+
+impl Cognito {
+    /// A client for `config`.
+    pub fn new(config: &SdkConfig) -> Cognito {
+        Cognito(aws_sdk_cognitoidentityprovider::Client::new(config))
+    }
+}
+
+/// The most users one ListUsers page holds (Cognito's maximum).
+const USERS_PER_PAGE: i32 = 60;
+
+impl super::api::Directory for Cognito {
+    async fn list_users(&self, pool_id: &str, token: Option<&str>) -> Result<super::api::UserPage> {
+        let response = self
+            .0
+            .list_users()
+            .user_pool_id(pool_id)
+            .limit(USERS_PER_PAGE)
+            .set_pagination_token(token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("ListUsers {pool_id}"), err))?;
+        let users = response
+            .users()
+            .iter()
+            .filter_map(|user| {
+                Some(super::api::PoolUser {
+                    username: user.username()?.to_string(),
+                    email: user
+                        .attributes()
+                        .iter()
+                        .find(|attribute| attribute.name() == "email")
+                        .and_then(|attribute| attribute.value())
+                        .map(str::to_string),
+                    status: user
+                        .user_status()
+                        .map(|status| status.as_str().to_string())
+                        .unwrap_or_default(),
+                    enabled: user.enabled(),
+                })
+            })
+            .collect();
+        Ok(super::api::UserPage {
+            users,
+            next: response.pagination_token().map(str::to_string),
+        })
+    }
+
+    async fn invite(
+        &self,
+        pool_id: &str,
+        username: &str,
+        email: &str,
+    ) -> Result<super::api::Invitation> {
+        use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType};
+        let attribute = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .context("an attribute needs a name")
+        };
+        // No TemporaryPassword and no MessageAction: Cognito makes the password and sends
+        // the pool's invitation to the verified address.
+        let result = self
+            .0
+            .admin_create_user()
+            .user_pool_id(pool_id)
+            .username(username)
+            .user_attributes(attribute("email", email)?)
+            .user_attributes(attribute("email_verified", "true")?)
+            .desired_delivery_mediums(DeliveryMediumType::Email)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(super::api::Invitation::Sent),
+            Err(err) => match err.code() {
+                Some("UsernameExistsException") => Ok(super::api::Invitation::AlreadyThere),
+                Some("LimitExceededException") => Ok(super::api::Invitation::LimitExceeded(
+                    err.message()
+                        .unwrap_or("LimitExceededException")
+                        .to_string(),
+                )),
+                _ => Err(sdk_error(
+                    &format!("AdminCreateUser {username} in {pool_id}"),
+                    err,
+                )),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -1269,102 +1364,5 @@ mod tests {
             "{url}"
         );
         assert!(!url.contains("X-Amz-Security-Token"), "{url}");
-    }
-}
-
-/// Cognito user pools, for `hubctl users` (the pool's region: an existing pool may be in
-/// another region than the environment).
-pub struct Cognito(aws_sdk_cognitoidentityprovider::Client);
-
-impl Cognito {
-    /// A client for `config`.
-    pub fn new(config: &SdkConfig) -> Cognito {
-        Cognito(aws_sdk_cognitoidentityprovider::Client::new(config))
-    }
-}
-
-/// The most users one ListUsers page holds (Cognito's maximum).
-const USERS_PER_PAGE: i32 = 60;
-
-impl super::api::Directory for Cognito {
-    async fn list_users(
-        &self,
-        pool_id: &str,
-        token: Option<&str>,
-    ) -> Result<super::api::UserPage> {
-        let response = self
-            .0
-            .list_users()
-            .user_pool_id(pool_id)
-            .limit(USERS_PER_PAGE)
-            .set_pagination_token(token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|err| sdk_error(&format!("ListUsers {pool_id}"), err))?;
-        let users = response
-            .users()
-            .iter()
-            .filter_map(|user| {
-                Some(super::api::PoolUser {
-                    username: user.username()?.to_string(),
-                    email: user
-                        .attributes()
-                        .iter()
-                        .find(|attribute| attribute.name() == "email")
-                        .and_then(|attribute| attribute.value())
-                        .map(str::to_string),
-                    status: user
-                        .user_status()
-                        .map(|status| status.as_str().to_string())
-                        .unwrap_or_default(),
-                    enabled: user.enabled(),
-                })
-            })
-            .collect();
-        Ok(super::api::UserPage {
-            users,
-            next: response.pagination_token().map(str::to_string),
-        })
-    }
-
-    async fn invite(
-        &self,
-        pool_id: &str,
-        username: &str,
-        email: &str,
-    ) -> Result<super::api::Invitation> {
-        use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType};
-        let attribute = |name: &str, value: &str| {
-            AttributeType::builder()
-                .name(name)
-                .value(value)
-                .build()
-                .context("an attribute needs a name")
-        };
-        // No TemporaryPassword and no MessageAction: Cognito makes the password and sends
-        // the pool's invitation to the verified address.
-        let result = self
-            .0
-            .admin_create_user()
-            .user_pool_id(pool_id)
-            .username(username)
-            .user_attributes(attribute("email", email)?)
-            .user_attributes(attribute("email_verified", "true")?)
-            .desired_delivery_mediums(DeliveryMediumType::Email)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(super::api::Invitation::Sent),
-            Err(err) => match err.code() {
-                Some("UsernameExistsException") => Ok(super::api::Invitation::AlreadyThere),
-                Some("LimitExceededException") => Ok(super::api::Invitation::LimitExceeded(
-                    err.message().unwrap_or("LimitExceededException").to_string(),
-                )),
-                _ => Err(sdk_error(
-                    &format!("AdminCreateUser {username} in {pool_id}"),
-                    err,
-                )),
-            },
-        }
     }
 }

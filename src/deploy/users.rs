@@ -35,25 +35,13 @@ pub enum PoolLocation {
         output: OutputRef,
         /// The hub stack's name.
         stack_name: String,
-        /// The environment's region.
-        region: String,
     },
-    /// An existing pool the config names (`hub.auth.user_pool_id`).
+    /// An existing pool the config names (`hub.auth.user_pool_id`; the config reader holds
+    /// it to the environment's region, where the hub's app client is made).
     Existing {
         /// Its id.
         id: String,
-        /// Its region (the id's prefix).
-        region: String,
     },
-}
-
-impl PoolLocation {
-    /// The region whose Cognito holds the pool.
-    pub fn region(&self) -> &str {
-        match self {
-            PoolLocation::Stack { region, .. } | PoolLocation::Existing { region, .. } => region,
-        }
-    }
 }
 
 /// Where the pool of `deployment` is; [`NotCognito`] when it signs in through OAuth.
@@ -64,19 +52,12 @@ pub fn pool_location(deployment: &Deployment) -> Result<PoolLocation, NotCognito
         }),
         Auth::Cognito {
             existing: Some(pool),
-        } => {
-            let id = pool.user_pool_id.as_str().to_string();
-            // A pool id is `<region>_<suffix>` (checked by the config reader).
-            let region = id
-                .split_once('_')
-                .map_or(deployment.region.as_str(), |(region, _)| region)
-                .to_string();
-            Ok(PoolLocation::Existing { id, region })
-        }
+        } => Ok(PoolLocation::Existing {
+            id: pool.user_pool_id.as_str().to_string(),
+        }),
         Auth::Cognito { existing: None } => Ok(PoolLocation::Stack {
             output: OutputRef::new(StackId::Hub, outputs::USER_POOL_ID),
             stack_name: Plan::of(deployment).stack_name(StackId::Hub),
-            region: deployment.region.clone(),
         }),
     }
 }

@@ -65,7 +65,11 @@ fn config_with(dir: &Path, admins: &str, allowed: &str) -> PathBuf {
     );
     let text = text
         .replacen(from_admins, &format!("\n  admins: [{admins}]\n"), 1)
-        .replacen(from_allowed, &format!("\n  allowed_users: [{allowed}]\n"), 1);
+        .replacen(
+            from_allowed,
+            &format!("\n  allowed_users: [{allowed}]\n"),
+            1,
+        );
     let path = dir.join(format!("hubctl-{}.yaml", admins.len() + allowed.len()));
     std::fs::write(&path, text).unwrap();
     path
@@ -133,12 +137,15 @@ fn users_invites_the_missing_once_keeps_the_rest_and_deletes_nobody() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(
-        said.contains(&format!("user pool {pool_id} (output of stack invite-dev-hub)")),
+        said.contains(&format!(
+            "user pool {pool_id} (output of stack invite-dev-hub)"
+        )),
         "{said}"
     );
     assert!(
-        said.contains("  invited: alice@example.com (admin) (Cognito e-mails them a temporary password)")
-            && said.contains("  invited: carol@example.com (Cognito"),
+        said.contains(
+            "  invited: alice@example.com (admin) (Cognito e-mails them a temporary password)"
+        ) && said.contains("  invited: carol@example.com (Cognito"),
         "{said}"
     );
     assert!(said.ends_with("3 invited, 0 already there\n"), "{said}");
@@ -191,7 +198,9 @@ fn users_invites_the_missing_once_keeps_the_rest_and_deletes_nobody() {
     let said = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "second run: {said}");
     assert!(
-        said.contains("  already there: alice@example.com (admin) (invited, has not signed in yet)"),
+        said.contains(
+            "  already there: alice@example.com (admin) (invited, has not signed in yet)"
+        ),
         "{said}"
     );
     assert!(
@@ -211,12 +220,18 @@ fn users_invites_the_missing_once_keeps_the_rest_and_deletes_nobody() {
         "bob@example.com, carol@example.com, dave@example.com",
     );
     let dry = aws
-        .hubctl_with(more.to_str().unwrap(), &["users", "--env", "dev", "--dry-run"])
+        .hubctl_with(
+            more.to_str().unwrap(),
+            &["users", "--env", "dev", "--dry-run"],
+        )
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&dry.stdout);
     assert!(dry.status.success(), "dry run: {said}");
-    assert!(said.contains("  would invite: dave@example.com\n"), "{said}");
+    assert!(
+        said.contains("  would invite: dave@example.com\n"),
+        "{said}"
+    );
     assert!(
         said.ends_with("0 invited (--dry-run; 1 to invite), 3 already there\n"),
         "{said}"

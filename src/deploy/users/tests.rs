@@ -11,7 +11,11 @@ fn deployment(hub_users: &str, auth: &str) -> Deployment {
         "project: p\nregion: eu-west-1\ndns: {{parent_zone: example.com, parent_account: '111111111111', delegation_role: R, subzone: dev.example.com, hub_host: hub.dev.example.com}}\nnetwork: {{vpc_cidr: 10.20.0.0/16}}\nhub: {{platform: ecs, hub_image: 'a/b:1', user_image: 'a/c:1', {hub_users}, allowed_cidrs: [10.0.0.0/8], auth: {auth}}}\nenvironments: {{dev: {{account: '123456789012'}}}}\n"
     );
     let config = crate::config::parse("t.yaml", &text).expect("valid config");
-    config.deployments.into_iter().next().expect("one environment")
+    config
+        .deployments
+        .into_iter()
+        .next()
+        .expect("one environment")
 }
 
 fn users(admins: &str, allowed: &str) -> Deployment {
@@ -166,8 +170,7 @@ fn another_refusal_stops_with_the_error() {
     let mut pool = FakeDirectory::with(&[]);
     pool.failing = Some((
         "a@example.com".to_string(),
-        "AccessDeniedException: not authorized to perform cognito-idp:AdminCreateUser"
-            .to_string(),
+        "AccessDeniedException: not authorized to perform cognito-idp:AdminCreateUser".to_string(),
     ));
     let env = users("a@example.com", "b@example.com");
     let roster = block_on(super::roster(&pool, POOL, &env.hub)).unwrap();
@@ -231,7 +234,6 @@ fn the_pool_is_the_hub_stacks_output_or_the_configured_one() {
         PoolLocation::Stack {
             output: OutputRef::new(StackId::Hub, "UserPoolId"),
             stack_name: "p-dev-hub".to_string(),
-            region: "eu-west-1".to_string(),
         }
     );
     let cfn = FakeCfn::default();
@@ -251,15 +253,23 @@ fn the_pool_is_the_hub_stacks_output_or_the_configured_one() {
 
     let existing = deployment(
         "admins: [a@example.com]",
-        "{kind: cognito, user_pool_id: us-east-1_XyZ987abc, domain: login.example.com}",
+        "{kind: cognito, user_pool_id: eu-west-1_XyZ987abc, domain: login.example.com}",
     );
     assert_eq!(
         pool_location(&existing).unwrap(),
         PoolLocation::Existing {
-            id: "us-east-1_XyZ987abc".to_string(),
-            region: "us-east-1".to_string(),
-        },
-        "the pool's own region, from its id"
+            id: "eu-west-1_XyZ987abc".to_string(),
+        }
+    );
+    // No call for a configured pool.
+    assert_eq!(
+        block_on(pool_id(
+            &FakeCfn::default(),
+            &existing,
+            &pool_location(&existing).unwrap()
+        ))
+        .unwrap(),
+        "eu-west-1_XyZ987abc"
     );
 }
 
