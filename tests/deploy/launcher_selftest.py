@@ -7,8 +7,8 @@ deploys the example's frame, dns and hub stacks (tests/golden/example/dev) throu
 CreateChangeSet / ExecuteChangeSet with the hub's parameters wired from the frame's and dns's
 outputs as manifest.json says, checks what the patches model, creates, updates and deletes
 EKS stacks of its own in the frame's subnets (patch 16: the hub's EKS templates are not in the
-example), checks AssumeRole against roles of its own (patch 17), and deletes hub, dns and
-frame. Prints one line per check (``ok``/``FAIL`` seed name: detail) and exits 1 if any check
+example), checks AssumeRole against roles of its own (patch 17) and the images stack's repository
+(patch 19), and deletes hub, dns and frame. Prints one line per check (``ok``/``FAIL`` seed name: detail) and exits 1 if any check
 failed. Standard library, boto3 and cryptography (from the moto
 venv) only.
 """
@@ -155,10 +155,78 @@ def assume_role_checks(endpoint: str, config, c: Checks) -> None:  # type: ignor
         c.check("a trust naming a role (with its path) lets that role's session in", status == 200, f"{status} {answer if status != 200 else answer['AssumedRoleUser']}")
 
 
+def ecr_checks(endpoint: str, config, c: Checks) -> None:  # type: ignore[no-untyped-def]
+    """Patch 19: the example's images stack makes a repository as its template says, and its
+    delete empties it exactly when EmptyOnDelete is true."""
+
+    def client(service: str):  # type: ignore[no-untyped-def]
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config)
+
+    cf, ecr, kms = client("cloudformation"), client("ecr"), client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    manifest = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []}
+    )
+
+    def settle(name: str) -> dict:
+        for _ in range(200):
+            stack = cf.describe_stacks(StackName=name)["Stacks"][0]
+            if not stack["StackStatus"].endswith("IN_PROGRESS"):
+                return stack
+            time.sleep(0.05)
+        return stack
+
+    for empty_on_delete in (True, False):
+        body = json.loads(template("images"))
+        (logical_id,) = body["Resources"]
+        body["Resources"][logical_id]["Properties"]["EmptyOnDelete"] = empty_on_delete
+        name = f"ecr-{str(empty_on_delete).lower()}"
+        stack_id = cf.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(body),
+            Parameters=[{"ParameterKey": "KmsKeyArn", "ParameterValue": key}],
+        )["StackId"]
+        repository = ecr.describe_repositories(repositoryNames=["jhub/hub"])["repositories"][0]
+        if empty_on_delete:
+            c.check(
+                "ecr: the repository has the template's scanning, tag mutability and key",
+                repository["imageScanningConfiguration"] == {"scanOnPush": True}
+                and repository["imageTagMutability"] == "IMMUTABLE"
+                and repository["encryptionConfiguration"] == {"encryptionType": "KMS", "kmsKey": key},
+                json.dumps(repository, default=str),
+            )
+            policy = ecr.get_lifecycle_policy(repositoryName="jhub/hub")["lifecyclePolicyText"]
+            c.check(
+                "ecr: the lifecycle policy is the template's",
+                json.loads(policy) == json.loads(body["Resources"][logical_id]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]),
+                policy,
+            )
+        ecr.put_image(repositoryName="jhub/hub", imageManifest=manifest, imageTag="5.4.6-1")
+        cf.delete_stack(StackName=name)
+        stack = settle(stack_id)
+        left = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+        if empty_on_delete:
+            c.check(
+                "ecr: EmptyOnDelete: true deletes a repository holding images with its stack",
+                stack["StackStatus"] == "DELETE_COMPLETE" and left == [],
+                f"{stack['StackStatus']} {stack.get('StackStatusReason')} {left}",
+            )
+        else:
+            c.check(
+                "ecr: without EmptyOnDelete a repository holding images stops the stack's delete",
+                stack["StackStatus"] == "DELETE_FAILED" and left == ["jhub/hub"],
+                f"{stack['StackStatus']} {stack.get('StackStatusReason')} {left}",
+            )
+            ecr.delete_repository(repositoryName="jhub/hub", force=True)
+            cf.delete_stack(StackName=stack_id)
+            settle(stack_id)
+
+
 def run(seed: str, port: int, c: Checks) -> None:
     endpoint = f"http://127.0.0.1:{port}"
     config = Config(retries={"max_attempts": 1}, read_timeout=120)
     assume_role_checks(endpoint, config, c)
+    ecr_checks(endpoint, config, c)
 
     def client(service: str):  # type: ignore[no-untyped-def]
         return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config)

@@ -9,7 +9,7 @@ accepts TCP connections, and runs until SIGTERM or SIGINT. ``--port 0`` picks a
 free port; the line printed then names the port actually bound. Request logs go
 to stderr (``--quiet`` keeps only warnings).
 
-Eighteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
+Nineteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
 way the deploy, or a test replaying the hub's calls, depends on; launcher_selftest.py checks
 patches 6-17 against the example's frame, dns and hub templates and stacks of its own for EKS
 and roles of its own for AssumeRole):
@@ -284,6 +284,22 @@ Cognito refuses an invitation it could not send (patch_cognito_invitations).
     API and the launcher's CloudFormation model of the pool alike; the AdminCreateUser response
     handler, which sees the request). Not modeled: sending anything, the e-mail quota
     (LimitExceededException; the engine's fakes cover it), UsernameAttributes' other rules.
+
+ECR repositories as CloudFormation creates and deletes them (patch_ecr_cloudformation).
+    moto 5.2's ``AWS::ECR::Repository`` hands the template's ``ImageScanningConfiguration``
+    (``{ScanOnPush}``) and ``EncryptionConfiguration`` (``{EncryptionType, KmsKey}``) to its
+    API model unconverted, which expects the API's ``{scanOnPush}`` and ``{encryptionType,
+    kmsKey}``: DescribeRepositories then showed scanning off and the template's keys; it
+    ignores ``LifecyclePolicy`` (GetLifecyclePolicy: none) and ``EmptyOnDelete``, and its
+    stack delete always deletes without force, so a repository holding images ends
+    ``DELETE_FAILED`` (RepositoryNotEmptyException) where CloudFormation, with
+    ``EmptyOnDelete: true``, deletes it with its images (and without it fails, as moto does).
+    On update moto compared the template's encryption keys with the API's, found them
+    different and replaced the repository (failing on one with images). The patch converts both
+    properties to the API's shape before moto's create and update, puts the lifecycle policy
+    text through moto's PutLifecyclePolicy, and deletes with ``force`` exactly when the
+    resource's ``EmptyOnDelete`` is true. Not modeled: scanning, the lifecycle rules' effect,
+    the KMS grant ECR creates on the key.
 """
 
 from __future__ import annotations
@@ -2406,6 +2422,62 @@ def patch_cognito_invitations() -> None:
     CognitoIdpResponse.admin_create_user = admin_create_user  # type: ignore[method-assign]
 
 
+def _ecr_api_shapes(properties):  # type: ignore[no-untyped-def]
+    """The repository's CloudFormation properties with the two the API spells in camelCase
+    converted (idempotent: converted keys stay)."""
+    converted = dict(properties)
+    scanning = converted.get("ImageScanningConfiguration")
+    if isinstance(scanning, dict) and "ScanOnPush" in scanning:
+        converted["ImageScanningConfiguration"] = {"scanOnPush": _bool(scanning["ScanOnPush"])}
+    encryption = converted.get("EncryptionConfiguration")
+    if isinstance(encryption, dict) and "EncryptionType" in encryption:
+        api = {"encryptionType": encryption["EncryptionType"]}
+        if encryption.get("KmsKey"):
+            api["kmsKey"] = encryption["KmsKey"]
+        converted["EncryptionConfiguration"] = api
+    return converted
+
+
+def patch_ecr_cloudformation() -> None:
+    """AWS::ECR::Repository with the API's shapes, its lifecycle policy, and EmptyOnDelete
+    honoured by the stack's delete."""
+    from moto.ecr.models import Repository, ecr_backends
+
+    if getattr(Repository.delete, "_hubctl_patched", False):
+        return
+    original_create = Repository.create_from_cloudformation_json.__func__
+    original_update = Repository.update_from_cloudformation_json.__func__
+
+    def finish(repository, properties, account_id, region_name):  # type: ignore[no-untyped-def]
+        repository._hubctl_empty_on_delete = _bool(properties.get("EmptyOnDelete", False))
+        policy = (properties.get("LifecyclePolicy") or {}).get("LifecyclePolicyText")
+        if policy:
+            ecr_backends[account_id][region_name].put_lifecycle_policy(
+                None, repository.name, policy
+            )
+        return repository
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        json = dict(cloudformation_json, Properties=_ecr_api_shapes(cloudformation_json["Properties"]))
+        repository = original_create(cls, resource_name, json, account_id, region_name, **kwargs)
+        return finish(repository, json["Properties"], account_id, region_name)
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        json = dict(cloudformation_json, Properties=_ecr_api_shapes(cloudformation_json["Properties"]))
+        repository = original_update(cls, original_resource, new_resource_name, json, account_id, region_name)
+        return finish(repository, json["Properties"], account_id, region_name)
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        ecr_backends[account_id][region_name].delete_repository(
+            self.name, force=getattr(self, "_hubctl_empty_on_delete", False)
+        )
+
+    delete._hubctl_patched = True  # type: ignore[attr-defined]
+    Repository.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
+    Repository.update_from_cloudformation_json = classmethod(update)  # type: ignore[method-assign]
+    Repository.delete = delete  # type: ignore[method-assign]
+
+
 def wait_accepting(host: str, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -2453,6 +2525,7 @@ def main(argv: list[str] | None = None) -> int:
     patch_eks_cloudformation()
     patch_assume_role_needs_a_role_that_trusts_the_caller()
     patch_cognito_invitations()
+    patch_ecr_cloudformation()
     from moto.server import ThreadedMotoServer
 
     host = "127.0.0.1"
