@@ -310,7 +310,9 @@ pub fn check_name(
 pub fn check_overlay_keys(reader: &mut Reader<'_>, overlay: &Node) {
     if let Some(entries) = overlay.entries() {
         for entry in entries {
-            if entry.key == "project" || entry.key == "environments" {
+            // The top level's own keys (`project`, `environments`).
+            let key = entry.key.as_str();
+            if TOP_KEYS.contains(&key) && !ENV_KEYS.contains(&key) {
                 reader.error_at(
                     entry.key_pos,
                     &entry.node.path,
