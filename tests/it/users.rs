@@ -75,6 +75,39 @@ fn config_with(dir: &Path, admins: &str, allowed: &str) -> PathBuf {
     path
 }
 
+/// Runs `hubctl --config <config> <args>` under `script(1)`, so stdin and stderr are a
+/// terminal, typing `input`; returns the exit code and what the terminal showed.
+fn on_a_terminal(aws: &Aws, config: &str, args: &str, input: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let binary = assert_cmd::cargo::cargo_bin("hubctl");
+    let command = format!("{} --config {config} {args}", binary.display());
+    let template = aws.hubctl_with(config, &[]);
+    let mut child = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(root())
+        .envs(
+            template
+                .get_envs()
+                .filter_map(|(key, value)| value.map(|value| (key, value))),
+        )
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    // Typed, then held open until hubctl is done: some script(1) versions end the session
+    // when their input ends.
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin.write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 /// The AdminCreateUser requests the proxy logged from the `skip`-th line on.
 fn invitations(aws: &Aws, skip: usize) -> Vec<serde_json::Value> {
     aws.logged()
@@ -123,6 +156,18 @@ fn users_invites_the_missing_once_keeps_the_rest_and_deletes_nobody() {
         .expect("the hub stack's UserPoolId output")
         .to_string();
     assert!(pool(&aws, &pool_id).is_empty(), "a new pool is empty");
+
+    // On a terminal it asks first; "n" invites nobody.
+    let (code, shown) = on_a_terminal(&aws, config, "users --env dev", "n\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(
+        shown.contains(
+            "invite alice@example.com, bob@example.com, carol@example.com into user pool"
+        ) && shown.contains("[y/N]")
+            && shown.contains("nobody invited"),
+        "{shown}"
+    );
+    assert!(pool(&aws, &pool_id).is_empty(), "declined: nobody invited");
 
     // First run: all three invited, with Cognito's e-mail and no password of ours.
     let before = aws.logged().len();
