@@ -58,6 +58,45 @@ fn start_server(aws: &Aws) -> String {
     .to_string()
 }
 
+/// ECR in moto, with boto3: `push <repository> <tag>` puts an image (a minimal manifest);
+/// prints the repositories as a JSON list either way.
+const ECR: &str = r#"
+import boto3, json, sys
+ecr = boto3.client("ecr", endpoint_url=sys.argv[1], region_name="eu-west-1")
+if sys.argv[2:3] == ["push"]:
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []}
+    ecr.put_image(repositoryName=sys.argv[3], imageManifest=json.dumps(manifest), imageTag=sys.argv[4])
+print(json.dumps(sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])))
+"#;
+
+/// The hub image of the example's dev, in its own registry.
+const HUB_IMAGE: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1";
+
+/// Pushes the example's hub image (as `docker push` would, through ECR's API).
+fn push_hub_image(aws: &Aws) {
+    python(
+        "moto",
+        Some(aws),
+        &[
+            "-c",
+            ECR,
+            aws.moto_endpoint(),
+            "push",
+            "jhub/hub",
+            "5.4.6-1",
+        ],
+    );
+}
+
+fn repositories(aws: &Aws) -> serde_json::Value {
+    serde_json::from_str(&python(
+        "moto",
+        Some(aws),
+        &["-c", ECR, aws.moto_endpoint()],
+    ))
+    .unwrap()
+}
+
 fn stacks(aws: &Aws) -> Vec<String> {
     let mut names: Vec<String> = look(aws, &["stacks"])
         .as_array()
@@ -98,6 +137,54 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let outputs_file = dir.path().join("outputs.json");
 
+    // A fresh account: `hubctl images` makes the repositories (frame and images stacks
+    // only) and says what to push.
+    let images = aws
+        .hubctl_with(CONFIG, &["images", "--env", "dev", "--yes"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&images.stdout);
+    assert!(
+        images.status.success(),
+        "images: {said}{}",
+        String::from_utf8_lossy(&images.stderr)
+    );
+    assert!(said.contains(&format!("{HUB_IMAGE}: NOT pushed")), "{said}");
+    assert!(
+        said.contains(&format!("docker build -t {HUB_IMAGE} templates/hub"))
+            && said.contains(&format!("docker push {HUB_IMAGE}")),
+        "{said}"
+    );
+    assert_eq!(
+        stacks(&aws),
+        [
+            "jhub-dev-frame CREATE_COMPLETE",
+            "jhub-dev-images CREATE_COMPLETE"
+        ]
+    );
+    assert_eq!(repositories(&aws), serde_json::json!(["jhub/hub"]));
+
+    // deploy stops after the images stack, before the hub, with the commands.
+    let stopped = aws
+        .hubctl_with(CONFIG, &["deploy", "--env", "dev"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert_eq!(stopped.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("STOPPED before the hub stack")
+            && stderr.contains("the repositories exist; push the images and re-run deploy")
+            && stderr.contains("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+            && stderr.contains(&format!("docker push {HUB_IMAGE}")),
+        "{stderr}"
+    );
+    assert!(
+        !stacks(&aws).iter().any(|s| s.starts_with("jhub-dev-hub")),
+        "{:?}",
+        stacks(&aws)
+    );
+
+    push_hub_image(&aws);
     let first = aws
         .hubctl_with(CONFIG, &["deploy", "--env", "dev", "--outputs-file"])
         .arg(&outputs_file)
@@ -112,7 +199,8 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
         [
             "jhub-dev-dns CREATE_COMPLETE",
             "jhub-dev-frame CREATE_COMPLETE",
-            "jhub-dev-hub CREATE_COMPLETE"
+            "jhub-dev-hub CREATE_COMPLETE",
+            "jhub-dev-images CREATE_COMPLETE"
         ],
         "{stderr}"
     );
@@ -198,6 +286,8 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
         "every stack is gone: {:?}",
         stacks(&aws)
     );
+    // The images stack's delete emptied its repository (EmptyOnDelete) and removed it.
+    assert_eq!(repositories(&aws), serde_json::json!([]));
     let tasks = look(&aws, &["tasks", &cluster]);
     assert!(
         tasks
@@ -231,6 +321,12 @@ for name in ("jhub-dev-hub", "jhub-dev-dns"):
 fn the_patched_moto_refuses_what_aws_refuses() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    let images = aws
+        .hubctl_with(CONFIG, &["images", "--env", "dev", "--yes"])
+        .output()
+        .unwrap();
+    assert!(images.status.success());
+    push_hub_image(&aws);
     let deployed = aws
         .hubctl_with(CONFIG, &["deploy", "--env", "dev"])
         .output()

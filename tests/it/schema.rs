@@ -5,7 +5,8 @@
 //! `tests/tools/schema.txt`): it is a valid draft 2020-12 schema, every config the project
 //! ships passes it, and on each of them changed one key or value at a time (a key renamed,
 //! a value replaced by a mapping, an enum's value misspelt) it says what `hubctl validate`
-//! says. The reference is compared with README.md; regenerate it with
+//! says; the other shapes the reader takes (`shared: true`, `idle_timeout: 90m`, an account
+//! as a number, node groups, ...) it takes too. The reference is compared with README.md; regenerate it with
 //! `HUBCTL_BLESS=1 cargo test --test it schema`.
 
 use std::path::PathBuf;
@@ -16,21 +17,24 @@ use serde_json::{json, Value as Json};
 
 use crate::support::{hubctl, python_tool, root};
 
-/// The configs the project ships: the example, the fixtures and the starter configs.
+/// The configs the project ships: the example, the fixtures, the starter configs and the
+/// deploy tests' configs.
 fn shipped_configs() -> Vec<(String, PathBuf)> {
     let mut configs: Vec<(String, PathBuf)> = crate::support::fixtures();
-    let mut starters: Vec<PathBuf> = std::fs::read_dir(root().join("templates/init"))
-        .expect("templates/init exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    starters.sort();
-    for path in starters {
-        let name = format!(
-            "init/{}",
-            path.file_name().expect("a name").to_string_lossy()
-        );
-        configs.push((name, path));
+    for (dir, label) in [("templates/init", "init"), ("tests/deploy", "deploy")] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap_or_else(|err| panic!("{dir}: {err}"))
+            .map(|entry| entry.expect("readable entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = format!(
+                "{label}/{}",
+                path.file_name().expect("a name").to_string_lossy()
+            );
+            configs.push((name, path));
+        }
     }
     configs
 }
@@ -118,6 +122,54 @@ fn mutants(name: &str, document: &Json) -> Vec<(String, Json)> {
         .collect()
 }
 
+/// Values the reader takes in the example at these paths, each written another way than
+/// the shipped configs write it.
+fn valid_variants() -> Vec<(Vec<&'static str>, Json)> {
+    vec![
+        (vec!["storage", "shared"], json!(true)),
+        (vec!["storage", "shared"], json!({})),
+        (vec!["storage", "shared"], json!({"mount": "/srv/data"})),
+        (vec!["hub", "idle_timeout"], json!("90m")),
+        (vec!["hub", "idle_timeout"], json!(7200)),
+        (vec!["hub", "allowed_users"], json!([])),
+        (vec!["tags", "cost-center"], json!(4711)),
+        (vec!["tags", "billable"], json!(true)),
+        (
+            vec!["network", "availability_zones"],
+            json!(["eu-west-1a", "eu-west-1c"]),
+        ),
+        (
+            vec!["environments", "dev", "account"],
+            json!(123456789012_i64),
+        ),
+        (
+            vec!["environments", "dev", "hub", "database"],
+            json!({"kind": "postgres", "engine_version": "16", "multi_az": true}),
+        ),
+        (
+            vec!["environments", "dev", "hub", "database"],
+            json!({"kind": "postgres", "engine_version": 16}),
+        ),
+        (
+            vec!["environments", "prod", "hub", "database"],
+            json!({"kind": "external", "url_secret_arn": "arn:aws:secretsmanager:eu-west-1:210987654321:secret:hub/db-url-AbCdEf"}),
+        ),
+        (
+            vec!["environments", "eks-dev", "hub", "database"],
+            json!({"kind": "sqlite"}),
+        ),
+        (
+            vec!["environments", "eks-dev", "hub", "eks"],
+            json!({
+                "compute": "nodegroups",
+                "nodes": {"instance_types": ["m7i.xlarge"], "min": 1, "max": 4, "desired": 2},
+                "gpu_nodes": {"instance_types": ["g6.xlarge"], "min": 0, "max": 2},
+                "addons": {"vpc-cni": "v1.20.4-eksbuild.1", "coredns": "v1.12.1-eksbuild.2"},
+            }),
+        ),
+    ]
+}
+
 #[derive(Clone)]
 enum Step {
     Key(String),
@@ -169,7 +221,25 @@ fn the_schema_and_hubctl_agree_on_every_shipped_config_and_its_mutants() {
         documents.extend(mutants(&name, &document));
         n_originals += 1;
     }
-    assert!(n_originals >= 7, "{n_originals} configs");
+    assert!(n_originals >= 9, "{n_originals} configs");
+    // The shapes the reader takes besides those the configs show: the schema takes them too.
+    let example = documents[0].1.clone();
+    for (path, value) in valid_variants() {
+        let mut document = example.clone();
+        let mut at = &mut document;
+        for step in &path {
+            at = &mut at[*step];
+        }
+        *at = value.clone();
+        assert!(
+            hubctl_takes(&document),
+            "{path:?} = {value}: hubctl refuses it"
+        );
+        documents.push((
+            format!("example: {} = {value} (valid)", path.join(".")),
+            document,
+        ));
+    }
 
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let schema_path = dir.path().join("hubctl.schema.json");
@@ -220,7 +290,7 @@ fn the_schema_and_hubctl_agree_on_every_shipped_config_and_its_mutants() {
         } else {
             n_refused += 1;
         }
-        if name.ends_with(": as shipped") {
+        if name.ends_with(": as shipped") || name.ends_with(" (valid)") {
             assert!(schema_takes, "{name}: {}", verdict["error"]);
         }
     }
