@@ -407,6 +407,14 @@ fn object(fields: &'static Fields, whole: Whole, defs: &mut BTreeMap<String, Val
             }),
             kind => kind_schema(kind, whole_below(key, whole), defs),
         };
+        // Draft-07 readers (yaml-language-server) ignore what stands beside a `$ref`: the
+        // mapping's own schema says it too.
+        if let Kind::Map(below) = &key.kind {
+            if let Some(Value::Object(def)) = defs.get_mut(&def_name(below)) {
+                def.entry("description")
+                    .or_insert_with(|| Value::String(key.doc.to_string()));
+            }
+        }
         let schema_map = schema.as_object_mut().expect("an object schema");
         let mut doc = key.doc.to_string();
         if let (Some(variant), Some(tag)) = (variant, fields.tag()) {

@@ -273,6 +273,10 @@ fn the_schema_and_hubctl_agree_on_every_shipped_config_and_its_mutants() {
     for ((name, document), verdict) in documents.iter().zip(&verdicts) {
         assert_eq!(verdict["name"], json!(name));
         let schema_takes = verdict["valid"] == json!(true);
+        assert_eq!(
+            verdict["valid_draft7"], verdict["valid"],
+            "{name}: read as draft-07 (as yaml-language-server does), the schema says otherwise"
+        );
         if schema_takes != hubctl_takes(document) {
             disagreements.push(format!(
                 "{name}: the schema says {}, hubctl {} ({})",

@@ -1,14 +1,16 @@
 """Checks `hubctl schema`'s output with a real validator (jsonschema, pinned in schema.txt).
 
 Usage: schema_check.py SCHEMA.json DOCUMENTS.json. DOCUMENTS is a list of {"name", "document"};
-prints one JSON line per document, {"name", "valid", "error"}, after checking that the schema
-itself is a valid draft 2020-12 schema (exit 1 when it is not).
+prints one JSON line per document, {"name", "valid", "error", "valid_draft7"}, after checking
+that the schema itself is a valid draft 2020-12 schema (exit 1 when it is not).
+`valid_draft7` is the verdict of the same schema read as draft-07, as editors whose language
+server knows only draft-07 (yaml-language-server) read it.
 """
 
 import json
 import sys
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 
@@ -26,12 +28,20 @@ def main():
         print(f"the schema is not valid: {error.message} at {list(error.path)}")
         return 1
     validator = Draft202012Validator(schema)
+    draft7 = dict(schema, **{"$schema": Draft7Validator.META_SCHEMA["$schema"]})
+    try:
+        Draft7Validator.check_schema(draft7)
+    except SchemaError as error:
+        print(f"the schema is not valid as draft-07: {error.message} at {list(error.path)}")
+        return 1
+    validator7 = Draft7Validator(draft7)
     for entry in documents:
         error = next(iter(sorted(validator.iter_errors(entry["document"]), key=str)), None)
         print(json.dumps({
             "name": entry["name"],
             "valid": error is None,
             "error": None if error is None else f"{'.'.join(map(str, error.absolute_path))}: {error.message}",
+            "valid_draft7": validator7.is_valid(entry["document"]),
         }))
     return 0
 
