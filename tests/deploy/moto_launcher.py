@@ -11,8 +11,8 @@ to stderr (``--quiet`` keeps only warnings).
 
 Nineteen moto behaviours are patched, nothing else (each where moto differs from AWS in a
 way the deploy, or a test replaying the hub's calls, depends on; launcher_selftest.py checks
-patches 6-17 against the example's frame, dns and hub templates and stacks of its own for EKS
-and roles of its own for AssumeRole):
+patches 6-17 and 19 against the example's frame, dns, images and hub templates, stacks of
+its own for EKS and roles of its own for AssumeRole):
 
 ExecuteChangeSet recomputes the stack's Outputs.
     In moto 5.2 ``CloudFormationBackend.execute_change_set`` applies the change
