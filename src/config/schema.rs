@@ -739,9 +739,10 @@ mod tests {
             ("hub.rs", include_str!("hub.rs")),
             ("eks.rs", include_str!("eks.rs")),
             ("mod.rs", include_str!("mod.rs")),
+            ("images.rs", include_str!("images.rs")),
         ];
         let declared: Vec<&str> = sections().iter().flat_map(|f| f.names()).collect();
-        let mut n_found = 0;
+        let mut found: Vec<&str> = Vec::new();
         for (file, text) in sources {
             for call in ["get(\"", "required("] {
                 for (at, _) in text.match_indices(call) {
@@ -761,7 +762,7 @@ mod tests {
                     };
                     let Some(end) = name.find('"') else { continue };
                     let name = &name[..end];
-                    n_found += 1;
+                    found.push(name);
                     assert!(
                         declared.contains(&name),
                         "{file} reads `{name}`, which config::schema does not declare"
@@ -769,7 +770,16 @@ mod tests {
                 }
             }
         }
-        assert!(n_found > 50, "the scan found only {n_found} keys");
+        assert!(found.len() > 50, "the scan found only {} keys", found.len());
+        // Calls over several lines are seen too.
+        for key in [
+            "url_secret_arn",
+            "nodes",
+            "ecr_endpoints",
+            "client_secret_arn",
+        ] {
+            assert!(found.contains(&key), "the scan misses `{key}`");
+        }
     }
 
     #[test]
