@@ -68,20 +68,40 @@ pub fn render(all: &[&Deployment], selected: &[&Deployment]) -> Rendered {
             to_canonical_json(&manifest),
         );
     }
-    if let Some(template) = stacks::delegation_role::template(all) {
-        let name = delegation_role_stack_name(all);
-        let text = template.to_json();
+    if let Some(parent) = parent_template(all) {
         rendered.summary.push(SummaryRow {
             env: PARENT_DIR.to_string(),
-            stack: name.clone(),
-            resources: template.resources.len(),
-            bytes: text.len(),
+            stack: parent.stack.clone(),
+            resources: parent.resources,
+            bytes: parent.json.len(),
         });
-        rendered
-            .files
-            .insert(format!("{PARENT_DIR}/{}", template_file(&name)), text);
+        rendered.files.insert(
+            format!("{PARENT_DIR}/{}", template_file(&parent.stack)),
+            parent.json,
+        );
     }
     rendered
+}
+
+/// The parent DNS account's template, as synth writes it to `parent/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentTemplate {
+    /// Its stack name, `<project>-delegation-role`.
+    pub stack: String,
+    /// The template (canonical JSON).
+    pub json: String,
+    /// How many resources (roles) it has.
+    pub resources: usize,
+}
+
+/// The delegation-role template covering `all` environments; `None` without any.
+pub fn parent_template(all: &[&Deployment]) -> Option<ParentTemplate> {
+    let template = stacks::delegation_role::template(all)?;
+    Some(ParentTemplate {
+        stack: delegation_role_stack_name(all),
+        json: template.to_json(),
+        resources: template.resources.len(),
+    })
 }
 
 fn template_file(stack_name: &str) -> String {

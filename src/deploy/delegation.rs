@@ -7,6 +7,8 @@ use anyhow::{anyhow, bail, Result};
 
 use super::api::{AssumeRole, Dns, NsChange};
 use super::progress::{Progress, ProgressEvent};
+use super::NothingStarted;
+use crate::model::Deployment;
 
 /// TTL of the NS record hubctl writes (two days, the usual for delegations).
 pub const NS_TTL: i64 = 172_800;
@@ -131,7 +133,7 @@ async fn assume_with_retry<A: AssumeRole>(
             let hint = if is_explicit_deny(&err) {
                 EXPLICIT_DENY_HINT.to_string()
             } else if is_access_denied(&err) {
-                format!("ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on {role_arn}")
+                format!("ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (`hubctl parent deploy --profile <dns-admin>`: it makes this role and trusts only this account with it); and check that this account lets you call sts:AssumeRole on {role_arn}")
             } else {
                 "check the parent DNS account's id (dns.parent_account) and that STS answers in this region".to_string()
             };
@@ -145,11 +147,44 @@ fn explain_parent_denial(err: anyhow::Error, delegation: &Delegation) -> anyhow:
         err.context(EXPLICIT_DENY_HINT)
     } else if is_access_denied(&err) {
         err.context(format!(
-            "{} may not read or write the NS record of {} in {}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (this account's role must name {})",
+            "{} may not read or write the NS record of {} in {}: ask the owners of the parent DNS account to deploy the current parent/<project>-delegation-role.template.json (`hubctl parent deploy --profile <dns-admin>`; this account's role must name {})",
             delegation.role_arn, delegation.subzone, delegation.parent_zone, delegation.subzone
         ))
     } else {
         err
+    }
+}
+
+/// Deploy's check before any stack is planned or changed: the environment's delegation
+/// role can be assumed, asked once. The parent account's owners deploy the role before any
+/// environment (`hubctl parent deploy`), so a denial here is a missing role, a trust that
+/// does not name this account (the environment joined the config after their last run) or
+/// the caller's own policies, not IAM propagation; the later delegation step still retries
+/// denials for a role or a policy that changed moments before. The session is dropped:
+/// the delegation assumes the role again when the subzone exists (the session lasts 15
+/// minutes, and the stacks before it may take longer).
+pub async fn check_assumable(assume: &impl AssumeRole, deployment: &Deployment) -> Result<()> {
+    let role_arn = deployment.delegation_role_arn();
+    let (parent, account) = (&deployment.dns.parent_account, &deployment.account);
+    match assume.assume(&role_arn).await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let hint = if is_explicit_deny(&err) {
+                EXPLICIT_DENY_HINT.to_string()
+            } else if is_access_denied(&err) {
+                format!("the DNS team has not deployed this account's role yet (they run `hubctl parent deploy --profile <dns-admin>` with this config, in account {parent}), or its trust does not name account {account} (environment `{}` joined the config after their last run: they run it again), or your own policies in account {account} do not allow sts:AssumeRole on it; a role deployed in the last minute may still be on its way through IAM: re-run in a minute", deployment.env)
+            } else {
+                format!(
+                    "check dns.parent_account ({parent}) and that STS answers in {}",
+                    deployment.region
+                )
+            };
+            Err(NothingStarted(format!(
+                "cannot assume the delegation role {role_arn} in the parent DNS account {parent} from workload account {account} (region {}): {err:#}; {hint}",
+                deployment.region
+            ))
+            .into())
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod delegation;
 pub mod images;
 pub mod keep;
 pub mod kube;
+pub mod parent;
 pub mod progress;
 pub mod users;
 
@@ -262,6 +263,9 @@ pub async fn deploy(
     let plan = Plan::of(deployment);
     check_sizes(&plan, &plan.waves)?;
     check_account(cloud.identity(), deployment).await?;
+    // Before any stack: a role the parent account never made would stop the deploy only
+    // after the frame and dns stacks exist.
+    delegation::check_assumable(cloud.assume(), deployment).await?;
     let deployer = deployer_value(cloud.identity(), &plan).await?;
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
