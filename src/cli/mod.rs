@@ -6,6 +6,7 @@
 mod apply;
 mod compare;
 mod compile;
+mod parent;
 mod schema;
 #[cfg(feature = "aws")]
 mod images;
@@ -210,6 +211,13 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// For the owners of the parent DNS account: deploy the delegation roles every
+    /// environment's deploy assumes to write its subzone's NS record.
+    Parent {
+        /// What to do.
+        #[command(subcommand)]
+        command: parent::ParentCommand,
+    },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
         /// The command.
@@ -277,6 +285,8 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Help { command } => starter::help(command.as_deref()),
         #[cfg(feature = "aws")]
         Command::Users { env, yes, dry_run } => users::run(&cli.config, env, *yes, *dry_run),
+        #[cfg(feature = "aws")]
+        Command::Parent { command } => parent::run(&cli.config, command),
         #[cfg(feature = "aws")]
         Command::Images { env, yes } => images::images(&cli.config, env, *yes),
         Command::Init { platform } => starter::init(&cli.config, *platform),

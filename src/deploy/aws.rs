@@ -105,16 +105,31 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Loads the SDK configuration for `region`.
 pub async fn sdk_config(region: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    sdk_config_with_profile(region, None).await
+}
+
+/// Loads the SDK configuration for `region` with the credentials of shared-config profile
+/// `profile` (`~/.aws/config`, `~/.aws/credentials`; SSO and credential processes too);
+/// `None` keeps the standard chain (`AWS_PROFILE`, the environment, the default profile).
+pub async fn sdk_config_with_profile(region: &str, profile: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
                 .build(),
-        )
-        .load()
-        .await
+        );
+    if let Some(profile) = profile {
+        // The profile's credentials even when AWS_ACCESS_KEY_ID is set, as `aws --profile`
+        // has it (the SDK's default chain would try the environment first).
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
+    }
+    loader.load().await
 }
 
 /// `what: Code: message` for an error AWS answered; for anything else (no credentials, an
