@@ -4,6 +4,10 @@
     parent_zone.py ENDPOINT ns ZONE SUBZONE                     print the NS values of SUBZONE as JSON
     parent_zone.py ENDPOINT admin-keys                          make the DNS team's IAM user dns-admin
                                                                 and print its access key id and secret
+    parent_zone.py ENDPOINT stack NAME                          print stack NAME of the parent account
+                                                                (us-east-1) as JSON, or null
+    parent_zone.py ENDPOINT role NAME                           print role NAME of the parent account
+                                                                (path, trust policy) as JSON, or null
 
 Runs as account 111111111111 through moto's ``x-moto-account-id`` header: the DNS team's own
 session in its account. (AssumeRole of a role that does not exist is AccessDenied on the
@@ -45,14 +49,37 @@ def zone_id(client, zone):
     return next(z["Id"] for z in zones if z["Name"] == zone + ".")
 
 
-def main(endpoint, command, zone=None, *rest):
+def main(endpoint, command, name=None, *rest):
     if command == "admin-keys":
         iam = in_parent_account(endpoint, "iam")
         iam.create_user(UserName="dns-admin")
         key = iam.create_access_key(UserName="dns-admin")["AccessKey"]
         print(key["AccessKeyId"], key["SecretAccessKey"])
         return
-    client = route53(endpoint)
+    if command == "stack":
+        cloudformation = in_parent_account(endpoint, "cloudformation")
+        stacks = [s for s in cloudformation.list_stacks()["StackSummaries"] if s["StackName"] == name]
+        if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+            print("null")
+            return
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        print(json.dumps({
+            "status": stack["StackStatus"],
+            "parameters": {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])},
+            "tags": {t["Key"]: t["Value"] for t in stack.get("Tags", [])},
+        }, sort_keys=True))
+        return
+    if command == "role":
+        iam = in_parent_account(endpoint, "iam")
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            print("null")
+            return
+        trust = role["AssumeRolePolicyDocument"]
+        print(json.dumps({"arn": role["Arn"], "trust": json.loads(trust) if isinstance(trust, str) else trust}, sort_keys=True))
+        return
+    zone, client = name, route53(endpoint)
     if command == "create":
         created = client.create_hosted_zone(Name=zone, CallerReference="parent-" + zone)["HostedZone"]["Id"]
         if rest:

@@ -122,9 +122,64 @@ impl Aws {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// The shared config and credentials files of profile `dns-admin`: the keys of an IAM
+    /// user of the parent DNS account (111111111111), made on first use (tests/deploy/
+    /// parent_zone.py). The environment hubctl runs with, for them.
+    fn dns_admin_profile(&self) -> Vec<(&'static str, String)> {
+        let config = self.dir.path().join("dns-admin.config");
+        let credentials = self.dir.path().join("dns-admin.credentials");
+        if !credentials.exists() {
+            let keys = self.parent(&["admin-keys"]);
+            let [id, secret] = keys.split_whitespace().collect::<Vec<_>>()[..] else {
+                panic!("admin-keys said {keys:?}");
+            };
+            std::fs::write(&config, "[profile dns-admin]\nregion = us-east-1\n").unwrap();
+            std::fs::write(
+                &credentials,
+                format!(
+                    "[dns-admin]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+                ),
+            )
+            .unwrap();
+        }
+        vec![
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                credentials.display().to_string(),
+            ),
+        ]
+    }
+
+    /// `hubctl --config <config> parent deploy --profile dns-admin --yes <args>` through the
+    /// proxy (counted). AWS_ACCESS_KEY_ID stays the workload's: the profile must win over it.
+    pub(crate) fn parent_deploy_with(&self, config: &str, args: &[&str]) -> assert_cmd::Command {
+        let mut command = self.hubctl_with(
+            config,
+            &["parent", "deploy", "--profile", "dns-admin", "--yes"],
+        );
+        command.args(args).envs(self.dns_admin_profile());
+        command
+    }
+
+    /// The parent DNS account's owners deploy its delegation roles for `config`, as the
+    /// README's journey has it, straight to moto (not counted, not in the IAM replay's log).
+    pub(crate) fn parent_roles(&self, config: &str) {
+        let output = self
+            .parent_deploy_with(config, &[])
+            .env("AWS_ENDPOINT_URL", &self.moto_endpoint)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "parent deploy: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// `hubctl --config tests/deploy/moto.yaml <args>` as the Deployer. A deploy or destroy
     /// must pass `--skip-helm`: this machine may have a real kubectl on PATH.
-    fn hubctl(&self, args: &[&str]) -> assert_cmd::Command {
+    pub(crate) fn hubctl(&self, args: &[&str]) -> assert_cmd::Command {
         assert!(
             !args.iter().any(|a| *a == "deploy" || *a == "destroy")
                 || args.contains(&"--skip-helm"),
@@ -239,6 +294,7 @@ fn outputs(path: &Path) -> serde_json::Value {
 fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
     let aws = Aws::start(&["--log-bodies"]);
     let parent_zone_id = aws.parent(&["create", "example.com"]);
+    aws.parent_roles(MOTO_CONFIG);
     let dir = tempfile::tempdir().unwrap();
     let outputs_file = dir.path().join("outputs.json");
 
@@ -394,8 +450,9 @@ fn deploy_delegates_reruns_as_a_no_op_and_destroy_cleans_up() {
         );
     }
     crate::iam::check(&cases);
-    // AssumeRole asks STS in the environment's own region first.
-    assert_eq!(assume_regions(&log), ["eu-west-1 ok"; 3]);
+    // AssumeRole asks STS in the environment's own region first: each deploy's check before
+    // any stack and its delegation, destroy's delegation.
+    assert_eq!(assume_regions(&log), ["eu-west-1 ok"; 5]);
     // The real NS write with one thing changed: denied.
     crate::iam::check(&crate::iam::delegation::variants_of_the_ns_write(
         &log,
@@ -427,6 +484,7 @@ fn assume_regions(log: &str) -> Vec<String> {
 fn a_region_the_parent_account_has_not_enabled_falls_back_to_us_east_1() {
     let aws = Aws::start(&["--log-bodies", "--region-disabled", "eu-west-1"]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(MOTO_CONFIG);
     let output = aws
         .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
         .output()
@@ -441,9 +499,10 @@ fn a_region_the_parent_account_has_not_enabled_falls_back_to_us_east_1() {
         "null"
     );
     let log = std::fs::read_to_string(&aws.log).expect("the proxy's log");
+    // The check before any stack, then the delegation.
     assert_eq!(
         assume_regions(&log),
-        ["eu-west-1 region-disabled", "us-east-1 ok"]
+        ["eu-west-1 region-disabled", "us-east-1 ok"].repeat(2)
     );
 }
 
@@ -451,6 +510,7 @@ fn a_region_the_parent_account_has_not_enabled_falls_back_to_us_east_1() {
 fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(MOTO_CONFIG);
 
     let (code, screen) = aws.on_a_terminal("deploy --env dev --skip-helm", "n\n");
     assert_eq!(code, Some(1), "{screen}");
@@ -528,6 +588,7 @@ fn a_foreign_ns_record_is_refused_and_left_alone() {
         "dev.example.com",
         "ns1.elsewhere.org.,ns2.elsewhere.org.",
     ]);
+    aws.parent_roles(MOTO_CONFIG);
     let output = aws
         .hubctl(&["deploy", "--env", "dev", "--skip-helm"])
         .output()
@@ -555,6 +616,7 @@ fn deploy_converges_through_throttling_errors_and_dropped_connections() {
         "throttle,5xx,drop-before,drop-after",
     ]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(MOTO_CONFIG);
     let mut runs = 0;
     loop {
         runs += 1;

@@ -134,6 +134,7 @@ fn validation_cnames(aws: &Aws, zone_id: &str) -> Vec<String> {
 fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(CONFIG);
     let dir = tempfile::tempdir().unwrap();
     let outputs_file = dir.path().join("outputs.json");
 
@@ -321,6 +322,7 @@ for name in ("jhub-dev-hub", "jhub-dev-dns"):
 fn the_patched_moto_refuses_what_aws_refuses() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(CONFIG);
     let images = aws
         .hubctl_with(CONFIG, &["images", "--env", "dev", "--yes"])
         .output()

@@ -215,6 +215,7 @@ fn entries_in(dir: &Path) -> Vec<String> {
 fn eks_dev_deploys_installs_the_chart_reruns_as_a_no_op_and_destroy_uninstalls_it_first() {
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles(CONFIG);
     let mut stand_ins = StandIns::new();
     // Whoever deploys gets a cluster access entry: a session of role Deployer (moto's own
     // default caller, `arn:aws:sts::<account>:user/moto`, is nothing AWS answers).

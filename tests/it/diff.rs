@@ -376,6 +376,7 @@ fn deployed_diff_against_moto_shows_nothing_after_a_deploy_and_exactly_a_change(
     use crate::deploy::Aws;
     let aws = Aws::start(&[]);
     aws.parent(&["create", "example.com"]);
+    aws.parent_roles("config.example.yaml");
     let json = |config: &str| {
         let output = aws
             .hubctl_with(

@@ -7,6 +7,7 @@ mod cli;
 mod deploy;
 mod deploy_ecs;
 mod deploy_eks;
+mod deploy_parent;
 mod diff;
 mod diff_table;
 mod golden;
