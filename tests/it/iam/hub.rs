@@ -317,6 +317,29 @@ fn task_start_cases(env: &Environment, definition: &Value, task: &str, cases: &m
                     Expect::Allowed,
                 ));
             }
+            // The images stack's repositories are written by whoever pushes (the deployer),
+            // never by a task; and a task pulls its own image's repository only.
+            for action in [
+                "ecr:PutImage",
+                "ecr:InitiateLayerUpload",
+                "ecr:UploadLayerPart",
+                "ecr:CompleteLayerUpload",
+                "ecr:BatchDeleteImage",
+            ] {
+                cases.push(Case::new(
+                    format!("{family}: ECS cannot push to {repository} ({action})"),
+                    execution.request(action, &arn, &account),
+                    &execution_policies,
+                    Expect::Denied,
+                ));
+            }
+            let other = format!("arn:aws:ecr:{region}:{account}:repository/{repository}-other");
+            cases.push(Case::new(
+                format!("{family}: ECS cannot pull from another repository of the registry"),
+                execution.request("ecr:BatchGetImage", &other, &account),
+                &execution_policies,
+                Expect::Denied,
+            ));
         }
         let log = &container["logConfiguration"];
         if log["logDriver"] == "awslogs" {

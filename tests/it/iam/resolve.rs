@@ -100,6 +100,12 @@ impl Scope {
                     let arn = format!("arn:{p}:iam::{a}:role{path}{role}");
                     (role, vec![("Arn", arn)])
                 }
+                "AWS::ECR::Repository" => {
+                    let repository = name("RepositoryName");
+                    let arn = format!("arn:{p}:ecr:{r}:{a}:repository/{repository}");
+                    let uri = format!("{a}.dkr.ecr.{r}.amazonaws.com/{repository}");
+                    (repository, vec![("Arn", arn), ("RepositoryUri", uri)])
+                }
                 "AWS::ECS::Cluster" => {
                     let cluster = name("ClusterName");
                     let arn = format!("arn:{p}:ecs:{r}:{a}:cluster/{cluster}");
