@@ -586,8 +586,8 @@ impl super::api::Registry for FakeRegistry {
         repository: &str,
         image: crate::stacks::images::ImageId<'_>,
     ) -> Result<super::api::ImageState> {
-        use crate::stacks::images::ImageId;
         use super::api::ImageState;
+        use crate::stacks::images::ImageId;
         let id = match image {
             ImageId::Tag(tag) | ImageId::Digest(tag) => tag.to_string(),
         };
