@@ -3,8 +3,9 @@
 
 For each run: a fresh moto_server (tests/deploy/moto_launcher.py, moto pinned in
 tests/tools/moto.txt, with its AWS-behaviour patches) behind the recording proxy
-(tests/deploy/proxy.py, no faults), the parent zone made in account 111111111111, then the
-release binary takes environment `dev` of config.example.yaml (the whole ECS environment:
+(tests/deploy/proxy.py, no faults), the parent zone made in account 111111111111 and the
+delegation roles deployed there (`hubctl parent deploy` with an IAM user of that account,
+straight to moto: not counted), then the release binary takes environment `dev` of config.example.yaml (the whole ECS environment:
 frame, dns, delegation, hub) through a first deploy, a no-op re-run and a destroy. The
 proxy's log gives the calls by action.
 
@@ -89,6 +90,21 @@ def one_run(python: str) -> list[tuple[float, list[str]]]:
             env.pop("AWS_PROFILE", None)
             env.pop("AWS_SESSION_TOKEN", None)
             base = [BINARY, "--config", "config.example.yaml"]
+            # The DNS team's roles first, as on AWS (the patched moto refuses AssumeRole of a
+            # role that does not exist).
+            keys = subprocess.run(
+                [python, os.path.join(ROOT, "tests", "deploy", "parent_zone.py"),
+                 f"http://127.0.0.1:{moto_port}", "admin-keys"],
+                check=True, capture_output=True, text=True,
+            ).stdout.split()
+            credentials = os.path.join(tmp, "credentials")
+            with open(credentials, "w", encoding="utf-8") as f:
+                f.write(f"[dns-admin]\naws_access_key_id = {keys[0]}\naws_secret_access_key = {keys[1]}\n")
+            subprocess.run(
+                base + ["parent", "deploy", "--profile", "dns-admin", "--yes"], cwd=ROOT, check=True,
+                env=dict(env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}", AWS_SHARED_CREDENTIALS_FILE=credentials),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
             figures = []
             for command in (base + ["deploy", "--env", "dev"], base + ["deploy", "--env", "dev"],
                             base + ["destroy", "--env", "dev", "--yes"]):
