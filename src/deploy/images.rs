@@ -69,6 +69,27 @@ pub async fn check(
             missing.push(own);
         }
     }
+    // What the environment runs from elsewhere is the registry owner's to keep.
+    let own: Vec<&str> = own_images(deployment)
+        .iter()
+        .map(|own| own.image.reference.as_str())
+        .collect();
+    let mut elsewhere: Vec<&str> = crate::stacks::platform::of(deployment.hub.platform)
+        .images(deployment)
+        .into_iter()
+        .map(|(_, image)| image.reference.as_str())
+        .filter(|reference| !own.contains(reference))
+        .collect();
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    for reference in elsewhere {
+        progress.report(ProgressEvent::Note {
+            stack: stack.clone(),
+            message: format!(
+                "image {reference} is not in this environment's registry: not checked (its registry's owner keeps it)"
+            ),
+        });
+    }
     if missing.is_empty() {
         return Ok(());
     }

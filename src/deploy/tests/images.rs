@@ -96,6 +96,11 @@ async fn a_missing_tag_stops_deploy_before_the_hub_with_the_commands_and_a_push_
         .rposition(|l| l.contains("p-dev-hub: started"))
         .unwrap_or_else(|| panic!("{lines:#?}"));
     assert!(pushed < hub, "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l
+            .contains("image quay.io/a/c:1 is not in this environment's registry: not checked")),
+        "{lines:#?}"
+    );
 }
 
 #[tokio::test]
