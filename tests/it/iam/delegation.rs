@@ -168,6 +168,33 @@ fn delegation_cases(
             &trust,
             Expect::Allowed,
         ));
+        // The trust names the account (`:root`), so the deployer's own policies must allow
+        // the call too (what deploy's check before any stack names as the third cause; moto
+        // enforces no identity policy). Exactly sts:AssumeRole on this role is enough.
+        cases.push(Case::new(
+            format!("{env}: a deployer of its account whose own policies do not allow sts:AssumeRole cannot assume it"),
+            context::assume_role(&caller, role_arn, &format!("hubctl-{env}"), &[]),
+            &Policies {
+                identity: vec![(
+                    "EverythingButAssumeRole".to_string(),
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "sts:AssumeRole", "Resource": "*"}]}),
+                )],
+                resource: Some(own.trust.clone()),
+            },
+            Expect::Denied,
+        ));
+        cases.push(Case::new(
+            format!("{env}: sts:AssumeRole on its role alone lets a deployer assume it"),
+            context::assume_role(&caller, role_arn, &format!("hubctl-{env}"), &[]),
+            &Policies {
+                identity: vec![(
+                    "AssumeTheDelegationRole".to_string(),
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}),
+                )],
+                resource: Some(own.trust.clone()),
+            },
+            Expect::Allowed,
+        ));
         let session = Principal::RoleSession {
             role_arn: role_arn.clone(),
             session: format!("hubctl-{env}"),
