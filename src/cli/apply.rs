@@ -65,6 +65,15 @@ pub(super) fn check_account_first(deployment: &crate::model::Deployment) -> Resu
     })
 }
 
+/// Deploy's check that the delegation role can be assumed, on its own, before the question
+/// on a terminal (deploy makes it again before any stack).
+fn check_role_first(deployment: &crate::model::Deployment) -> Result<()> {
+    runtime()?.block_on(async {
+        let config = deploy::aws::sdk_config(&deployment.region).await;
+        deploy::delegation::check_assumable(&deploy::aws::Sts::new(&config), deployment).await
+    })
+}
+
 pub(super) async fn cloud(region: &str) -> deploy::aws::Aws {
     deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await)
 }
@@ -133,8 +142,11 @@ pub(super) fn deploy(
     format: OutputFormat,
 ) -> Result<ExitCode> {
     if !yes && std::io::stdin().is_terminal() {
-        // Credentials for the wrong account, or none, are said before the question.
-        if let Err(err) = check_account_first(deployment) {
+        // Credentials for the wrong account, or none, are said before the question; so is a
+        // delegation role the parent account has not made (or that does not trust this one).
+        if let Err(err) =
+            check_account_first(deployment).and_then(|()| check_role_first(deployment))
+        {
             return report_failure(err, format);
         }
         if !confirm(&format!(

@@ -212,7 +212,7 @@ impl Aws {
 
     /// Runs `hubctl <args>` under `script(1)`, so stdin and stderr are a terminal, typing
     /// `input`; returns the exit code and everything the terminal showed.
-    fn on_a_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
+    pub(crate) fn on_a_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
         use std::io::Write;
         assert!(args.contains("--skip-helm"), "{args}");
         let binary = assert_cmd::cargo::cargo_bin("hubctl");
@@ -519,14 +519,18 @@ fn on_a_terminal_deploy_asks_first_and_draws_live_progress() {
             && screen.contains("nothing changed"),
         "{screen}"
     );
-    // The account is checked before the question (a wrong or missing one is said first);
-    // declined, nothing else is asked.
+    // The account and the delegation role are checked before the question (a wrong or
+    // missing one is said first); declined, nothing else is asked.
     let asked: Vec<String> = aws
         .requests()
         .iter()
         .map(|(_, action, _)| action.clone())
         .collect();
-    assert_eq!(asked, ["GetCallerIdentity"], "declined, yet AWS was asked");
+    assert_eq!(
+        asked,
+        ["GetCallerIdentity", "AssumeRole"],
+        "declined, yet AWS was asked"
+    );
 
     let (code, screen) = aws.on_a_terminal("deploy --env dev --skip-helm", "y\n");
     assert_eq!(code, Some(0), "{screen}");

@@ -166,3 +166,22 @@ fn a_deploy_whose_parent_role_does_not_exist_stops_before_any_stack_in_one_line(
         .collect();
     assert_eq!(asked, ["GetCallerIdentity", "AssumeRole"]);
 }
+
+#[test]
+fn on_a_terminal_a_missing_parent_role_is_said_before_the_question() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    let (code, screen) = aws.on_a_terminal("deploy --env dev --skip-helm", "y\n");
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(
+        screen.contains("cannot assume the delegation role arn:aws:iam::111111111111:role/DomainOperatorRole-123456789012"),
+        "{screen}"
+    );
+    assert!(!screen.contains("[y/N]"), "asked anyway: {screen}");
+    let asked: Vec<String> = aws
+        .requests()
+        .into_iter()
+        .map(|(_, action, _)| action)
+        .collect();
+    assert_eq!(asked, ["GetCallerIdentity", "AssumeRole"]);
+}
