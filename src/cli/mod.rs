@@ -1,7 +1,8 @@
 //! Command-line interface: clap definitions and dispatch. The only module that prints.
 //!
 //! One file per group of commands: `compile` (reading the config, `validate`, `synth`),
-//! `apply` (`deploy`, `destroy`), `compare` (`diff`), `starter` (`init`, `help`).
+//! `apply` (`deploy`, `destroy`), `compare` (`diff`), `starter` (`init`, `help`), `parent`
+//! (`parent deploy`).
 
 mod apply;
 mod compare;
