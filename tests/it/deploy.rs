@@ -125,7 +125,7 @@ impl Aws {
     /// The shared config and credentials files of profile `dns-admin`: the keys of an IAM
     /// user of the parent DNS account (111111111111), made on first use (tests/deploy/
     /// parent_zone.py). The environment hubctl runs with, for them.
-    fn dns_admin_profile(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn dns_admin_profile(&self) -> Vec<(&'static str, String)> {
         let config = self.dir.path().join("dns-admin.config");
         let credentials = self.dir.path().join("dns-admin.credentials");
         if !credentials.exists() {
@@ -213,8 +213,18 @@ impl Aws {
     /// Runs `hubctl <args>` under `script(1)`, so stdin and stderr are a terminal, typing
     /// `input`; returns the exit code and everything the terminal showed.
     pub(crate) fn on_a_terminal(&self, args: &str, input: &str) -> (Option<i32>, String) {
-        use std::io::Write;
         assert!(args.contains("--skip-helm"), "{args}");
+        self.on_a_terminal_with(args, input, &[])
+    }
+
+    /// [`Aws::on_a_terminal`] for any command, with `envs` set as well.
+    pub(crate) fn on_a_terminal_with(
+        &self,
+        args: &str,
+        input: &str,
+        envs: &[(&str, String)],
+    ) -> (Option<i32>, String) {
+        use std::io::Write;
         let binary = assert_cmd::cargo::cargo_bin("hubctl");
         let command = format!("{} --config {MOTO_CONFIG} {args}", binary.display());
         let template = self.hubctl(&[]);
@@ -226,6 +236,7 @@ impl Aws {
                     .get_envs()
                     .filter_map(|(key, value)| value.map(|value| (key, value))),
             )
+            .envs(envs.iter().map(|(key, value)| (*key, value)))
             .env("TERM", "xterm")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

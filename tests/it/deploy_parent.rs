@@ -185,3 +185,39 @@ fn on_a_terminal_a_missing_parent_role_is_said_before_the_question() {
         .collect();
     assert_eq!(asked, ["GetCallerIdentity", "AssumeRole"]);
 }
+
+#[test]
+fn on_a_terminal_parent_deploy_asks_only_when_something_would_change() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    let profile = aws.dns_admin_profile();
+    let deploy = "parent deploy --profile dns-admin";
+
+    let (code, screen) = aws.on_a_terminal_with(deploy, "n\n", &profile);
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("create stack e2e-delegation-role (2 role(s) for example.com in zone ")
+            && screen.contains(") in account 111111111111 (us-east-1)? [y/N]")
+            && screen.contains("nothing changed"),
+        "{screen}"
+    );
+    assert!(aws.mutating().is_empty(), "declined: {:?}", aws.mutating());
+
+    let (code, screen) = aws.on_a_terminal_with(deploy, "y\n", &profile);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("parent stack e2e-delegation-role deployed"),
+        "{screen}"
+    );
+
+    // Nothing to change: no question.
+    let n_mutating = aws.mutating().len();
+    let (code, screen) = aws.on_a_terminal_with(deploy, "", &profile);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("[y/N]"), "asked: {screen}");
+    assert!(
+        screen.contains("parent stack e2e-delegation-role unchanged"),
+        "{screen}"
+    );
+    assert_eq!(aws.mutating().len(), n_mutating);
+}
