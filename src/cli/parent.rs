@@ -138,7 +138,10 @@ fn deploy(
                         );
                     }
                 }
-                None => eprintln!("FAILED: {err:#}"),
+                None => eprintln!(
+                    "FAILED: {err:#} (stack {} in the parent DNS account {}, region {region})",
+                    parent.stack, parent.account
+                ),
             }
             eprintln!("fix the cause and re-run `hubctl parent deploy`");
             return Ok(ExitCode::from(1));

@@ -182,7 +182,14 @@ pub async fn plan(
         parameters: &parameters,
         tags: &parent.tags,
     };
-    let stack = changeset::plan_stack(cloud.cfn(), timing, &request).await?;
+    let stack = changeset::plan_stack(cloud.cfn(), timing, &request)
+        .await
+        .map_err(|err| {
+            anyhow::Error::new(NothingStarted(format!(
+                "{err:#} (reading stack {} in the parent DNS account {}, region {})",
+                parent.stack, parent.account, parent.region
+            )))
+        })?;
     Ok(ParentPlan {
         zone_id,
         parameters,

@@ -355,3 +355,31 @@ async fn an_explicit_deny_of_the_role_is_named_as_such() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_parent_stack_waiting_for_a_person_is_named_with_its_account_and_region() {
+    let parent = parent();
+    let cloud = parent_account("111111111111", &["ZPARENT"]);
+    cloud.cfn.live.lock().unwrap().insert(
+        "p-delegation-role".to_string(),
+        (
+            crate::deploy::api::LiveStack {
+                status: crate::deploy::api::StackStatus::parse("UPDATE_ROLLBACK_FAILED"),
+                ..Default::default()
+            },
+            parent.template_json.clone(),
+        ),
+    );
+    let text = nothing_started(
+        &plan(&cloud, &parent, "profile dns", timing())
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        text.contains("stack p-delegation-role is UPDATE_ROLLBACK_FAILED")
+            && text.contains("continue-update-rollback")
+            && text.contains("in the parent DNS account 111111111111, region us-east-1"),
+        "{text}"
+    );
+    assert!(cloud.cfn.mutating_calls().is_empty());
+}
