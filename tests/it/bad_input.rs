@@ -884,3 +884,17 @@ fn a_bad_idle_timeout_is_named() {
         &["hub.idle_timeout: \"30s\" is outside 10 minutes to 7 days"],
     );
 }
+
+#[test]
+fn two_environments_of_one_account_and_region_naming_one_repository() {
+    let yaml = format!(
+        "{VALID}  test:\n    account: \"123456789012\"\n    dns:\n      subzone: test.example.com\n      hub_host: hub.test.example.com\n"
+    );
+    rejects(
+        &yaml,
+        &[
+            "hubctl.yaml:11:14: hub.hub_image: repository hub is also created by environment `dev`, in the same account 123456789012 and region eu-west-1 (environment `test`)",
+            "\"123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/hub:1.0.0\", under `environments.test.hub`",
+        ],
+    );
+}

@@ -48,6 +48,7 @@ fn synth_of_one_env_writes_its_stacks_manifest_and_the_parent_template() {
             "dev/jhub-dev-dns.template.json",
             "dev/jhub-dev-frame.template.json",
             "dev/jhub-dev-hub.template.json",
+            "dev/jhub-dev-images.template.json",
             "dev/manifest.json",
             "parent/jhub-delegation-role.template.json"
         ]
@@ -58,7 +59,7 @@ fn synth_of_one_env_writes_its_stacks_manifest_and_the_parent_template() {
     assert_eq!(manifest["account"], "123456789012");
     assert_eq!(
         manifest["deploy_order"],
-        serde_json::json!([["frame", "dns"], ["delegation"], ["hub"]])
+        serde_json::json!([["frame", "dns"], ["images", "delegation"], ["hub"]])
     );
     assert_eq!(
         manifest["delegation"]["role_arn"],

@@ -73,7 +73,7 @@ print(json.dumps(sorted(r["repositoryName"] for r in ecr.describe_repositories()
 const HUB_IMAGE: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1";
 
 /// Pushes the example's hub image (as `docker push` would, through ECR's API).
-fn push_hub_image(aws: &Aws) {
+pub(crate) fn push_hub_image(aws: &Aws) {
     python(
         "moto",
         Some(aws),

@@ -418,6 +418,13 @@ fn deployed_diff_against_moto_shows_nothing_after_a_deploy_and_exactly_a_change(
         aws.mutating()
     );
 
+    // The hub's image in dev's own repository first (deploy checks it before the hub).
+    let images = aws
+        .hubctl_with("config.example.yaml", &["images", "--env", "dev", "--yes"])
+        .output()
+        .expect("runs");
+    assert!(images.status.success(), "{images:?}");
+    crate::deploy_ecs::push_hub_image(&aws);
     let deployed = aws
         .hubctl_with("config.example.yaml", &["deploy", "--env", "dev"])
         .output()
