@@ -898,3 +898,26 @@ fn two_environments_of_one_account_and_region_naming_one_repository() {
         ],
     );
 }
+
+#[test]
+fn shared_data_stays_out_of_the_homes_and_off_the_home_mount() {
+    let with_storage = |storage: &str| {
+        replace(
+            "network:\n  vpc_cidr: 10.0.0.0/16\n",
+            &format!("network:\n  vpc_cidr: 10.0.0.0/16\nstorage:\n{storage}"),
+        )
+    };
+    rejects(
+        &with_storage("  shared: {path: /home/team}\n"),
+        &[
+            "hubctl.yaml:10:18: storage.shared.path: \"/home/team\" is inside `/home`, where the users' homes live; give a directory of its own on the file system, e.g. `/shared`",
+        ],
+    );
+    rejects(
+        &with_storage("  shared:\n    path: /data/../hub\n    mount: /home/jovyan\n"),
+        &[
+            "hubctl.yaml:11:11: storage.shared.path: \"/data/../hub\" has the name `..`",
+            "hubctl.yaml:12:12: storage.shared.mount: \"/home/jovyan\" would hide the user's home, mounted at `/home/jovyan`",
+        ],
+    );
+}
