@@ -31,6 +31,48 @@ fn nodes_naming<'n>(merged: &'n Node, reference: &str) -> Vec<&'n Node> {
         .collect()
 }
 
+/// Whether `path` is a name ECR takes: 2 to 256 characters; segments split by `/`, each of
+/// lowercase letters and digits with single `.`, `_` or `-` between them (ECR's
+/// `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`).
+pub(super) fn is_repository_name(path: &str) -> bool {
+    let segment_ok = |segment: &str| {
+        let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        let separator = |c: char| matches!(c, '.' | '_' | '-');
+        let mut previous_separator = true;
+        for c in segment.chars() {
+            match (alphanumeric(c), separator(c)) {
+                (true, _) => previous_separator = false,
+                (_, true) if !previous_separator => previous_separator = true,
+                _ => return false,
+            }
+        }
+        !previous_separator
+    };
+    (2..=256).contains(&path.len()) && path.split('/').all(segment_ok)
+}
+
+/// Reports an image of the environment's own registry whose repository path ECR would
+/// refuse (the images stack would fail at deploy): at the image, with ECR's rule.
+pub(super) fn check_repository_names(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
+    for (deployment, merged) in read {
+        for own in own_images(deployment) {
+            if is_repository_name(own.repository) {
+                continue;
+            }
+            if let Some(node) = nodes_naming(merged, &own.image.reference)
+                .into_iter()
+                .next()
+            {
+                reader.error(
+                    node,
+                    format!("\"{}\" is not a name ECR takes for a repository", own.repository),
+                    "use lowercase letters and digits, with single `.`, `_` or `-` between them and `/` between segments (2 to 256 characters), e.g. `jhub/hub`; hubctl creates this environment's repositories",
+                );
+            }
+        }
+    }
+}
+
 /// Reports, at the later environment's image, a repository that an earlier environment in
 /// the same account and region also creates.
 pub(super) fn check_shared_repositories(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
@@ -111,6 +153,30 @@ mod tests {
                 .hint
                 .contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn repository_names_follow_ecr() {
+        for good in ["jhub/hub", "a1", "lab/big-2.x_y", "a/b/c"] {
+            assert!(super::is_repository_name(good), "{good}");
+        }
+        for bad in [
+            "Jhub/hub", "a", "a//b", "a-", "-a", "a..b", "a/", "/a", "a b",
+        ] {
+            assert!(!super::is_repository_name(bad), "{bad}");
+        }
+        let errors = config(
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}, hub: {hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/Jhub/hub:1'}}\n",
+        )
+        .expect_err("an uppercase repository is refused");
+        assert!(
+            errors
+                .0
+                .iter()
+                .any(|e| e.key == "environments.dev.hub.hub_image"
+                    && e.problem == "\"Jhub/hub\" is not a name ECR takes for a repository"),
+            "{errors}"
         );
     }
 
