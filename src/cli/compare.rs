@@ -9,9 +9,9 @@ use anyhow::{anyhow, Result};
 #[cfg(feature = "aws")]
 use super::apply::cloud;
 use super::compile::load_config;
-use super::{DiffFormat, OutputFormat};
 #[cfg(feature = "aws")]
 use super::{one_env, runtime};
+use super::{DiffFormat, OutputFormat};
 #[cfg(feature = "aws")]
 use crate::deploy::api::Cloud;
 use crate::{diff, output, synth};
