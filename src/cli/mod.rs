@@ -4,13 +4,14 @@
 //! `apply` (`deploy`, `destroy`), `compare` (`diff`), `starter` (`init`, `help`), `parent`
 //! (`parent deploy`).
 
+#[cfg(feature = "aws")]
 mod apply;
 mod compare;
 mod compile;
-mod parent;
-mod schema;
 #[cfg(feature = "aws")]
 mod images;
+mod parent;
+mod schema;
 mod starter;
 #[cfg(feature = "aws")]
 mod users;
@@ -18,9 +19,12 @@ mod users;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+#[cfg(feature = "aws")]
+use anyhow::Context;
+use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "aws")]
 use crate::config::Config;
 use crate::deploy::progress::Verbosity;
 
@@ -187,17 +191,6 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Create the ECR repositories of the environment's own images (the frame and images
-    /// stacks only; no subzone or hub needed) and print the commands that build and push
-    /// the images not pushed yet.
-    Images {
-        /// The environment.
-        #[arg(long)]
-        env: String,
-        /// Do not ask before changing anything (asked only on a terminal).
-        #[arg(long)]
-        yes: bool,
-    },
     /// Cognito's first login: invite the configured admins and allowed users the
     /// environment's user pool lacks; Cognito e-mails each a temporary password. Users
     /// already there are left alone; nobody is deleted.
@@ -218,6 +211,17 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: parent::ParentCommand,
+    },
+    /// Create the ECR repositories of the environment's own images (the frame and images
+    /// stacks only; no subzone or hub needed) and print the commands that build and push
+    /// the images not pushed yet.
+    Images {
+        /// The environment.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before changing anything (asked only on a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
@@ -281,6 +285,14 @@ impl Command {
     }
 }
 
+/// What a build without the AWS SDK answers to a command that needs it.
+#[cfg(not(feature = "aws"))]
+fn without_sdk(command: &str) -> Result<ExitCode> {
+    Err(anyhow!(
+        "`{command}` talks to AWS, and this hubctl was built without the AWS SDK (--no-default-features): it validates, synthesizes and diffs synth outputs; install the full build (`cargo install --locked --path .`) to deploy"
+    ))
+}
+
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Help { command } => starter::help(command.as_deref()),
@@ -304,6 +316,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Synth { env, out, output } => {
             compile::synth(&cli.config, env.as_deref(), out, *output)
         }
+        #[cfg(feature = "aws")]
         Command::Deploy {
             env,
             yes,
@@ -339,6 +352,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             *fail,
             *output,
         ),
+        #[cfg(feature = "aws")]
         Command::Destroy {
             env,
             yes,
@@ -356,9 +370,20 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 *output,
             )
         }
+        // Without the SDK, the commands that call AWS say so (the arms above are not built).
+        #[cfg(not(feature = "aws"))]
+        other => without_sdk(match other {
+            Command::Deploy { .. } => "deploy",
+            Command::Destroy { .. } => "destroy",
+            Command::Parent { .. } => "parent deploy",
+            Command::Users { .. } => "users",
+            Command::Images { .. } => "images",
+            _ => "this command",
+        }),
     }
 }
 
+#[cfg(feature = "aws")]
 pub(super) fn one_env<'c>(config: &'c Config, env: &str) -> Result<&'c crate::model::Deployment> {
     let mut selected = config
         .select(Some(env))
@@ -368,6 +393,7 @@ pub(super) fn one_env<'c>(config: &'c Config, env: &str) -> Result<&'c crate::mo
         .ok_or_else(|| anyhow!("no environment named `{env}`"))
 }
 
+#[cfg(feature = "aws")]
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,6 +7,7 @@
 //! go through one [`Cloud`] value.
 
 pub mod api;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod changeset;
 pub mod cleanup;

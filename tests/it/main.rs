@@ -14,6 +14,7 @@ mod golden;
 mod hub_image;
 mod iam;
 mod lint;
+mod no_sdk;
 mod schema;
 mod secrets;
 mod support;
