@@ -102,6 +102,10 @@ pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result
                 })).collect::<Vec<_>>(),
             });
         }
+        if let Some(missing) = err.downcast_ref::<deploy::images::ImagesMissing>() {
+            value["missing_images"] = serde_json::json!(missing.missing);
+            value["commands"] = serde_json::json!(missing.commands);
+        }
         println!("{value}");
         return Ok(ExitCode::from(1));
     }

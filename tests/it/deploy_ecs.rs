@@ -185,6 +185,25 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
         stacks(&aws)
     );
 
+    // The same for machines: the error as JSON, with what is missing and the commands.
+    let json = aws
+        .hubctl_with(CONFIG, &["deploy", "--env", "dev", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let said: serde_json::Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&json.stdout)));
+    assert_eq!(
+        said["missing_images"],
+        serde_json::json!([HUB_IMAGE]),
+        "{said}"
+    );
+    assert_eq!(
+        said["commands"][1],
+        format!("docker build -t {HUB_IMAGE} templates/hub"),
+        "{said}"
+    );
+
     push_hub_image(&aws);
     let first = aws
         .hubctl_with(CONFIG, &["deploy", "--env", "dev", "--outputs-file"])
