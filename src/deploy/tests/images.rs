@@ -143,3 +143,40 @@ async fn hubctl_images_without_own_images_deploys_nothing() {
     assert!(report.images.is_empty());
     assert!(stacks_sent(&clients).is_empty());
 }
+
+#[tokio::test]
+async fn destroy_deletes_the_repositories_after_the_hub_and_before_the_frame_key() {
+    let deployment = own_image_deployment();
+    let clients = clients(cloud(&[]), "123456789012");
+    crate::deploy::deploy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    let report = crate::deploy::destroy(&deployment, &clients, &Collect::default(), options())
+        .await
+        .unwrap();
+    let deleted: Vec<String> = clients
+        .cfn
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|call| call.strip_prefix("DeleteStack ").map(str::to_string))
+        .collect();
+    let at = |name: &str| {
+        deleted
+            .iter()
+            .position(|d| d == name)
+            .unwrap_or_else(|| panic!("{name} in {deleted:?}"))
+    };
+    assert!(at("p-dev-hub") < at("p-dev-images"), "{deleted:?}");
+    assert!(at("p-dev-images") < at("p-dev-frame"), "{deleted:?}");
+    // Emptied on delete: nothing of the images stack is reported as kept.
+    assert!(
+        report
+            .retained
+            .iter()
+            .all(|kept| kept.stack != "p-dev-images"),
+        "{:?}",
+        report.retained
+    );
+}
