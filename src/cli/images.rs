@@ -13,12 +13,27 @@ use super::{compile, one_env, runtime, OutputFormat};
 use crate::deploy;
 
 /// The ECR repositories of environment `env`, created or updated, and what to push.
-pub(super) fn images(config: &Path, env: &str, yes: bool) -> Result<ExitCode> {
-    let Some(config) = compile::load_config(config, OutputFormat::Text)? else {
+pub(super) fn images(
+    config: &Path,
+    env: &str,
+    yes: bool,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    let Some(config) = compile::load_config(config, format)? else {
         return Ok(ExitCode::from(2));
     };
     let deployment = one_env(&config, env)?;
     if crate::stacks::images::repositories(deployment).is_empty() {
+        if format == OutputFormat::Json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "ok": true, "env": env, "changed": [], "unchanged": [], "images": {},
+                    "commands": [],
+                })
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         println!(
             "environment {env} runs no image from its own registry ({}.dkr.ecr.{}.amazonaws.com): no repository to create; images elsewhere (Docker Hub, quay.io, another account's ECR) are left alone",
             deployment.account, deployment.region
@@ -50,12 +65,31 @@ pub(super) fn images(config: &Path, env: &str, yes: bool) -> Result<ExitCode> {
         {
             return Err(err)
         }
+        Err(err) if format == OutputFormat::Json => {
+            return super::apply::report_failure(err, format);
+        }
         Err(err) => {
             eprintln!("FAILED: {err:#}");
             eprintln!("fix the cause and re-run: hubctl images picks up where it stopped");
             return Ok(ExitCode::from(1));
         }
     };
+    if format == OutputFormat::Json {
+        let images: serde_json::Map<String, serde_json::Value> = report
+            .images
+            .iter()
+            .map(|(reference, pushed)| (reference.to_string(), serde_json::json!(pushed)))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "ok": true, "env": deployment.env, "changed": report.stacks.changed,
+                "unchanged": report.stacks.unchanged, "images": images,
+                "commands": report.commands,
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,

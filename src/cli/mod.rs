@@ -182,6 +182,9 @@ pub enum Command {
         /// Where JupyterHub runs.
         #[arg(long, value_enum, default_value_t)]
         platform: InitPlatform,
+        /// Text or JSON (the result on stdout).
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// Print the config's JSON Schema (draft 2020-12), e.g. `hubctl schema > hubctl.schema.json`
     /// for an editor (`# yaml-language-server: $schema=./hubctl.schema.json` in the config).
@@ -204,6 +207,9 @@ pub enum Command {
         /// Show who would be invited; invite nobody.
         #[arg(long)]
         dry_run: bool,
+        /// Text or JSON (the result on stdout).
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// For the owners of the parent DNS account: deploy the delegation roles every
     /// environment's deploy assumes to write its subzone's NS record.
@@ -222,6 +228,9 @@ pub enum Command {
         /// Do not ask before changing anything (asked only on a terminal).
         #[arg(long)]
         yes: bool,
+        /// Text or JSON (the result on stdout).
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
     },
     /// Print the help of hubctl or of one of its commands (as `hubctl <command> --help`).
     Help {
@@ -280,6 +289,10 @@ impl Command {
             | Command::Deploy { output, .. }
             | Command::Destroy { output, .. } => *output == OutputFormat::Json,
             Command::Diff { output, .. } => *output == DiffFormat::Json,
+            Command::Users { output, .. }
+            | Command::Images { output, .. }
+            | Command::Init { output, .. } => *output == OutputFormat::Json,
+            Command::Parent { command } => command.prints_json(),
             _ => false,
         }
     }
@@ -297,12 +310,17 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Help { command } => starter::help(command.as_deref()),
         #[cfg(feature = "aws")]
-        Command::Users { env, yes, dry_run } => users::run(&cli.config, env, *yes, *dry_run),
+        Command::Users {
+            env,
+            yes,
+            dry_run,
+            output,
+        } => users::run(&cli.config, env, *yes, *dry_run, *output),
         #[cfg(feature = "aws")]
         Command::Parent { command } => parent::run(&cli.config, command),
         #[cfg(feature = "aws")]
-        Command::Images { env, yes } => images::images(&cli.config, env, *yes),
-        Command::Init { platform } => starter::init(&cli.config, *platform),
+        Command::Images { env, yes, output } => images::images(&cli.config, env, *yes, *output),
+        Command::Init { platform, output } => starter::init(&cli.config, *platform, *output),
         Command::Schema => schema::schema(),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -37,7 +37,19 @@ pub enum ParentCommand {
         /// Do not ask before changing anything (asked only on a terminal).
         #[arg(long)]
         yes: bool,
+        /// Text or JSON (the result on stdout; progress stays on stderr).
+        #[arg(long, value_enum, default_value_t)]
+        output: super::OutputFormat,
     },
+}
+
+impl ParentCommand {
+    /// True when the command was asked for JSON on stdout.
+    pub(super) fn prints_json(&self) -> bool {
+        match self {
+            ParentCommand::Deploy { output, .. } => *output == super::OutputFormat::Json,
+        }
+    }
 }
 
 /// Runs `command`.
@@ -48,7 +60,14 @@ pub(super) fn run(config_path: &Path, command: &ParentCommand) -> Result<ExitCod
             profile,
             region,
             yes,
-        } => deploy(config_path, profile.as_deref(), region.as_deref(), *yes),
+            output,
+        } => deploy(
+            config_path,
+            profile.as_deref(),
+            region.as_deref(),
+            *yes,
+            *output,
+        ),
     }
 }
 
@@ -72,8 +91,9 @@ fn deploy(
     profile: Option<&str>,
     region: Option<&str>,
     yes: bool,
+    format: OutputFormat,
 ) -> Result<ExitCode> {
-    let Some(config) = compile::load_config(config_path, OutputFormat::Text)? else {
+    let Some(config) = compile::load_config(config_path, format)? else {
         return Ok(ExitCode::from(2));
     };
     let all: Vec<&crate::model::Deployment> = config.deployments.iter().collect();
@@ -123,6 +143,13 @@ fn deploy(
     progress.finish();
     let outcome = match result {
         Ok(outcome) => outcome,
+        Err(err) if format == OutputFormat::Json => {
+            let err = err.context(format!(
+                "stack {} in the parent DNS account {}, region {region}",
+                parent.stack, parent.account
+            ));
+            return apply::report_failure(err, format);
+        }
         Err(err) => {
             eprintln!();
             match deploy::failure_summary(&err) {
@@ -147,18 +174,35 @@ fn deploy(
             return Ok(ExitCode::from(1));
         }
     };
+    let status = match outcome {
+        deploy::changeset::StackOutcome::Changed => "deployed",
+        deploy::changeset::StackOutcome::Unchanged => "unchanged",
+    };
+    if format == OutputFormat::Json {
+        let roles: Vec<serde_json::Value> = parent
+            .roles
+            .iter()
+            .map(|role| {
+                serde_json::json!({
+                    "arn": role.arn, "account": role.account, "subzones": role.subzones,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "ok": true, "stack": parent.stack, "status": status,
+                "account": parent.account.to_string(), "region": region,
+                "zone": parent.zone, "zone_id": plan.zone_id, "roles": roles,
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
         "parent stack {} {} in account {} ({region}), zone {} ({})",
-        parent.stack,
-        match outcome {
-            deploy::changeset::StackOutcome::Changed => "deployed",
-            deploy::changeset::StackOutcome::Unchanged => "unchanged",
-        },
-        parent.account,
-        parent.zone,
-        plan.zone_id
+        parent.stack, status, parent.account, parent.zone, plan.zone_id
     )?;
     for role in &parent.roles {
         writeln!(

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use super::{Cli, InitPlatform};
+use super::{Cli, InitPlatform, OutputFormat};
 
 /// `hubctl init`: the starter config for `platform`, written only where nothing is (the
 /// file is created exclusively, so a config that appears meanwhile is not overwritten).
-pub(super) fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
+pub(super) fn init(path: &Path, platform: InitPlatform, format: OutputFormat) -> Result<ExitCode> {
     let (text, name) = match platform {
         InitPlatform::Ecs => (include_str!("../../templates/init/ecs.yaml"), "ecs"),
         InitPlatform::Eks => (include_str!("../../templates/init/eks.yaml"), "eks"),
@@ -22,11 +22,10 @@ pub(super) fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
     let mut file = match file {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!(
-                "error: {} exists; hubctl init never overwrites a config: edit it, or pass --config NEW.yaml",
+            return Err(anyhow::anyhow!(
+                "{} exists; hubctl init never overwrites a config: edit it, or pass --config NEW.yaml",
                 path.display()
-            );
-            return Ok(ExitCode::from(2));
+            ));
         }
         Err(err) => {
             return Err(err)
@@ -36,11 +35,28 @@ pub(super) fn init(path: &Path, platform: InitPlatform) -> Result<ExitCode> {
     file.write_all(text.as_bytes())
         .with_context(|| format!("{}: cannot write the config", path.display()))?;
     let config = path.display();
+    let next = [
+        "replace its example values: accounts, the parent zone and its account, the subzone and hub name, images, users, allowed_cidrs".to_string(),
+        format!("hubctl --config {config} validate"),
+        format!("hubctl --config {config} synth --out hubctl.out"),
+        format!("hubctl --config {config} parent deploy --profile <dns-admin>   (the parent DNS account's owners, once)"),
+        format!("hubctl --config {config} images --env dev   (then push the images it names)"),
+        format!("hubctl --config {config} deploy --env dev"),
+    ];
+    if format == OutputFormat::Json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "ok": true, "config": config.to_string(), "platform": name,
+                "environments": ["dev"], "next": next,
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("wrote {config} (platform {name}: one environment, `dev`). Next:");
-    println!("  1. replace its example values: accounts, the parent zone and its account, the subzone and hub name, images, users, allowed_cidrs");
-    println!("  2. hubctl --config {config} validate");
-    println!("  3. hubctl --config {config} synth --out hubctl.out   (the DNS team deploys hubctl.out/parent/ once)");
-    println!("  4. hubctl --config {config} deploy --env dev");
+    for (n, step) in next.iter().enumerate() {
+        println!("  {}. {step}", n + 1);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

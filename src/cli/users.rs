@@ -14,8 +14,15 @@ use crate::deploy::api::PoolUser;
 use crate::deploy::users::{Member, NoAddress, PoolLocation, Stop};
 
 /// `hubctl users --env <env> [--yes] [--dry-run]`.
-pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<ExitCode> {
-    let Some(loaded) = compile::load_config(config, OutputFormat::Text)? else {
+pub(super) fn run(
+    config: &Path,
+    env: &str,
+    yes: bool,
+    dry_run: bool,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    let json = format == OutputFormat::Json;
+    let Some(loaded) = compile::load_config(config, format)? else {
         return Ok(ExitCode::from(2));
     };
     let deployment = one_env(&loaded, env)?;
@@ -29,7 +36,26 @@ pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<
         let directory = deploy::aws::Cognito::new(&sdk);
         let roster = deploy::users::roster(&directory, &pool_id, &deployment.hub).await?;
 
-        let mut stdout = std::io::stdout().lock();
+        // With --output json the lines go nowhere and one object says the same at the end.
+        let mut stdout: Box<dyn Write> = if json {
+            Box::new(std::io::sink())
+        } else {
+            Box::new(std::io::stdout().lock())
+        };
+        let mut result = Outcome {
+            env: deployment.env.clone(),
+            pool_id: pool_id.clone(),
+            present: roster
+                .present
+                .iter()
+                .map(|(member, user)| serde_json::json!({
+                    "name": member.name, "admin": member.admin, "status": user.status,
+                    "enabled": user.enabled,
+                }))
+                .collect(),
+            extra: roster.extra.iter().map(|user| user.username.clone()).collect(),
+            ..Outcome::default()
+        };
         let source = match &location {
             PoolLocation::Stack { stack_name, .. } => format!("output of stack {stack_name}"),
             PoolLocation::Existing { .. } => "hub.auth.user_pool_id".to_string(),
@@ -67,18 +93,19 @@ pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<
         let n_there = roster.present.len();
         if roster.missing.is_empty() {
             writeln!(stdout, "0 invited, {n_there} already there")?;
-            return Ok(ExitCode::SUCCESS);
+            return result.print(json, ExitCode::SUCCESS);
         }
         if dry_run {
             for member in &roster.missing {
                 writeln!(stdout, "  would invite: {}{}", member.name, admin(member))?;
             }
+            result.would_invite = roster.missing.iter().map(|m| m.name.clone()).collect();
             writeln!(
                 stdout,
                 "0 invited (--dry-run; {} to invite), {n_there} already there",
                 roster.missing.len()
             )?;
-            return Ok(ExitCode::SUCCESS);
+            return result.print(json, ExitCode::SUCCESS);
         }
         stdout.flush()?;
         if !yes && std::io::stdin().is_terminal() {
@@ -115,24 +142,64 @@ pub(super) fn run(config: &Path, env: &str, yes: bool, dry_run: bool) -> Result<
             n_there + done.already_there.len()
         )?;
         drop(stdout);
+        result.invited = done.sent.iter().map(|m| m.name.clone()).collect();
+        result.raced = done.already_there.iter().map(|m| m.name.clone()).collect();
         let Some((member, why)) = done.stopped else {
-            return Ok(ExitCode::SUCCESS);
+            return result.print(json, ExitCode::SUCCESS);
         };
         let rest: Vec<&str> = std::iter::once(member.name.as_str())
             .chain(done.not_tried.iter().map(|m| m.name.as_str()))
             .collect();
-        match why {
-            Stop::LimitExceeded(message) => eprintln!(
-                "error: Cognito refused to send more e-mail (LimitExceededException: {message}); the pool sends with Cognito's own e-mail, at most 50 messages a day; re-run tomorrow to invite the rest ({}), or have the pool send through Amazon SES",
+        let error = match why {
+            Stop::LimitExceeded(message) => format!(
+                "Cognito refused to send more e-mail (LimitExceededException: {message}); the pool sends with Cognito's own e-mail, at most 50 messages a day; re-run tomorrow to invite the rest ({}), or have the pool send through Amazon SES",
                 rest.join(", ")
             ),
-            Stop::Failed(err) => eprintln!(
-                "error: {err:#}; not invited: {}; fix the cause and re-run (the users invited so far are kept)",
+            Stop::Failed(err) => format!(
+                "{err:#}; not invited: {}; fix the cause and re-run (the users invited so far are kept)",
                 rest.join(", ")
             ),
+        };
+        result.not_invited = rest.iter().map(|name| name.to_string()).collect();
+        if !json {
+            eprintln!("error: {error}");
         }
-        Ok(ExitCode::from(1))
+        result.error = Some(error);
+        result.print(json, ExitCode::from(1))
     })
+}
+
+/// `users --output json`: the shape the README documents.
+#[derive(Default)]
+struct Outcome {
+    env: String,
+    pool_id: String,
+    present: Vec<serde_json::Value>,
+    extra: Vec<String>,
+    would_invite: Vec<String>,
+    invited: Vec<String>,
+    raced: Vec<String>,
+    not_invited: Vec<String>,
+    error: Option<String>,
+}
+
+impl Outcome {
+    /// Prints the object when JSON was asked for; `code` either way.
+    fn print(self, json: bool, code: ExitCode) -> Result<ExitCode> {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "ok": self.error.is_none(), "env": self.env, "pool_id": self.pool_id,
+                    "already_there": self.present, "not_in_config": self.extra,
+                    "would_invite": self.would_invite, "invited": self.invited,
+                    "created_meanwhile": self.raced, "not_invited": self.not_invited,
+                    "error": self.error,
+                })
+            );
+        }
+        Ok(code)
+    }
 }
 
 fn admin(member: &Member) -> &'static str {

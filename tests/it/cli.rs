@@ -549,6 +549,29 @@ fn init_writes_a_starter_config_that_synthesizes_and_never_overwrites() {
             std::fs::read_to_string(dir.path().join("hubctl.yaml")).unwrap(),
             "project: mine\n"
         );
+        // For machines: the result, and the refusal, as JSON.
+        let made = hubctl()
+            .current_dir(dir.path())
+            .args(["--config", "new.yaml", "init", "--platform", platform])
+            .args(["--output", "json"])
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+        let said: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+        assert_eq!(said["platform"], platform, "{said}");
+        assert_eq!(said["config"], "new.yaml", "{said}");
+        assert!(said["next"].as_array().is_some_and(|next| next.len() > 3));
+        let refused = hubctl()
+            .current_dir(dir.path())
+            .args(["--config", "new.yaml", "init", "--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2));
+        let said: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+        assert_eq!(said["ok"], false, "{said}");
+        assert!(said["errors"][0]["problem"]
+            .as_str()
+            .is_some_and(|problem| problem.contains("never overwrites")));
     }
 }
 

@@ -164,6 +164,26 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
         ]
     );
     assert_eq!(repositories(&aws), serde_json::json!(["jhub/hub"]));
+    // The same for machines (a re-run: nothing to change).
+    let json = aws
+        .hubctl_with(
+            CONFIG,
+            &["images", "--env", "dev", "--yes", "--output", "json"],
+        )
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let said: serde_json::Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&json.stdout)));
+    assert_eq!(said["ok"], true, "{said}");
+    assert_eq!(said["changed"], serde_json::json!([]), "{said}");
+    assert_eq!(said["images"][HUB_IMAGE], false, "{said}");
+    assert!(
+        said["commands"].as_array().is_some_and(|commands| commands
+            .iter()
+            .any(|c| c == &serde_json::json!(format!("docker push {HUB_IMAGE}")))),
+        "{said}"
+    );
 
     // deploy stops after the images stack, before the hub, with the commands.
     let stopped = aws
@@ -262,6 +282,28 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     );
     let again: Vec<String> = aws.mutating().into_iter().skip(n_mutating).collect();
     assert!(again.is_empty(), "a re-run made mutating calls: {again:?}");
+    // The same for machines: the report as JSON on stdout.
+    let json = aws
+        .hubctl_with(CONFIG, &["deploy", "--env", "dev", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let said: serde_json::Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&json.stdout)));
+    assert_eq!(said["ok"], true, "{said}");
+    assert_eq!(said["changed"], serde_json::json!([]), "{said}");
+    assert_eq!(
+        said["unchanged"].as_array().map(Vec::len),
+        Some(4),
+        "{said}"
+    );
+    assert_eq!(said["delegation"], "unchanged", "{said}");
+    assert_eq!(said["hub_url"], "https://hub.dev.example.com/", "{said}");
+    assert_eq!(
+        said["outputs"]["hub"]["ClusterName"],
+        cluster.as_str(),
+        "{said}"
+    );
 
     // A user's server, started by the hub's real spawner (RunTask, outside the service).
     let task_arn = start_server(&aws);
@@ -276,11 +318,25 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     );
 
     let destroyed = aws
-        .hubctl_with(CONFIG, &["destroy", "--env", "dev", "--yes"])
+        .hubctl_with(
+            CONFIG,
+            &["destroy", "--env", "dev", "--yes", "--output", "json"],
+        )
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&destroyed.stderr);
     assert!(destroyed.status.success(), "destroy: {stderr}");
+    // The result as JSON on stdout, the progress on stderr.
+    let said: serde_json::Value = serde_json::from_slice(&destroyed.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&destroyed.stdout)));
+    assert_eq!(said["deleted"].as_array().map(Vec::len), Some(4), "{said}");
+    assert_eq!(said["delegation_removed"], true, "{said}");
+    assert!(
+        said["retained"].as_array().is_some_and(|kept| kept
+            .iter()
+            .any(|k| k["logical_id"] == "AccessLogBucket" && k["policy"] == "Retain")),
+        "{said}"
+    );
     assert!(
         stderr.contains("scaled service") && stderr.contains("from 1 to 0 tasks"),
         "the hub's service first: {stderr}"

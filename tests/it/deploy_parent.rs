@@ -92,6 +92,19 @@ fn parent_deploy_makes_each_accounts_role_in_the_parent_account_and_a_rerun_chan
         "a re-run made mutating calls: {:?}",
         &aws.mutating()[n_mutating..]
     );
+    // The same for machines.
+    let json = aws
+        .parent_deploy_with(CONFIG, &["--output", "json"])
+        .output()
+        .unwrap();
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let said: serde_json::Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", text(&json.stdout)));
+    assert_eq!(said["status"], "unchanged", "{said}");
+    assert_eq!(said["account"], "111111111111", "{said}");
+    assert_eq!(said["zone"], "example.com", "{said}");
+    assert_eq!(said["roles"][0]["account"], "123456789012", "{said}");
+    assert_eq!(aws.mutating().len(), n_mutating);
 }
 
 #[test]

@@ -257,6 +257,30 @@ fn users_invites_the_missing_once_keeps_the_rest_and_deletes_nobody() {
     let again: Vec<String> = aws.mutating().into_iter().skip(n_mutating).collect();
     assert!(again.is_empty(), "a re-run changed something: {again:?}");
     assert_eq!(pool(&aws, &pool_id).len(), 4, "nobody deleted");
+    // The same for machines.
+    let json = aws
+        .hubctl_with(
+            config,
+            &["users", "--env", "dev", "--yes", "--output", "json"],
+        )
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    let said: serde_json::Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&json.stdout)));
+    assert_eq!(said["ok"], true, "{said}");
+    assert_eq!(said["pool_id"], pool_id.as_str(), "{said}");
+    assert_eq!(said["invited"], serde_json::json!([]), "{said}");
+    assert_eq!(
+        said["already_there"].as_array().map(Vec::len),
+        Some(3),
+        "{said}"
+    );
+    assert_eq!(
+        said["not_in_config"],
+        serde_json::json!(["mallory@example.com"]),
+        "{said}"
+    );
 
     // A new user, dry run: said, not invited.
     let more = config_with(
