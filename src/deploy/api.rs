@@ -514,6 +514,10 @@ pub enum Invitation {
 
 /// A Cognito user pool, as `hubctl users` reads it and invites into it.
 pub trait Directory: Sync {
+    /// The pool's `UsernameAttributes` (`email`, `phone_number`; empty when users are named
+    /// by their user name).
+    fn username_attributes(&self, pool_id: &str)
+        -> impl Future<Output = Result<Vec<String>>> + Send;
     /// One page of the pool's users (`token`: the previous page's `next`).
     fn list_users(
         &self,

@@ -1192,6 +1192,25 @@ impl Cognito {
 const USERS_PER_PAGE: i32 = 60;
 
 impl super::api::Directory for Cognito {
+    async fn username_attributes(&self, pool_id: &str) -> Result<Vec<String>> {
+        let response = self
+            .0
+            .describe_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("DescribeUserPool {pool_id}"), err))?;
+        Ok(response
+            .user_pool()
+            .map(|pool| {
+                pool.username_attributes()
+                    .iter()
+                    .map(|attribute| attribute.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     async fn list_users(&self, pool_id: &str, token: Option<&str>) -> Result<super::api::UserPage> {
         let response = self
             .0

@@ -1161,6 +1161,8 @@ pub struct FakeDirectory {
     pub failing: Option<(String, String)>,
     /// ListUsers answers the same next-page token for ever.
     pub endless: bool,
+    /// The pool's `UsernameAttributes`.
+    pub username_attributes: Vec<String>,
 }
 
 impl FakeDirectory {
@@ -1192,6 +1194,10 @@ pub fn pool_user(name: &str) -> super::api::PoolUser {
 }
 
 impl super::api::Directory for FakeDirectory {
+    async fn username_attributes(&self, _pool_id: &str) -> Result<Vec<String>> {
+        Ok(self.username_attributes.clone())
+    }
+
     async fn list_users(
         &self,
         _pool_id: &str,

@@ -191,6 +191,15 @@ pub async fn pool_users(directory: &impl Directory, pool_id: &str) -> Result<Vec
 /// user is a configured one when their user name, or their `email` (a pool with
 /// `UsernameAttributes: [email]` names users by `sub`), is the configured name.
 pub async fn roster(directory: &impl Directory, pool_id: &str, hub: &Hub) -> Result<Roster> {
+    // A pool that names users by e-mail or phone gives each a UUID as user name, and that
+    // is the `username` the hub's login receives: nobody configured could sign in.
+    let attributes = directory.username_attributes(pool_id).await?;
+    if !attributes.is_empty() {
+        return Err(anyhow!(
+            "user pool {pool_id} names its users by {} (UsernameAttributes), so Cognito gives each a UUID as user name and the hub receives that UUID as the username: nobody in hub.admins or hub.allowed_users could sign in; use a pool without UsernameAttributes (remove hub.auth.user_pool_id and hub.auth.domain: hubctl's own pool has none); nobody was invited",
+            attributes.join(" and ")
+        ));
+    }
     let mut pool = pool_users(directory, pool_id).await?;
     let mut roster = Roster::default();
     let members = hub

@@ -125,6 +125,22 @@ fn a_pool_that_names_users_by_sub_is_matched_by_email() {
 }
 
 #[test]
+fn a_pool_that_names_users_by_email_is_refused_before_anything() {
+    let mut pool = FakeDirectory::with(&[]);
+    pool.username_attributes = vec!["email".to_string()];
+    let env = users("a@example.com", "");
+    let err = block_on(super::roster(&pool, POOL, &env.hub)).unwrap_err();
+    let said = format!("{err}");
+    assert!(
+        said.contains("names its users by email (UsernameAttributes)")
+            && said.contains("remove hub.auth.user_pool_id")
+            && said.contains("nobody was invited"),
+        "{said}"
+    );
+    assert!(pool.calls.lock().unwrap().is_empty(), "no ListUsers, no invitation");
+}
+
+#[test]
 fn a_user_created_meanwhile_counts_as_there() {
     let mut pool = FakeDirectory::with(&[]);
     pool.created_meanwhile = vec!["b@example.com".to_string()];

@@ -30,11 +30,13 @@ const TEMPORARY_PASSWORD_DAYS: u32 = 7;
 /// placeholders Cognito requires (CreateUserPool fails without either). The hosted UI asks
 /// for a new password at the first sign-in.
 fn invitation(host: &str) -> InviteMessageTemplate {
+    // Cognito sends it as HTML: paragraphs and breaks, not newlines. The subject names no
+    // host: EmailSubject holds at most 140 characters.
     InviteMessageTemplate {
         email_message: format!(
-            "You are invited to JupyterHub at https://{host}/\n\nUser name: {{username}}\nTemporary password: {{####}}\n\nSign in there and choose your own password. The temporary password expires in {TEMPORARY_PASSWORD_DAYS} days; after that, ask an admin to invite you again.\n"
+            "<p>You are invited to JupyterHub at <a href=\"https://{host}/\">https://{host}/</a>.</p><p>User name: {{username}}<br>Temporary password: {{####}}</p><p>Sign in there and choose your own password. The temporary password expires in {TEMPORARY_PASSWORD_DAYS} days; after that, ask an admin to invite you again.</p>"
         ),
-        email_subject: format!("Your JupyterHub account at {host}"),
+        email_subject: "Your JupyterHub account".to_string(),
     }
 }
 
