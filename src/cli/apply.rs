@@ -12,8 +12,6 @@ use crate::deploy;
 
 /// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
 /// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
-/// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
-/// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
 pub(super) fn options(
     force_delegation: bool,
     concurrency: usize,
@@ -78,14 +76,24 @@ pub(super) async fn cloud(region: &str) -> deploy::aws::Aws {
     deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await)
 }
 
-/// Exit code for a deploy or destroy error: 2 for a wrong account (nothing changed), 1 for a
-/// failure on the way (with the summary of failed resources, so the cause does not scroll away).
-pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result<ExitCode> {
+/// Exit code for an error of a command that changes AWS (deploy, destroy, images, parent
+/// deploy): 2 for a wrong account or anything else before the first change (nothing
+/// changed), 1 for a failure on the way (with the summary of failed resources, so the cause
+/// does not scroll away, and `rerun`, what picks up where it stopped). `--verbose` adds the
+/// error's full chain.
+pub(super) fn report_failure(
+    err: anyhow::Error,
+    format: OutputFormat,
+    rerun: &str,
+) -> Result<ExitCode> {
     if err.downcast_ref::<deploy::WrongAccount>().is_some()
         || err.downcast_ref::<deploy::DeployerUnusable>().is_some()
         || err.downcast_ref::<deploy::NothingStarted>().is_some()
     {
         return Err(err);
+    }
+    if deploy::progress::verbosity() == deploy::progress::Verbosity::Verbose {
+        eprintln!("details: {err:?}");
     }
     if format == OutputFormat::Json {
         let mut value = super::error_json(&format!("{err:#}"));
@@ -106,7 +114,7 @@ pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result
             value["missing_images"] = serde_json::json!(missing.missing);
             value["commands"] = serde_json::json!(missing.commands);
         }
-        println!("{value}");
+        super::print_json(value);
         return Ok(ExitCode::from(1));
     }
     eprintln!();
@@ -134,7 +142,19 @@ pub(super) fn report_failure(err: anyhow::Error, format: OutputFormat) -> Result
     } else {
         eprintln!("FAILED: {err:#}");
     }
-    eprintln!("fix the cause and re-run: deploy and destroy pick up where they stopped");
+    eprintln!("fix the cause and re-run: {rerun}");
+    Ok(ExitCode::from(1))
+}
+
+/// The answer "no" at the question: nothing changed, exit 1 (as JSON when asked).
+pub(super) fn declined(format: OutputFormat, what: &str) -> Result<ExitCode> {
+    if format == OutputFormat::Json {
+        let mut value = super::error_json(&format!("declined at the prompt; {what}"));
+        value["declined"] = serde_json::json!(true);
+        super::print_json(value);
+    } else {
+        eprintln!("{what}");
+    }
     Ok(ExitCode::from(1))
 }
 
@@ -151,14 +171,13 @@ pub(super) fn deploy(
         if let Err(err) =
             check_account_first(deployment).and_then(|()| check_role_first(deployment))
         {
-            return report_failure(err, format);
+            return report_failure(err, format, "deploy and destroy pick up where they stopped");
         }
         if !confirm(&format!(
             "deploy {} to account {} ({})?",
             deployment.env, deployment.account, deployment.region
         ))? {
-            eprintln!("nothing changed");
-            return Ok(ExitCode::from(1));
+            return declined(format, "nothing changed");
         }
     }
     let progress = deploy::progress::Display::new();
@@ -169,22 +188,37 @@ pub(super) fn deploy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => return report_failure(err, format),
+        Err(err) => {
+            return report_failure(err, format, "deploy and destroy pick up where they stopped")
+        }
     };
-    if let Some(path) = outputs_file {
+    // The deploy succeeded whatever happens to the file: a write that fails is exit 1 after
+    // the report, not "nothing changed".
+    let unwritten = outputs_file.and_then(|path| {
         std::fs::write(
             path,
             crate::cfn::template::to_canonical_json(&report.outputs),
         )
-        .with_context(|| format!("{}: cannot write the outputs", path.display()))?;
-    }
+        .err()
+        .map(|err| {
+            format!(
+                "{}: cannot write the outputs ({err}); the deploy itself succeeded",
+                path.display()
+            )
+        })
+    });
+    let cluster_failed = matches!(
+        report.cluster,
+        Some(deploy::kube::ClusterOutcome::Failed { .. })
+    );
     if format == OutputFormat::Json {
-        let value = deploy_json(deployment, &report);
-        println!("{value}");
-        let failed = matches!(
-            report.cluster,
-            Some(deploy::kube::ClusterOutcome::Failed { .. })
-        );
+        let mut value = deploy_json(deployment, &report);
+        if let Some(problem) = &unwritten {
+            value["ok"] = serde_json::json!(false);
+            value["errors"] = super::error_json(problem)["errors"].clone();
+        }
+        super::print_json(value);
+        let failed = cluster_failed || unwritten.is_some();
         return Ok(ExitCode::from(if failed { 1 } else { 0 }));
     }
     let mut stdout = std::io::stdout().lock();
@@ -241,6 +275,11 @@ pub(super) fn deploy(
         eprintln!("fix the cause and re-run: the unchanged stacks are skipped, and the cluster step runs again");
         return Ok(ExitCode::from(1));
     }
+    if let Some(problem) = unwritten {
+        drop(stdout);
+        eprintln!("error: {problem}");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -266,14 +305,13 @@ pub(super) fn destroy(
             ));
         }
         if let Err(err) = check_account_first(deployment) {
-            return report_failure(err, format);
+            return report_failure(err, format, "deploy and destroy pick up where they stopped");
         }
         if !confirm(&format!(
             "delete every stack of {} in account {}?",
             deployment.env, deployment.account
         ))? {
-            eprintln!("nothing deleted");
-            return Ok(ExitCode::from(1));
+            return declined(format, "nothing deleted");
         }
     }
     let progress = deploy::progress::Display::new();
@@ -284,7 +322,9 @@ pub(super) fn destroy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => return report_failure(err, format),
+        Err(err) => {
+            return report_failure(err, format, "deploy and destroy pick up where they stopped")
+        }
     };
     if format == OutputFormat::Json {
         let value = serde_json::json!({
@@ -301,7 +341,7 @@ pub(super) fn destroy(
             })).collect::<Vec<_>>(),
             "still_tagged": report.still_tagged,
         });
-        println!("{value}");
+        super::print_json(value);
         return Ok(ExitCode::SUCCESS);
     }
     let mut stdout = std::io::stdout().lock();
@@ -365,9 +405,7 @@ fn deploy_json(
             "error": error,
         }),
     });
-    let outputs: serde_json::Value =
-        serde_json::from_str(&crate::cfn::template::to_canonical_json(&report.outputs))
-            .unwrap_or_default();
+    let outputs = serde_json::to_value(&report.outputs).unwrap_or_default();
     serde_json::json!({
         "ok": !matches!(report.cluster, Some(deploy::kube::ClusterOutcome::Failed { .. })),
         "env": deployment.env,

@@ -31,13 +31,10 @@ pub(super) fn load_config(path: &Path, format: OutputFormat) -> Result<Option<Co
             };
             if format == OutputFormat::Json {
                 // The same shape as the config's own problems, so a pipeline reads one.
-                println!(
-                    "{}",
-                    serde_json::json!({"ok": false, "errors": [{
-                        "file": path.display().to_string(), "line": null, "column": null,
-                        "key": null, "problem": problem, "fix": fix,
-                    }]})
-                );
+                super::print_json(serde_json::json!({"ok": false, "errors": [{
+                    "file": path.display().to_string(), "line": null, "column": null,
+                    "key": null, "problem": problem, "fix": fix,
+                }]}));
                 return Ok(None);
             }
             return Err(anyhow!("{}: {problem}; {fix}", path.display()));
@@ -59,7 +56,7 @@ pub(super) fn load_config(path: &Path, format: OutputFormat) -> Result<Option<Co
                             })
                         })
                         .collect();
-                    println!("{}", serde_json::json!({ "ok": false, "errors": list }));
+                    super::print_json(serde_json::json!({ "ok": false, "errors": list }));
                 }
             }
             Ok(None)
@@ -75,10 +72,9 @@ pub(super) fn validate(path: &Path, env: Option<&str>, format: OutputFormat) -> 
     let names: Vec<&str> = selected.iter().map(|d| d.env.as_str()).collect();
     match format {
         OutputFormat::Text => println!("{}: ok, environments: {}", config.file, names.join(", ")),
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::json!({ "ok": true, "environments": names })
-        ),
+        OutputFormat::Json => {
+            super::print_json(serde_json::json!({ "ok": true, "environments": names }))
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -148,11 +144,10 @@ pub(super) fn synth(
                 .iter()
                 .map(|row| serde_json::json!({"env": row.env, "stack": row.stack, "resources": row.resources, "bytes": row.bytes}))
                 .collect();
-            writeln!(
-                stdout,
-                "{}",
-                serde_json::json!({ "out": out.display().to_string(), "stacks": rows })
-            )?;
+            drop(stdout);
+            super::print_json(
+                serde_json::json!({ "ok": true, "out": out.display().to_string(), "stacks": rows }),
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -25,13 +25,10 @@ pub(super) fn images(
     let deployment = one_env(&config, env)?;
     if crate::stacks::images::repositories(deployment).is_empty() {
         if format == OutputFormat::Json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "ok": true, "env": env, "changed": [], "unchanged": [], "images": {},
-                    "commands": [],
-                })
-            );
+            super::print_json(serde_json::json!({
+                "ok": true, "env": env, "changed": [], "unchanged": [], "images": {},
+                "commands": [],
+            }));
             return Ok(ExitCode::SUCCESS);
         }
         println!(
@@ -46,8 +43,7 @@ pub(super) fn images(
             "deploy the frame and images stacks of {} to account {} ({})?",
             deployment.env, deployment.account, deployment.region
         ))? {
-            eprintln!("nothing changed");
-            return Ok(ExitCode::from(1));
+            return super::apply::declined(format, "nothing changed");
         }
     }
     let progress = deploy::progress::Display::new();
@@ -65,13 +61,12 @@ pub(super) fn images(
         {
             return Err(err)
         }
-        Err(err) if format == OutputFormat::Json => {
-            return super::apply::report_failure(err, format);
-        }
         Err(err) => {
-            eprintln!("FAILED: {err:#}");
-            eprintln!("fix the cause and re-run: hubctl images picks up where it stopped");
-            return Ok(ExitCode::from(1));
+            return super::apply::report_failure(
+                err,
+                format,
+                "hubctl images picks up where it stopped",
+            )
         }
     };
     if format == OutputFormat::Json {
@@ -80,14 +75,11 @@ pub(super) fn images(
             .iter()
             .map(|(reference, pushed)| (reference.to_string(), serde_json::json!(pushed)))
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "ok": true, "env": deployment.env, "changed": report.stacks.changed,
-                "unchanged": report.stacks.unchanged, "images": images,
-                "commands": report.commands,
-            })
-        );
+        super::print_json(serde_json::json!({
+            "ok": true, "env": deployment.env, "changed": report.stacks.changed,
+            "unchanged": report.stacks.unchanged, "images": images,
+            "commands": report.commands,
+        }));
         return Ok(ExitCode::SUCCESS);
     }
     let mut stdout = std::io::stdout().lock();

@@ -254,7 +254,7 @@ pub fn run() -> Result<ExitCode> {
         // A pipeline that asked for JSON reads its errors as JSON too, in the config
         // problems' shape.
         Err(err) if json => {
-            println!("{}", error_json(&format!("{err:#}")));
+            print_json(error_json(&format!("{err:#}")));
             Ok(ExitCode::from(2))
         }
         Err(err) if verbosity == Verbosity::Verbose => {
@@ -271,6 +271,15 @@ pub(crate) fn error_json(problem: &str) -> serde_json::Value {
     serde_json::json!({"ok": false, "errors": [{
         "file": null, "line": null, "column": null, "key": null, "problem": problem, "fix": null,
     }]})
+}
+
+/// Prints a command's JSON result on stdout, with `"format": 1` (fields are only added
+/// within a format), as `diff --output json` has it.
+pub(crate) fn print_json(mut value: serde_json::Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.insert("format".to_string(), serde_json::json!(1));
+    }
+    println!("{value}");
 }
 
 /// A note for the person at the terminal (stderr), unless `--quiet`.

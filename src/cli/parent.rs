@@ -127,8 +127,7 @@ fn deploy(
                 "{verb} stack {} ({roles} role(s) for {} in zone {}) in account {} ({region})?",
                 parent.stack, parent.zone, plan.zone_id, parent.account
             ))? {
-                eprintln!("nothing changed");
-                return Ok(ExitCode::from(1));
+                return apply::declined(format, "nothing changed");
             }
         }
     }
@@ -143,35 +142,25 @@ fn deploy(
     progress.finish();
     let outcome = match result {
         Ok(outcome) => outcome,
-        Err(err) if format == OutputFormat::Json => {
+        Err(err) => {
+            // A role of the same name made elsewhere (a stack in another region, by hand):
+            // IAM names are global, so the create fails on it.
+            let exists = deploy::failure_summary(&err).is_some_and(|failed| {
+                failed
+                    .failed
+                    .iter()
+                    .any(|r| r.reason.contains("already exists"))
+            });
             let err = err.context(format!(
                 "stack {} in the parent DNS account {}, region {region}",
                 parent.stack, parent.account
             ));
-            return apply::report_failure(err, format);
-        }
-        Err(err) => {
-            eprintln!();
-            match deploy::failure_summary(&err) {
-                Some(failed) => {
-                    eprintln!("FAILED: stack {} ended in {}", failed.stack, failed.status);
-                    for resource in &failed.failed {
-                        eprintln!(
-                            "  {} ({}) {}: {}",
-                            resource.logical_id,
-                            resource.resource_type,
-                            resource.status,
-                            resource.reason
-                        );
-                    }
-                }
-                None => eprintln!(
-                    "FAILED: {err:#} (stack {} in the parent DNS account {}, region {region})",
-                    parent.stack, parent.account
-                ),
-            }
-            eprintln!("fix the cause and re-run `hubctl parent deploy`");
-            return Ok(ExitCode::from(1));
+            let rerun = if exists {
+                "a role of that name exists already: made by a stack in another region (re-run with --region <its region>) or by hand (delete it or choose another dns.delegation_role)"
+            } else {
+                "`hubctl parent deploy` picks up where it stopped"
+            };
+            return apply::report_failure(err, format, rerun);
         }
     };
     let status = match outcome {
@@ -188,14 +177,13 @@ fn deploy(
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "ok": true, "stack": parent.stack, "status": status,
-                "account": parent.account.to_string(), "region": region,
-                "zone": parent.zone, "zone_id": plan.zone_id, "roles": roles,
-            })
-        );
+        super::print_json(serde_json::json!({
+            "ok": true, "stack": parent.stack, "status": status,
+                "changed": if status == "deployed" { vec![parent.stack.clone()] } else { vec![] },
+                "unchanged": if status == "unchanged" { vec![parent.stack.clone()] } else { vec![] },
+            "account": parent.account.to_string(), "region": region,
+            "zone": parent.zone, "zone_id": plan.zone_id, "roles": roles,
+        }));
         return Ok(ExitCode::SUCCESS);
     }
     let mut stdout = std::io::stdout().lock();

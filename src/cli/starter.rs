@@ -44,13 +44,10 @@ pub(super) fn init(path: &Path, platform: InitPlatform, format: OutputFormat) ->
         format!("hubctl --config {config} deploy --env dev"),
     ];
     if format == OutputFormat::Json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "ok": true, "config": config.to_string(), "platform": name,
-                "environments": ["dev"], "next": next,
-            })
-        );
+        super::print_json(serde_json::json!({
+            "ok": true, "config": config.to_string(), "platform": name,
+            "environments": ["dev"], "next": next,
+        }));
         return Ok(ExitCode::SUCCESS);
     }
     println!("wrote {config} (platform {name}: one environment, `dev`). Next:");

@@ -114,8 +114,7 @@ pub(super) fn run(
                 "invite {} into user pool {pool_id}? Cognito e-mails each a temporary password",
                 names.join(", ")
             ))? {
-                eprintln!("nobody invited");
-                return Ok(ExitCode::from(1));
+                return apply::declined(format, "nobody invited");
             }
         }
         let done = deploy::users::invite(&directory, &pool_id, &roster.missing).await;
@@ -187,16 +186,25 @@ impl Outcome {
     /// Prints the object when JSON was asked for; `code` either way.
     fn print(self, json: bool, code: ExitCode) -> Result<ExitCode> {
         if json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "ok": self.error.is_none(), "env": self.env, "pool_id": self.pool_id,
-                    "already_there": self.present, "not_in_config": self.extra,
-                    "would_invite": self.would_invite, "invited": self.invited,
-                    "created_meanwhile": self.raced, "not_invited": self.not_invited,
-                    "error": self.error,
-                })
-            );
+            // A stop part-way is an error in the shape every command's errors have, with
+            // what was and was not done beside it.
+            let mut value = match &self.error {
+                Some(error) => super::error_json(error),
+                None => serde_json::json!({ "ok": true }),
+            };
+            for (key, field) in [
+                ("env", serde_json::json!(self.env)),
+                ("pool_id", serde_json::json!(self.pool_id)),
+                ("already_there", serde_json::json!(self.present)),
+                ("not_in_config", serde_json::json!(self.extra)),
+                ("would_invite", serde_json::json!(self.would_invite)),
+                ("invited", serde_json::json!(self.invited)),
+                ("created_meanwhile", serde_json::json!(self.raced)),
+                ("not_invited", serde_json::json!(self.not_invited)),
+            ] {
+                value[key] = field;
+            }
+            super::print_json(value);
         }
         Ok(code)
     }

@@ -175,7 +175,7 @@ fn validate_reports_ok_and_json() {
     let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         parsed,
-        serde_json::json!({"ok": true, "environments": ["dev"]})
+        serde_json::json!({"ok": true, "environments": ["dev"], "format": 1})
     );
 }
 

@@ -1,5 +1,5 @@
 //! The build without the AWS SDK (`--no-default-features`), built and run here: it compiles
-//! no SDK crate, synthesizes and diffs exactly as the full build does, and says so (exit 2,
+//! no SDK crate, synthesizes and diffs exactly as the full build does (same bytes), and says so (exit 2,
 //! nothing written) where a command needs AWS.
 
 use std::path::PathBuf;
@@ -95,6 +95,36 @@ fn the_build_without_the_sdk_synthesizes_and_diffs_as_the_full_one_and_refuses_a
     let golden_arg = golden.display().to_string();
     let diff = run(&["diff", "--against", &golden_arg, "--fail"]);
     assert_eq!(diff.status.code(), Some(0), "{diff:?}");
+    // Against the other environment's output (a real difference), the same report as the
+    // full build's, in every format.
+    for format in ["text", "json", "markdown"] {
+        let against = root().join("tests/golden/eks-nodegroups");
+        let args = [
+            "diff",
+            "--against",
+            against.to_str().expect("utf-8 path"),
+            "--output",
+            format,
+        ];
+        let slim = run(&args);
+        let full = crate::support::hubctl()
+            .current_dir(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("hubctl runs");
+        assert_eq!(slim.status.code(), full.status.code(), "{format}");
+        assert!(
+            !full.stdout.is_empty(),
+            "{format}: the full build said nothing"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&slim.stdout),
+            String::from_utf8_lossy(&full.stdout),
+            "{format}: the no-SDK diff differs from the full build's"
+        );
+    }
 
     for args in [
         &["deploy", "--env", "dev", "--yes"][..],
