@@ -1,8 +1,9 @@
 //! Command-line interface: clap definitions and dispatch. The only module that prints.
 //!
 //! One file per group of commands: `compile` (reading the config, `validate`, `synth`),
-//! `apply` (`deploy`, `destroy`), `compare` (`diff`), `starter` (`init`, `help`), `parent`
-//! (`parent deploy`).
+//! `apply` (`deploy`, `destroy`, and the failure report every command that changes AWS
+//! shares), `compare` (`diff`), `starter` (`init`, `help`), `parent` (`parent deploy`),
+//! `images`, `users`, `schema`.
 
 #[cfg(feature = "aws")]
 mod apply;

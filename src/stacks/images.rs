@@ -7,7 +7,7 @@
 //! The stack exists only when the environment has such an image, depends on the frame (the
 //! key) and nothing else, so `hubctl images` can make the repositories on a fresh account
 //! before the subzone is delegated; the hub stack depends on it, and deploy checks between
-//! the two that every image's tag is there ([`missing_images`] says what to push and how).
+//! the two that every image's tag is there ([`push_commands`] says what to push and how).
 
 use crate::cfn::resources::{
     ImageScanningConfiguration, Repository, RepositoryEncryption, RepositoryLifecyclePolicy, Tag,
