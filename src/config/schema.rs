@@ -1,6 +1,6 @@
-//! The config's keys, declared once ([`keys`]): name, type, what the reader does when the key
+//! The config's keys, declared once (`keys`): name, type, what the reader does when the key
 //! is absent, and one line of doc. Everything that needs the keys reads them from here: the
-//! reader's unknown-key and did-you-mean checks ([`key_names!`], [`Fields::names`]), the JSON
+//! reader's unknown-key and did-you-mean checks (`key_names!`, [`Fields::names`]), the JSON
 //! Schema `hubctl schema` prints ([`json_schema`]) and the README's config reference
 //! ([`markdown_reference`]).
 //!
@@ -149,7 +149,7 @@ const fn same(a: &str, b: &str) -> bool {
 
 /// The names of `fields`' keys in their order, each variant's keys (in variant order, each
 /// once) right after the tag key, and how many there are. A `const fn`, so a reader's
-/// constant can be read off the declaration at compile time ([`key_names!`]).
+/// constant can be read off the declaration at compile time (`key_names!`).
 pub const fn names_of<const N: usize>(fields: &Fields) -> ([&'static str; N], usize) {
     let mut names = [""; N];
     let mut n = 0;
