@@ -31,22 +31,28 @@ fn nodes_naming<'n>(merged: &'n Node, reference: &str) -> Vec<&'n Node> {
         .collect()
 }
 
-/// Whether `path` is a name ECR takes: 2 to 256 characters; segments split by `/`, each of
-/// lowercase letters and digits with single `.`, `_` or `-` between them (ECR's
-/// `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`).
+/// Whether `path` is a name ECR takes: 2 to 256 characters; segments split by `/`, each
+/// runs of lowercase letters and digits with `.`, `_`, `__` or a run of `-` between them
+/// (ECR's `(?:[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*/)*[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`).
 pub(super) fn is_repository_name(path: &str) -> bool {
     let segment_ok = |segment: &str| {
         let alphanumeric = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-        let separator = |c: char| matches!(c, '.' | '_' | '-');
-        let mut previous_separator = true;
+        // Alternate runs: alphanumeric, separator, alphanumeric, ...
+        let mut runs: Vec<(bool, String)> = Vec::new();
         for c in segment.chars() {
-            match (alphanumeric(c), separator(c)) {
-                (true, _) => previous_separator = false,
-                (_, true) if !previous_separator => previous_separator = true,
-                _ => return false,
+            let kind = alphanumeric(c);
+            match runs.last_mut() {
+                Some((last, text)) if *last == kind => text.push(c),
+                _ => runs.push((kind, c.to_string())),
             }
         }
-        !previous_separator
+        let separator_ok =
+            |run: &str| matches!(run, "." | "_" | "__") || run.chars().all(|c| c == '-');
+        runs.first().is_some_and(|(kind, _)| *kind)
+            && runs.last().is_some_and(|(kind, _)| *kind)
+            && runs.iter().filter(|(kind, _)| !kind).all(|(_, run)| {
+                run.chars().all(|c| matches!(c, '.' | '_' | '-')) && separator_ok(run)
+            })
     };
     (2..=256).contains(&path.len()) && path.split('/').all(segment_ok)
 }
@@ -66,7 +72,7 @@ pub(super) fn check_repository_names(reader: &mut Reader<'_>, read: &[(Deploymen
                 reader.error(
                     node,
                     format!("\"{}\" is not a name ECR takes for a repository", own.repository),
-                    "use lowercase letters and digits, with single `.`, `_` or `-` between them and `/` between segments (2 to 256 characters), e.g. `jhub/hub`; hubctl creates this environment's repositories",
+                    "use lowercase letters and digits, with `.`, `_`, `__` or `-` between them and `/` between segments (2 to 256 characters), e.g. `jhub/hub`; hubctl creates this environment's repositories",
                 );
             }
         }
@@ -158,11 +164,19 @@ mod tests {
 
     #[test]
     fn repository_names_follow_ecr() {
-        for good in ["jhub/hub", "a1", "lab/big-2.x_y", "a/b/c"] {
+        for good in [
+            "jhub/hub",
+            "a1",
+            "lab/big-2.x_y",
+            "a/b/c",
+            "a__b",
+            "a--b",
+            "a---b",
+        ] {
             assert!(super::is_repository_name(good), "{good}");
         }
         for bad in [
-            "Jhub/hub", "a", "a//b", "a-", "-a", "a..b", "a/", "/a", "a b",
+            "Jhub/hub", "a", "a//b", "a-", "-a", "a..b", "a/", "/a", "a b", "a___b", "a_-b", "a._b",
         ] {
             assert!(!super::is_repository_name(bad), "{bad}");
         }

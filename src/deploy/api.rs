@@ -418,6 +418,9 @@ pub enum ImageState {
     Missing,
     /// No such repository (`RepositoryNotFoundException`).
     NoRepository,
+    /// A digest of an image that has no tag: the repository's lifecycle rule expires it
+    /// (untagged images, 14 days after their push).
+    Untagged,
 }
 
 /// ECR, as deploy uses it: is an image the hub will run pushed yet.

@@ -636,6 +636,17 @@ impl Registry for Ecr {
             .send()
             .await
         {
+            // A digest pins what is there only while a tag holds it: untagged images expire.
+            Ok(answer)
+                if matches!(image, ImageId::Digest(_))
+                    && !answer.image_details().is_empty()
+                    && answer
+                        .image_details()
+                        .iter()
+                        .all(|detail| detail.image_tags().is_empty()) =>
+            {
+                Ok(ImageState::Untagged)
+            }
             Ok(answer) if !answer.image_details().is_empty() => Ok(ImageState::Present),
             Ok(_) => Ok(ImageState::Missing),
             Err(err) => match err.code() {

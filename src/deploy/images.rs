@@ -60,6 +60,7 @@ pub async fn check(
             ImageState::Present => "is pushed",
             ImageState::Missing => "is not pushed yet",
             ImageState::NoRepository => "has no repository (the images stack did not make it)",
+            ImageState::Untagged => "is an untagged image, which the repository's lifecycle rule deletes 14 days after its push: push it under a tag and pin that tag's digest",
         };
         progress.report(ProgressEvent::Note {
             stack: stack.clone(),

@@ -218,9 +218,13 @@ pub fn push_commands(deployment: &Deployment, missing: &[OwnImage<'_>]) -> Vec<S
             ImageId::Digest(_) => format!("{registry}/{}:<new-tag>", own.repository),
         };
         match own.image_use {
-            ImageUse::Hub => commands.push(format!("docker build -t {target} templates/hub")),
+            // The tasks and nodes run x86-64: a build on an arm64 machine (Apple silicon)
+            // would push an image that cannot start, under a tag that cannot be reused.
+            ImageUse::Hub => commands.push(format!(
+                "docker build --platform linux/amd64 -t {target} templates/hub"
+            )),
             ImageUse::User => commands.push(format!(
-                "docker build -t {target} <the directory of its Dockerfile>"
+                "docker build --platform linux/amd64 -t {target} <the directory of its Dockerfile>"
             )),
         }
         commands.push(format!("docker push {target}"));
@@ -357,7 +361,7 @@ mod tests {
         );
         assert_eq!(
             commands[1],
-            format!("docker build -t {OWN}/jhub/hub:1 templates/hub")
+            format!("docker build --platform linux/amd64 -t {OWN}/jhub/hub:1 templates/hub")
         );
         assert_eq!(commands[2], format!("docker push {OWN}/jhub/hub:1"));
         assert_eq!(

@@ -152,8 +152,9 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     );
     assert!(said.contains(&format!("{HUB_IMAGE}: NOT pushed")), "{said}");
     assert!(
-        said.contains(&format!("docker build -t {HUB_IMAGE} templates/hub"))
-            && said.contains(&format!("docker push {HUB_IMAGE}")),
+        said.contains(&format!(
+            "docker build --platform linux/amd64 -t {HUB_IMAGE} templates/hub"
+        )) && said.contains(&format!("docker push {HUB_IMAGE}")),
         "{said}"
     );
     assert_eq!(
@@ -220,7 +221,7 @@ fn the_example_deploys_whole_reruns_as_a_no_op_and_destroy_leaves_nothing() {
     );
     assert_eq!(
         said["commands"][1],
-        format!("docker build -t {HUB_IMAGE} templates/hub"),
+        format!("docker build --platform linux/amd64 -t {HUB_IMAGE} templates/hub"),
         "{said}"
     );
 

@@ -54,7 +54,7 @@ async fn a_missing_tag_stops_deploy_before_the_hub_with_the_commands_and_a_push_
         missing.commands,
         [
             format!("aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin {REGISTRY}"),
-            format!("docker build -t {REGISTRY}/jhub/hub:1 templates/hub"),
+            format!("docker build --platform linux/amd64 -t {REGISTRY}/jhub/hub:1 templates/hub"),
             format!("docker push {REGISTRY}/jhub/hub:1"),
         ]
     );
