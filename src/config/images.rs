@@ -128,6 +128,53 @@ pub(super) fn check_shared_repositories(reader: &mut Reader<'_>, read: &[(Deploy
     }
 }
 
+/// Reports an image in a repository that another environment of the config creates in
+/// another account: hubctl writes no cross-account pull policy on its repositories (and the
+/// images stack's next update would remove one set by hand), so the pull would fail.
+pub(super) fn check_cross_account_repositories(
+    reader: &mut Reader<'_>,
+    read: &[(Deployment, Node)],
+) {
+    for (deployment, merged) in read {
+        let platform = crate::stacks::platform::of(deployment.hub.platform);
+        for (_, image) in platform.images(deployment) {
+            let Some((account, region, repository)) = &image.ecr else {
+                continue;
+            };
+            if account == deployment.account.as_str() && region == &deployment.region {
+                continue;
+            }
+            let Some((owner, _)) = read.iter().find(|(other, _)| {
+                other.account.as_str() == account
+                    && &other.region == region
+                    && own_images(other)
+                        .iter()
+                        .any(|theirs| theirs.repository == repository)
+            }) else {
+                continue;
+            };
+            let Some(node) = nodes_naming(merged, &image.reference).into_iter().next() else {
+                continue;
+            };
+            let own = format!(
+                "{}.dkr.ecr.{}.amazonaws.com/{repository}",
+                deployment.account, deployment.region
+            );
+            reader.error(
+                node,
+                format!(
+                    "environment `{}` (account {}) would pull {} from the repository environment `{}` creates in account {account}: hubctl writes no cross-account pull policy on it, so the pull would fail",
+                    deployment.env, deployment.account, image.reference, owner.env
+                ),
+                format!(
+                    "push the image into this environment's own registry as well (e.g. \"{own}:<tag>\", under `environments.{}.hub`): its images stack makes the repository",
+                    deployment.env
+                ),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     fn config(envs: &str) -> Result<crate::config::Config, crate::config::ConfigErrors> {
@@ -160,6 +207,25 @@ mod tests {
                 .contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_image_in_another_environments_repository_in_another_account_is_refused() {
+        let errors = config(
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  prod: {account: '210987654321', dns: {subzone: prod.example.com, hub_host: prod.example.com}}\n",
+        )
+        .expect_err("prod cannot pull dev's repository");
+        let text = errors.to_string();
+        assert!(
+            text.contains("environment `prod` (account 210987654321) would pull 123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:1 from the repository environment `dev` creates")
+                && text.contains("\"210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:<tag>\", under `environments.prod.hub`"),
+            "{text}"
+        );
+        // Its own registry is fine.
+        config(
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  prod: {account: '210987654321', dns: {subzone: prod.example.com, hub_host: prod.example.com}, hub: {hub_image: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:1'}}\n",
+        )
+        .expect("each account its own repository");
     }
 
     #[test]
@@ -197,8 +263,8 @@ mod tests {
     #[test]
     fn a_repository_of_its_own_or_another_account_is_fine() {
         config(
-            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  test: {account: '123456789012', dns: {subzone: test.example.com, hub_host: test.example.com}, hub: {hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1'}}\n  prod: {account: '210987654321', dns: {subzone: prod.example.com, hub_host: prod.example.com}}\n",
+            "  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: dev.example.com}}\n  test: {account: '123456789012', dns: {subzone: test.example.com, hub_host: test.example.com}, hub: {hub_image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/test/jhub/hub:1'}}\n  prod: {account: '210987654321', dns: {subzone: prod.example.com, hub_host: prod.example.com}, hub: {hub_image: '999999999999.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:1'}}\n",
         )
-        .expect("own repositories, and another account's image, pass");
+        .expect("own repositories, and an image of an account no environment is in, pass");
     }
 }

@@ -211,6 +211,7 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
     check_across_environments(reader, &base, &read);
     images::check_shared_repositories(reader, &read);
     images::check_repository_names(reader, &read);
+    images::check_cross_account_repositories(reader, &read);
     check_subzones(reader, &subzones);
     check_delegation_role_limits(reader, env_entries, &read);
     read.into_iter().map(|(deployment, _)| deployment).collect()

@@ -134,7 +134,7 @@ fn an_environment_name_must_not_fall_under_anothers_task_definitions() {
         dir.path().join("hubctl.yaml"),
         clash.replace(
             "dev-user:\n    account: \"123456789012\"",
-            "dev-user:\n    account: \"210987654321\"",
+            "dev-user:\n    account: \"210987654321\"\n    hub: {hub_image: public.ecr.aws/demo/hub:1.0.0}",
         ),
     )
     .unwrap();
@@ -494,7 +494,9 @@ fn with_environments(count: usize, accounts: u64, subzone_label: &str) -> String
     let mut yaml = VALID.to_string();
     for i in 0..count {
         yaml.push_str(&format!(
-            "  e{i}:\n    account: \"{:012}\"\n    dns: {{subzone: e{i}{subzone_label}.example.com, hub_host: e{i}{subzone_label}.example.com}}\n",
+            // A public image: the shared one is in dev's own registry, which another account
+            // could not pull.
+            "  e{i}:\n    account: \"{:012}\"\n    dns: {{subzone: e{i}{subzone_label}.example.com, hub_host: e{i}{subzone_label}.example.com}}\n    hub: {{hub_image: public.ecr.aws/demo/hub:1.0.0}}\n",
             500_000_000_000u64 + i as u64 % accounts
         ));
     }

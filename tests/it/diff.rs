@@ -42,7 +42,7 @@ const CASES: &[Case] = &[
         // dev's user image moves to a private ECR repository of its own: the task execution
         // roles may now pull from it, and dev gains an images stack for the repository
         // (eks-dev, in the same account and region, keeps the public image: two
-        // environments there cannot create one repository).
+        // environments there cannot create one repository; prod, in another account, too).
         name: "role-broadened",
         config: &[
             (
@@ -52,6 +52,11 @@ const CASES: &[Case] = &[
             (
                 "      platform: eks\n",
                 "      platform: eks\n      user_image: quay.io/jupyter/scipy-notebook:2025-06-30\n",
+            ),
+            // prod, in another account, keeps the public image (it could not pull dev's).
+            (
+                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1\n",
+                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1\n      user_image: quay.io/jupyter/scipy-notebook:2025-06-30\n",
             ),
         ],
         before: None,

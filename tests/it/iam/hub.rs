@@ -1013,12 +1013,22 @@ fn readme_repository_policy(pulling_account: &str) -> Value {
         .expect("the README's policy is JSON")
 }
 
-/// The example's prod (account 210987654321) runs the hub image from dev's repository
-/// (account 123456789012): the execution role's own policy is not enough across accounts;
-/// with the README's repository policy the pull is allowed.
+/// The example's prod (account 210987654321) with its hub image in a central registry
+/// account no environment is in (999999999999): the execution role's own policy is not
+/// enough across accounts; with the README's repository policy the pull is allowed.
 #[test]
 fn a_pull_from_another_accounts_repository_needs_the_readmes_repository_policy() {
-    let (_dir, out) = synth(&root().join("config.example.yaml"));
+    let example = std::fs::read_to_string(root().join("config.example.yaml")).expect("example");
+    let own = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub";
+    assert!(example.contains(own), "prod's own hub image");
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let config = config_dir.path().join("hubctl.yaml");
+    std::fs::write(
+        &config,
+        example.replace(own, "999999999999.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub"),
+    )
+    .expect("write the config");
+    let (_dir, out) = synth(&config);
     let env = Environment::load(&out, "prod");
     let image = env.hub_resource("HubTask")["ContainerDefinitions"][0]["Image"]
         .as_str()
