@@ -432,6 +432,9 @@ pub trait Registry: Sync {
         repository: &str,
         image: crate::stacks::images::ImageId<'_>,
     ) -> impl Future<Output = Result<ImageState>> + Send;
+    /// Whether repository `repository` exists in the caller's own registry
+    /// (`DescribeRepositories`).
+    fn repository_exists(&self, repository: &str) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Every AWS client deploy and destroy use (and the cluster's command-line tools), as one

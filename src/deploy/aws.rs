@@ -615,6 +615,23 @@ impl Tagging for ResourceTagging {
 pub struct Ecr(aws_sdk_ecr::Client);
 
 impl Registry for Ecr {
+    async fn repository_exists(&self, repository: &str) -> Result<bool> {
+        match self
+            .0
+            .describe_repositories()
+            .repository_names(repository)
+            .send()
+            .await
+        {
+            Ok(answer) => Ok(!answer.repositories().is_empty()),
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => Ok(false),
+            Err(err) => Err(sdk_error(
+                &format!("DescribeRepositories {repository}"),
+                err,
+            )),
+        }
+    }
+
     async fn image_state(
         &self,
         repository: &str,

@@ -556,6 +556,8 @@ pub struct FakeRegistry {
     pub images: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
     /// Every call, as `describe <repository> <tag or digest>`.
     pub calls: std::sync::Mutex<Vec<String>>,
+    /// Repositories made outside hubctl (by hand, another tool) before the first deploy.
+    pub foreign: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl FakeRegistry {
@@ -581,6 +583,12 @@ impl FakeRegistry {
 }
 
 impl super::api::Registry for FakeRegistry {
+    async fn repository_exists(&self, repository: &str) -> Result<bool> {
+        // `repositories` are the images stack's (the fake CloudFormation makes no ECR
+        // resource); only `foreign` ones exist outside it.
+        Ok(self.foreign.lock().expect("lock").contains(repository))
+    }
+
     async fn image_state(
         &self,
         repository: &str,

@@ -8,10 +8,10 @@
 
 use anyhow::{anyhow, Result};
 
-use super::api::{Cloud, ImageState, Registry};
+use super::api::{Cfn, Cloud, ImageState, Registry};
 use super::changeset::{self, StackContext, StackOutcome, StackRequest, Support};
 use super::progress::{Progress, ProgressEvent};
-use super::{check_account, check_sizes, parameters_of, Options, Report};
+use super::{check_account, check_sizes, parameters_of, NothingStarted, Options, Report};
 use crate::model::Deployment;
 use crate::plan::{Plan, StepId};
 use crate::stacks::images::{own_images, push_commands, OwnImage};
@@ -117,6 +117,55 @@ pub struct ImagesReport {
     pub commands: Vec<String>,
 }
 
+/// Before any stack changes: a repository the images stack would create that exists already
+/// and is not the stack's own (made by hand or by another tool; its deployed template does
+/// not name it) would fail CloudFormation's create on the name ("already exists"), after the
+/// frame and dns stacks changed.
+pub async fn check_foreign_repositories(
+    cfn: &impl Cfn,
+    registry: &impl Registry,
+    plan: &Plan<'_>,
+) -> Result<()> {
+    if plan.stack(StackId::Images).is_none() {
+        return Ok(());
+    }
+    let stack = plan.stack_name(StackId::Images);
+    let ours: std::collections::BTreeSet<String> = match cfn.describe_stack(&stack).await? {
+        Some(_) => repository_names(&cfn.get_template(&stack).await?),
+        None => std::collections::BTreeSet::new(),
+    };
+    let mut foreign = Vec::new();
+    for path in crate::stacks::images::repositories(plan.deployment) {
+        if !ours.contains(path) && registry.repository_exists(path).await? {
+            foreign.push(path);
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let deployment = plan.deployment;
+    Err(NothingStarted(format!(
+        "ECR repository {} exists in account {} ({}) but is not the images stack {stack}'s, so its create would fail on the name (\"already exists\"): name another repository path for the image in the config, or delete that repository once its images are saved elsewhere",
+        foreign.join(", "),
+        deployment.account,
+        deployment.region
+    ))
+    .into())
+}
+
+/// The `RepositoryName`s of a deployed template's ECR repositories.
+fn repository_names(template: &str) -> std::collections::BTreeSet<String> {
+    let value: serde_json::Value = serde_json::from_str(template).unwrap_or_default();
+    value["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, resource)| resource["Type"] == "AWS::ECR::Repository")
+        .filter_map(|(_, resource)| resource["Properties"]["RepositoryName"].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Deploys the frame (for its KMS key) and the images stack, nothing else, and says which
 /// images are still to be pushed, with the commands. An environment without images in its
 /// own registry has no images stack: nothing is deployed, and the report says so by an
@@ -146,6 +195,7 @@ pub async fn deploy_images(
         .collect();
     check_sizes(&plan, &waves)?;
     check_account(cloud.identity(), deployment).await?;
+    check_foreign_repositories(cloud.cfn(), cloud.registry(), &plan).await?;
     let tags = crate::synth::stack_tags(deployment);
     for id in waves.iter().flatten().filter_map(|step| match step {
         StepId::Stack(id) => Some(*id),

@@ -267,6 +267,7 @@ pub async fn deploy(
     // Before any stack: a role the parent account never made would stop the deploy only
     // after the frame and dns stacks exist.
     delegation::check_assumable(cloud.assume(), deployment).await?;
+    images::check_foreign_repositories(cloud.cfn(), cloud.registry(), &plan).await?;
     let deployer = deployer_value(cloud.identity(), &plan).await?;
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();

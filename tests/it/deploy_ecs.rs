@@ -66,6 +66,8 @@ ecr = boto3.client("ecr", endpoint_url=sys.argv[1], region_name="eu-west-1")
 if sys.argv[2:3] == ["push"]:
     manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []}
     ecr.put_image(repositoryName=sys.argv[3], imageManifest=json.dumps(manifest), imageTag=sys.argv[4])
+if sys.argv[2:3] == ["create"]:
+    ecr.create_repository(repositoryName=sys.argv[3])
 print(json.dumps(sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])))
 "#;
 
@@ -467,4 +469,31 @@ fn every_template_hubctl_writes_creates_on_the_patched_moto() {
     let created = said.lines().filter(|l| l.starts_with("ok ")).count();
     assert_eq!(created, stacks + parents, "{said}");
     assert!(created >= 25, "{said}");
+}
+
+#[test]
+fn a_repository_made_by_hand_stops_images_and_deploy_before_any_stack() {
+    let aws = Aws::start(&[]);
+    aws.parent(&["create", "example.com"]);
+    aws.parent_roles(CONFIG);
+    // Before hubctl made one, someone created the repository by hand.
+    python(
+        "moto",
+        Some(&aws),
+        &["-c", ECR, aws.moto_endpoint(), "create", "jhub/hub"],
+    );
+    for command in [
+        &["images", "--env", "dev", "--yes"][..],
+        &["deploy", "--env", "dev"],
+    ] {
+        let refused = aws.hubctl_with(CONFIG, command).output().unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("ECR repository jhub/hub exists in account 123456789012 (eu-west-1) but is not the images stack jhub-dev-images's")
+                && stderr.contains("nothing was changed"),
+            "{command:?}: {stderr}"
+        );
+        assert!(stacks(&aws).is_empty(), "{command:?}: {:?}", stacks(&aws));
+    }
 }

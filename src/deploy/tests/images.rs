@@ -180,3 +180,40 @@ async fn destroy_deletes_the_repositories_after_the_hub_and_before_the_frame_key
         report.retained
     );
 }
+
+#[tokio::test]
+async fn a_repository_made_outside_the_images_stack_stops_deploy_before_any_stack() {
+    let deployment = own_image_deployment();
+    let clients = scripted_clients();
+    clients
+        .registry
+        .foreign
+        .lock()
+        .unwrap()
+        .insert("jhub/hub".to_string());
+    let progress = Collect::default();
+    let err = crate::deploy::deploy(&deployment, &clients, &progress, options())
+        .await
+        .expect_err("the repository is someone else's");
+    let said = format!("{err:#}");
+    assert!(
+        said.contains("ECR repository jhub/hub exists in account 123456789012 (eu-west-1) but is not the images stack p-dev-images's")
+            && said.contains("nothing was changed"),
+        "{said}"
+    );
+    assert!(
+        err.downcast_ref::<crate::deploy::NothingStarted>()
+            .is_some(),
+        "exit 2: {said}"
+    );
+    assert!(stacks_sent(&clients).is_empty(), "no change set was made");
+    // hubctl images says the same, before the frame.
+    let err = deploy_images(&deployment, &clients, &progress, options())
+        .await
+        .expect_err("the repository is someone else's");
+    assert!(
+        format!("{err:#}").contains("is not the images stack"),
+        "{err:#}"
+    );
+    assert!(stacks_sent(&clients).is_empty(), "no change set was made");
+}
