@@ -587,3 +587,44 @@ fn completions_know_the_commands() {
     }
     hubctl().args(["completions", "tcsh"]).assert().code(2);
 }
+
+#[test]
+fn synth_as_json_lists_every_stack_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = hubctl()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(root().join("config.example.yaml"))
+        .args(["synth", "--env", "dev", "--out", "out", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let said: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {:?}", output.stdout));
+    assert_eq!(said["ok"], true, "{said}");
+    assert_eq!(said["format"], 1, "{said}");
+    assert_eq!(said["out"], "out", "{said}");
+    let stacks = said["stacks"].as_array().expect("stacks");
+    for stack in stacks {
+        let file = dir
+            .path()
+            .join("out")
+            .join(stack["env"].as_str().unwrap())
+            .join(format!(
+                "{}.template.json",
+                stack["stack"].as_str().unwrap()
+            ));
+        let bytes = std::fs::metadata(&file)
+            .unwrap_or_else(|err| panic!("{}: {err}", file.display()))
+            .len();
+        assert_eq!(stack["bytes"], bytes, "{stack}");
+        assert!(
+            stack["resources"].as_u64().is_some_and(|n| n > 0),
+            "{stack}"
+        );
+    }
+    assert!(
+        stacks.iter().any(|s| s["stack"] == "jhub-dev-images"),
+        "{said}"
+    );
+}
