@@ -522,8 +522,10 @@ pub enum Invitation {
 pub trait Directory: Sync {
     /// The pool's `UsernameAttributes` (`email`, `phone_number`; empty when users are named
     /// by their user name).
-    fn username_attributes(&self, pool_id: &str)
-        -> impl Future<Output = Result<Vec<String>>> + Send;
+    fn username_attributes(
+        &self,
+        pool_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// One page of the pool's users (`token`: the previous page's `next`).
     fn list_users(
         &self,

@@ -137,7 +137,10 @@ fn a_pool_that_names_users_by_email_is_refused_before_anything() {
             && said.contains("nobody was invited"),
         "{said}"
     );
-    assert!(pool.calls.lock().unwrap().is_empty(), "no ListUsers, no invitation");
+    assert!(
+        pool.calls.lock().unwrap().is_empty(),
+        "no ListUsers, no invitation"
+    );
 }
 
 #[test]
