@@ -55,11 +55,14 @@ fn zone_arn() -> Expr {
 }
 
 /// Only `account` may assume its role: any principal there that its own IAM policies let
-/// call `sts:AssumeRole` on this role.
+/// call `sts:AssumeRole` on this role. `sts:SetSourceIdentity` too: a deployer whose session
+/// carries a source identity (set at sign-in, e.g. by a SAML provider) passes it on to every
+/// role it assumes, and STS refuses the chain unless the trust allows it; it names who
+/// acts, for CloudTrail, and grants nothing.
 fn trust_policy(account: &AccountId) -> PolicyDocument {
     PolicyDocument::new(vec![Statement::allow(
         "OnlyThisWorkloadAccountAssumes",
-        &["sts:AssumeRole"],
+        &["sts:AssumeRole", "sts:SetSourceIdentity"],
         vec![],
     )
     .principal(Principal::aws(vec![Expr::sub(format!(

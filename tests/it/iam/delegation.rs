@@ -183,6 +183,20 @@ fn delegation_cases(
             },
             Expect::Denied,
         ));
+        // A deployer whose session carries a source identity passes it on: STS asks for
+        // sts:SetSourceIdentity on the role as well.
+        cases.push(Case::new(
+            format!("{env}: its account's deployer with a source identity may pass it on"),
+            caller
+                .request(
+                    "sts:SetSourceIdentity",
+                    role_arn,
+                    &context::account_of(role_arn),
+                )
+                .with("sts:SourceIdentity", json!("alice@example.com")),
+            &trust,
+            Expect::Allowed,
+        ));
         cases.push(Case::new(
             format!("{env}: sts:AssumeRole on its role alone lets a deployer assume it"),
             context::assume_role(&caller, role_arn, &format!("hubctl-{env}"), &[]),
@@ -292,6 +306,21 @@ fn delegation_cases(
             cases.push(Case::new(
                 format!("{env}: account {} cannot assume its role", other.account),
                 context::assume_role(&stranger, role_arn, "hubctl", &[]),
+                &trust,
+                Expect::Denied,
+            ));
+            cases.push(Case::new(
+                format!(
+                    "{env}: account {} cannot set a source identity on its role",
+                    other.account
+                ),
+                stranger
+                    .request(
+                        "sts:SetSourceIdentity",
+                        role_arn,
+                        &context::account_of(role_arn),
+                    )
+                    .with("sts:SourceIdentity", json!("mallory@example.com")),
                 &trust,
                 Expect::Denied,
             ));
