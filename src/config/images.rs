@@ -31,6 +31,17 @@ fn nodes_naming<'n>(merged: &'n Node, reference: &str) -> Vec<&'n Node> {
         .collect()
 }
 
+/// Where to report a problem with `reference`: the first place that configures it, else the
+/// `hub` section (the reader took every image from one of those places, so the fallback is
+/// a guard: a problem is never dropped for want of a place).
+fn node_naming<'n>(merged: &'n Node, reference: &str) -> &'n Node {
+    nodes_naming(merged, reference)
+        .into_iter()
+        .next()
+        .or_else(|| merged.get("hub"))
+        .unwrap_or(merged)
+}
+
 /// Whether `path` is a name ECR takes: 2 to 256 characters; segments split by `/`, each
 /// runs of lowercase letters and digits with `.`, `_`, `__` or a run of `-` between them
 /// (ECR's `(?:[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*/)*[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`).
@@ -65,16 +76,11 @@ pub(super) fn check_repository_names(reader: &mut Reader<'_>, read: &[(Deploymen
             if is_repository_name(own.repository) {
                 continue;
             }
-            if let Some(node) = nodes_naming(merged, &own.image.reference)
-                .into_iter()
-                .next()
-            {
-                reader.error(
-                    node,
-                    format!("\"{}\" is not a name ECR takes for a repository", own.repository),
-                    "use lowercase letters and digits, with `.`, `_`, `__` or `-` between them and `/` between segments (2 to 256 characters), e.g. `jhub/hub`; hubctl creates this environment's repositories",
-                );
-            }
+            reader.error(
+                node_naming(merged, &own.image.reference),
+                format!("\"{}\" is not a name ECR takes for a repository", own.repository),
+                "use lowercase letters and digits, with `.`, `_`, `__` or `-` between them and `/` between segments (2 to 256 characters), e.g. `jhub/hub`; hubctl creates this environment's repositories",
+            );
         }
     }
 }
@@ -95,12 +101,7 @@ pub(super) fn check_shared_repositories(reader: &mut Reader<'_>, read: &[(Deploy
             };
             // The image as the environment writes it: where an overlay sets it, else the
             // shared value (reported once per environment, which names it).
-            let Some(node) = nodes_naming(merged, &own.image.reference)
-                .into_iter()
-                .next()
-            else {
-                continue;
-            };
+            let node = node_naming(merged, &own.image.reference);
             let registry = format!(
                 "{}.dkr.ecr.{}.amazonaws.com",
                 deployment.account, deployment.region
@@ -153,9 +154,7 @@ pub(super) fn check_cross_account_repositories(
             }) else {
                 continue;
             };
-            let Some(node) = nodes_naming(merged, &image.reference).into_iter().next() else {
-                continue;
-            };
+            let node = node_naming(merged, &image.reference);
             let own = format!(
                 "{}.dkr.ecr.{}.amazonaws.com/{repository}",
                 deployment.account, deployment.region
