@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context, Result};
 
 use super::{runtime, OutputFormat};
 use crate::deploy;
+use crate::deploy::api::Cloud;
 
 /// Poll intervals: CloudFormation and Route 53 change in seconds; `HUBCTL_POLL_MS` shortens
 /// the wait for local endpoints (tests against moto), `HUBCTL_TIMEOUT_S` the patience.
@@ -60,15 +61,6 @@ pub(super) fn check_account_first(deployment: &crate::model::Deployment) -> Resu
     runtime()?.block_on(async {
         let config = deploy::aws::sdk_config(&deployment.region).await;
         deploy::check_account(&deploy::aws::Sts::new(&config), deployment).await
-    })
-}
-
-/// Deploy's check that the delegation role can be assumed, on its own, before the question
-/// on a terminal (deploy makes it again before any stack).
-fn check_role_first(deployment: &crate::model::Deployment) -> Result<()> {
-    runtime()?.block_on(async {
-        let config = deploy::aws::sdk_config(&deployment.region).await;
-        deploy::delegation::check_assumable(&deploy::aws::Sts::new(&config), deployment).await
     })
 }
 
@@ -165,12 +157,18 @@ pub(super) fn deploy(
     options: deploy::Options,
     format: OutputFormat,
 ) -> Result<ExitCode> {
+    // One runtime and one SDK configuration for the checks and the deploy: the credentials
+    // (an SSO session, a credential process) are resolved once and cached.
+    let runtime = runtime()?;
+    let cloud = runtime.block_on(cloud(&deployment.region));
     if !yes && std::io::stdin().is_terminal() {
         // Credentials for the wrong account, or none, are said before the question; so is a
         // delegation role the parent account has not made (or that does not trust this one).
-        if let Err(err) =
-            check_account_first(deployment).and_then(|()| check_role_first(deployment))
-        {
+        let checked = runtime.block_on(async {
+            deploy::check_account(cloud.identity(), deployment).await?;
+            deploy::delegation::check_assumable(cloud.assume(), deployment).await
+        });
+        if let Err(err) = checked {
             return report_failure(err, format, "deploy and destroy pick up where they stopped");
         }
         if !confirm(&format!(
@@ -181,10 +179,7 @@ pub(super) fn deploy(
         }
     }
     let progress = deploy::progress::Display::new();
-    let result = runtime()?.block_on(async {
-        let cloud = cloud(&deployment.region).await;
-        deploy::deploy(deployment, &cloud, &progress, options).await
-    });
+    let result = runtime.block_on(deploy::deploy(deployment, &cloud, &progress, options));
     progress.finish();
     let report = match result {
         Ok(report) => report,
@@ -297,6 +292,8 @@ pub(super) fn destroy(
     options: deploy::Options,
     format: OutputFormat,
 ) -> Result<ExitCode> {
+    let runtime = runtime()?;
+    let cloud = runtime.block_on(cloud(&deployment.region));
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(anyhow!(
@@ -304,7 +301,7 @@ pub(super) fn destroy(
                 deployment.env
             ));
         }
-        if let Err(err) = check_account_first(deployment) {
+        if let Err(err) = runtime.block_on(deploy::check_account(cloud.identity(), deployment)) {
             return report_failure(err, format, "deploy and destroy pick up where they stopped");
         }
         if !confirm(&format!(
@@ -315,10 +312,7 @@ pub(super) fn destroy(
         }
     }
     let progress = deploy::progress::Display::new();
-    let result = runtime()?.block_on(async {
-        let cloud = cloud(&deployment.region).await;
-        deploy::destroy(deployment, &cloud, &progress, options).await
-    });
+    let result = runtime.block_on(deploy::destroy(deployment, &cloud, &progress, options));
     progress.finish();
     let report = match result {
         Ok(report) => report,

@@ -62,7 +62,7 @@ fn parent_deploy_makes_each_accounts_role_in_the_parent_account_and_a_rerun_chan
     assert_eq!(
         role["trust"]["Statement"],
         serde_json::json!([{
-            "Action": ["sts:AssumeRole"],
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             "Effect": "Allow",
             "Principal": {"AWS": ["arn:aws:iam::123456789012:root"]},
             "Sid": "OnlyThisWorkloadAccountAssumes"
