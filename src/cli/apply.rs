@@ -55,13 +55,28 @@ pub(super) fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// The account check on its own, before a question on a terminal (deploy and destroy make
-/// it again before any change).
-pub(super) fn check_account_first(deployment: &crate::model::Deployment) -> Result<()> {
-    runtime()?.block_on(async {
-        let config = deploy::aws::sdk_config(&deployment.region).await;
-        deploy::check_account(&deploy::aws::Sts::new(&config), deployment).await
-    })
+/// One runtime and one SDK configuration for a command's checks and its run: the
+/// credentials (an SSO session, a credential process) are resolved once and cached.
+pub(super) struct Session {
+    pub(super) runtime: tokio::runtime::Runtime,
+    pub(super) cloud: deploy::aws::Aws,
+}
+
+impl Session {
+    /// The session for `region`, with the standard credential chain.
+    pub(super) fn open(region: &str) -> Result<Session> {
+        let runtime = runtime()?;
+        let cloud = runtime
+            .block_on(async { deploy::aws::Aws::new(&deploy::aws::sdk_config(region).await) });
+        Ok(Session { runtime, cloud })
+    }
+
+    /// The account check on its own, before a question on a terminal (the engine makes it
+    /// again before any change).
+    pub(super) fn check_account(&self, deployment: &crate::model::Deployment) -> Result<()> {
+        self.runtime
+            .block_on(deploy::check_account(self.cloud.identity(), deployment))
+    }
 }
 
 pub(super) async fn cloud(region: &str) -> deploy::aws::Aws {
@@ -157,10 +172,7 @@ pub(super) fn deploy(
     options: deploy::Options,
     format: OutputFormat,
 ) -> Result<ExitCode> {
-    // One runtime and one SDK configuration for the checks and the deploy: the credentials
-    // (an SSO session, a credential process) are resolved once and cached.
-    let runtime = runtime()?;
-    let cloud = runtime.block_on(cloud(&deployment.region));
+    let Session { runtime, cloud } = Session::open(&deployment.region)?;
     if !yes && std::io::stdin().is_terminal() {
         // Credentials for the wrong account, or none, are said before the question; so is a
         // delegation role the parent account has not made (or that does not trust this one).
@@ -292,8 +304,7 @@ pub(super) fn destroy(
     options: deploy::Options,
     format: OutputFormat,
 ) -> Result<ExitCode> {
-    let runtime = runtime()?;
-    let cloud = runtime.block_on(cloud(&deployment.region));
+    let session = Session::open(&deployment.region)?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(anyhow!(
@@ -301,7 +312,7 @@ pub(super) fn destroy(
                 deployment.env
             ));
         }
-        if let Err(err) = runtime.block_on(deploy::check_account(cloud.identity(), deployment)) {
+        if let Err(err) = session.check_account(deployment) {
             return report_failure(err, format, "deploy and destroy pick up where they stopped");
         }
         if !confirm(&format!(
@@ -312,7 +323,12 @@ pub(super) fn destroy(
         }
     }
     let progress = deploy::progress::Display::new();
-    let result = runtime.block_on(deploy::destroy(deployment, &cloud, &progress, options));
+    let result = session.runtime.block_on(deploy::destroy(
+        deployment,
+        &session.cloud,
+        &progress,
+        options,
+    ));
     progress.finish();
     let report = match result {
         Ok(report) => report,

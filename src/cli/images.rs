@@ -3,26 +3,18 @@
 //! a fresh account before anything else: the repositories need no subzone and no hub.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::apply::{check_account_first, cloud, confirm, options};
-use super::{compile, one_env, runtime, OutputFormat};
+use super::apply::{confirm, options, Session};
+use super::OutputFormat;
 use crate::deploy;
+use crate::model::Deployment;
 
-/// The ECR repositories of environment `env`, created or updated, and what to push.
-pub(super) fn images(
-    config: &Path,
-    env: &str,
-    yes: bool,
-    format: OutputFormat,
-) -> Result<ExitCode> {
-    let Some(config) = compile::load_config(config, format)? else {
-        return Ok(ExitCode::from(2));
-    };
-    let deployment = one_env(&config, env)?;
+/// The ECR repositories of `deployment`, created or updated, and what to push.
+pub(super) fn images(deployment: &Deployment, yes: bool, format: OutputFormat) -> Result<ExitCode> {
+    let env = &deployment.env;
     if crate::stacks::images::repositories(deployment).is_empty() {
         if format == OutputFormat::Json {
             super::print_json(serde_json::json!({
@@ -37,8 +29,9 @@ pub(super) fn images(
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let session = Session::open(&deployment.region)?;
     if !yes && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        check_account_first(deployment)?;
+        session.check_account(deployment)?;
         if !confirm(&format!(
             "deploy the frame and images stacks of {} to account {} ({})?",
             deployment.env, deployment.account, deployment.region
@@ -47,20 +40,16 @@ pub(super) fn images(
         }
     }
     let progress = deploy::progress::Display::new();
-    let result = runtime()?.block_on(async {
-        let cloud = cloud(&deployment.region).await;
-        deploy::images::deploy_images(deployment, &cloud, &progress, options(false, 4, false)).await
-    });
+    let result = session.runtime.block_on(deploy::images::deploy_images(
+        deployment,
+        &session.cloud,
+        &progress,
+        options(false, 4, false),
+    ));
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        // Nothing started (no credentials, the wrong account): exit 2 with the error.
-        Err(err)
-            if err.downcast_ref::<deploy::WrongAccount>().is_some()
-                || err.downcast_ref::<deploy::NothingStarted>().is_some() =>
-        {
-            return Err(err)
-        }
+        // Nothing started (no credentials, the wrong account) is exit 2 there too.
         Err(err) => {
             return super::apply::report_failure(
                 err,

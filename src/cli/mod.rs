@@ -325,11 +325,15 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             yes,
             dry_run,
             output,
-        } => users::run(&cli.config, env, *yes, *dry_run, *output),
+        } => on_env(&cli.config, env, *output, |deployment| {
+            users::run(&cli.config, deployment, *yes, *dry_run, *output)
+        }),
         #[cfg(feature = "aws")]
         Command::Parent { command } => parent::run(&cli.config, command),
         #[cfg(feature = "aws")]
-        Command::Images { env, yes, output } => images::images(&cli.config, env, *yes, *output),
+        Command::Images { env, yes, output } => on_env(&cli.config, env, *output, |deployment| {
+            images::images(deployment, *yes, *output)
+        }),
         Command::Init { platform, output } => starter::init(&cli.config, *platform, *output),
         Command::Schema => schema::schema(),
         Command::Completions { shell } => {
@@ -353,11 +357,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             force_delegation,
             skip_helm,
             output,
-        } => {
-            let Some(config) = compile::load_config(&cli.config, *output)? else {
-                return Ok(ExitCode::from(2));
-            };
-            let deployment = one_env(&config, env)?;
+        } => on_env(&cli.config, env, *output, |deployment| {
             apply::deploy(
                 deployment,
                 *yes,
@@ -365,7 +365,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 apply::options(*force_delegation, usize::from(*concurrency), *skip_helm),
                 *output,
             )
-        }
+        }),
         Command::Diff {
             env,
             against,
@@ -386,18 +386,14 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             yes,
             skip_helm,
             output,
-        } => {
-            let Some(config) = compile::load_config(&cli.config, *output)? else {
-                return Ok(ExitCode::from(2));
-            };
-            let deployment = one_env(&config, env)?;
+        } => on_env(&cli.config, env, *output, |deployment| {
             apply::destroy(
                 deployment,
                 *yes,
                 apply::options(false, 4, *skip_helm),
                 *output,
             )
-        }
+        }),
         // Without the SDK, the commands that call AWS say so (the arms above are not built).
         #[cfg(not(feature = "aws"))]
         other => without_sdk(match other {
@@ -409,6 +405,21 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             _ => "this command",
         }),
     }
+}
+
+/// Reads the config (its problems printed: exit 2) and runs `command` on environment `env`
+/// of it: what every command on one environment starts with.
+#[cfg(feature = "aws")]
+fn on_env(
+    path: &std::path::Path,
+    env: &str,
+    format: OutputFormat,
+    command: impl FnOnce(&crate::model::Deployment) -> Result<ExitCode>,
+) -> Result<ExitCode> {
+    let Some(config) = compile::load_config(path, format)? else {
+        return Ok(ExitCode::from(2));
+    };
+    command(one_env(&config, env)?)
 }
 
 #[cfg(feature = "aws")]

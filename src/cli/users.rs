@@ -8,24 +8,21 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::{apply, compile, one_env, runtime, OutputFormat};
+use super::{apply, runtime, OutputFormat};
 use crate::deploy;
 use crate::deploy::api::PoolUser;
 use crate::deploy::users::{Member, NoAddress, PoolLocation, Stop};
+use crate::model::Deployment;
 
 /// `hubctl users --env <env> [--yes] [--dry-run]`.
 pub(super) fn run(
     config: &Path,
-    env: &str,
+    deployment: &Deployment,
     yes: bool,
     dry_run: bool,
     format: OutputFormat,
 ) -> Result<ExitCode> {
     let json = format == OutputFormat::Json;
-    let Some(loaded) = compile::load_config(config, format)? else {
-        return Ok(ExitCode::from(2));
-    };
-    let deployment = one_env(&loaded, env)?;
     // An OAuth login has no pool: said before any call.
     let location = deploy::users::pool_location(deployment)?;
     runtime()?.block_on(async {
