@@ -6,12 +6,11 @@
 //! Images in other registries are not checked: hubctl does not own them, and the
 //! deploying credentials may not be able to read them.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 use super::api::{Cfn, Cloud, ImageState, Registry};
-use super::changeset::{self, StackContext, StackOutcome, StackRequest, Support};
 use super::progress::{Progress, ProgressEvent};
-use super::{check_account, check_sizes, parameters_of, NothingStarted, Options, Report};
+use super::{check_account, check_sizes, NothingStarted, Options, Report};
 use crate::model::Deployment;
 use crate::plan::{Plan, StepId};
 use crate::stacks::images::{own_images, push_commands, OwnImage};
@@ -197,40 +196,18 @@ pub async fn deploy_images(
     check_account(cloud.identity(), deployment).await?;
     check_foreign_repositories(cloud.cfn(), cloud.registry(), &plan).await?;
     let tags = crate::synth::stack_tags(deployment);
-    for id in waves.iter().flatten().filter_map(|step| match step {
-        StepId::Stack(id) => Some(*id),
-        StepId::Delegation => None,
-    }) {
-        let stack = plan
-            .stack(id)
-            .ok_or_else(|| anyhow!("the plan has no stack {}", id.suffix()))?;
-        let parameters = parameters_of(stack, &report.stacks.outputs, None)?;
-        let name = plan.stack_name(id);
-        let support = Support {
-            store: cloud.artifacts(),
-            bucket: report.stacks.outputs.get(plan.template_bucket).cloned(),
-            region: deployment.region.to_string(),
-            certificates: cloud.certificates(),
-        };
-        let context = StackContext {
-            cfn: cloud.cfn(),
-            support: &support,
+    for wave in &waves {
+        super::deploy_stacks(
+            cloud,
             progress,
-            timing: options.timing,
-        };
-        let template = stack.template.to_json();
-        let request = StackRequest {
-            name: &name,
-            template_json: &template,
-            parameters: &parameters,
-            tags: &tags,
-        };
-        let (outcome, outputs) = changeset::deploy_stack(&context, &request).await?;
-        match outcome {
-            StackOutcome::Changed => report.stacks.changed.push(name),
-            StackOutcome::Unchanged => report.stacks.unchanged.push(name),
-        }
-        report.stacks.outputs.insert(id, outputs);
+            &plan,
+            wave,
+            None,
+            &tags,
+            options,
+            &mut report.stacks,
+        )
+        .await?;
     }
     let states = image_states(cloud.registry(), deployment).await?;
     let missing: Vec<OwnImage<'_>> = states

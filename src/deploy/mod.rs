@@ -272,60 +272,17 @@ pub async fn deploy(
     let tags = synth::stack_tags(deployment);
     let mut report = Report::default();
     for wave in &plan.waves {
-        let support = Support {
-            store: cloud.artifacts(),
-            bucket: report.outputs.get(plan.template_bucket).cloned(),
-            region: deployment.region.to_string(),
-            certificates: cloud.certificates(),
-        };
-        let mut runs = Vec::new();
-        for step in wave {
-            let StepId::Stack(id) = step else { continue };
-            let stack = plan
-                .stack(*id)
-                .ok_or_else(|| anyhow!("the plan has no stack {}", id.suffix()))?;
-            let parameters = parameters_of(stack, &report.outputs, deployer.as_deref())?;
-            let name = plan.stack_name(*id);
-            let template = stack.template.to_json();
-            let tags = &tags;
-            let support = &support;
-            runs.push(async move {
-                let context = StackContext {
-                    cfn: cloud.cfn(),
-                    support,
-                    progress,
-                    timing: options.timing,
-                };
-                let request = StackRequest {
-                    name: &name,
-                    template_json: &template,
-                    parameters: &parameters,
-                    tags,
-                };
-                let result = changeset::deploy_stack(&context, &request).await;
-                (stack.id, name, result)
-            });
-        }
-        let mut failures = Vec::new();
-        let mut runs = runs.into_iter().peekable();
-        while runs.peek().is_some() {
-            let batch: Vec<_> = runs.by_ref().take(options.concurrency.max(1)).collect();
-            for (id, name, result) in join_all(batch).await {
-                match result {
-                    Ok((outcome, outputs)) => {
-                        match outcome {
-                            StackOutcome::Changed => report.changed.push(name),
-                            StackOutcome::Unchanged => report.unchanged.push(name),
-                        }
-                        report.outputs.insert(id, outputs);
-                    }
-                    Err(err) => failures.push(err),
-                }
-            }
-        }
-        if let Some(first) = failures.into_iter().next() {
-            return Err(first);
-        }
+        deploy_stacks(
+            cloud,
+            progress,
+            &plan,
+            wave,
+            deployer.as_deref(),
+            &tags,
+            options,
+            &mut report,
+        )
+        .await?;
         if wave.contains(&StepId::Delegation) {
             let zone = plan.delegation.zone_id;
             let zone_id = report.outputs.get(zone).cloned().ok_or_else(|| {
@@ -372,6 +329,77 @@ pub async fn deploy(
         .hub_url
         .and_then(|url| report.outputs.get(url).cloned());
     Ok(report)
+}
+
+/// The stack steps of one `wave` of `plan`, at most `options.concurrency` at once, their
+/// parameters filled from the outputs in `report`, which gets each stack's outcome and
+/// outputs: the first failure is the wave's error once every stack of it has ended.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn deploy_stacks(
+    cloud: &impl Cloud,
+    progress: &impl Progress,
+    plan: &Plan<'_>,
+    wave: &[StepId],
+    deployer: Option<&str>,
+    tags: &BTreeMap<String, String>,
+    options: Options,
+    report: &mut Report,
+) -> Result<()> {
+    let deployment = plan.deployment;
+    let support = Support {
+        store: cloud.artifacts(),
+        bucket: report.outputs.get(plan.template_bucket).cloned(),
+        region: deployment.region.to_string(),
+        certificates: cloud.certificates(),
+    };
+    let mut runs = Vec::new();
+    for step in wave {
+        let StepId::Stack(id) = step else { continue };
+        let stack = plan
+            .stack(*id)
+            .ok_or_else(|| anyhow!("the plan has no stack {}", id.suffix()))?;
+        let parameters = parameters_of(stack, &report.outputs, deployer)?;
+        let name = plan.stack_name(*id);
+        let template = stack.template.to_json();
+        let support = &support;
+        runs.push(async move {
+            let context = StackContext {
+                cfn: cloud.cfn(),
+                support,
+                progress,
+                timing: options.timing,
+            };
+            let request = StackRequest {
+                name: &name,
+                template_json: &template,
+                parameters: &parameters,
+                tags,
+            };
+            let result = changeset::deploy_stack(&context, &request).await;
+            (stack.id, name, result)
+        });
+    }
+    let mut failures = Vec::new();
+    let mut runs = runs.into_iter().peekable();
+    while runs.peek().is_some() {
+        let batch: Vec<_> = runs.by_ref().take(options.concurrency.max(1)).collect();
+        for (id, name, result) in join_all(batch).await {
+            match result {
+                Ok((outcome, outputs)) => {
+                    match outcome {
+                        StackOutcome::Changed => report.changed.push(name),
+                        StackOutcome::Unchanged => report.unchanged.push(name),
+                    }
+                    report.outputs.insert(id, outputs);
+                }
+                Err(err) => failures.push(err),
+            }
+        }
+    }
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
+    }
+    Ok(())
 }
 
 /// What destroy removed and what it kept.
