@@ -521,7 +521,12 @@ impl fmt::Display for Cidr {
 impl Deployment {
     /// `<project>-<env>-<stack>`.
     pub fn stack_name(&self, stack: &str) -> String {
-        format!("{}-{}-{}", self.project, self.env, stack)
+        format!("{}-{stack}", self.prefix())
+    }
+
+    /// `<project>-<env>`: what the environment's stacks and named resources start with.
+    pub fn prefix(&self) -> String {
+        format!("{}-{}", self.project, self.env)
     }
 
     /// The delegation role this environment's deploy assumes in the parent DNS account.

@@ -24,7 +24,7 @@ pub fn query_logging(deployment: &Deployment) -> bool {
 
 /// The dns template of one environment.
 pub fn template(deployment: &Deployment) -> Template {
-    let name = deployment.stack_name("dns");
+    let name = deployment.stack_name(super::StackId::Dns.suffix());
     let subzone = deployment.dns.subzone.as_str();
     let mut template = Template::new(format!(
         "hubctl {name}: public hosted zone {subzone}, delegated from {} in account {}",

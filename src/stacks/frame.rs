@@ -59,13 +59,13 @@ fn zone(deployment: &Deployment, index: usize) -> (Option<Expr>, Option<String>)
 
 /// The frame template of one environment.
 pub fn template(deployment: &Deployment) -> Template {
-    let name = deployment.stack_name("frame");
+    let name = deployment.stack_name(super::StackId::Frame.suffix());
     let n_zones = deployment.network.availability_zones.len();
     let mut template = Template::new(format!(
         "hubctl {name}: VPC over {n_zones} zones, {} NAT gateway(s), flow logs, KMS key, encrypted EFS",
         deployment.network.nat_gateways
     ));
-    let prefix = format!("{}-{}", deployment.project, deployment.env);
+    let prefix = deployment.prefix();
 
     add_key(&mut template, deployment, &prefix);
     add_network(&mut template, deployment, &prefix);

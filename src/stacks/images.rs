@@ -160,8 +160,7 @@ pub fn template(deployment: &Deployment) -> Option<Template> {
         "String",
         "From the frame stack: the KMS key that encrypts the repositories",
     );
-    key.allowed_pattern =
-        Some("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$".to_string());
+    key.allowed_pattern = Some(crate::stacks::KMS_KEY_ARN_PATTERN.to_string());
     template.parameter(KMS_KEY_ARN, key);
     for path in paths {
         let id = logical_id(path);

@@ -44,6 +44,11 @@ impl StackId {
     }
 }
 
+/// The `AllowedPattern` of a parameter that takes the frame's KMS key ARN (every stack
+/// that uses the key gets it from the frame this way).
+pub(crate) const KMS_KEY_ARN_PATTERN: &str =
+    "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$";
+
 /// An output of one of the environment's stacks: where a parameter's value comes from at
 /// deploy time, or a value deploy reports (the hub's URL). Serialized as
 /// `{"stack": "<suffix>", "output": "<name>"}` in `manifest.json`.

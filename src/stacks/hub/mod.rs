@@ -162,8 +162,7 @@ pub(super) fn add_parameters(template: &mut Template) {
         "String",
         "From the frame stack: the KMS key for logs, secrets and the database",
     );
-    key.allowed_pattern =
-        Some("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$".to_string());
+    key.allowed_pattern = Some(crate::stacks::KMS_KEY_ARN_PATTERN.to_string());
     template.parameter(KMS_KEY_ARN, key);
     template.parameter(
         HOSTED_ZONE_ID,

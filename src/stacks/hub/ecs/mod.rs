@@ -141,7 +141,7 @@ impl HubPlatform for Ecs {
 
 /// The hub template of an ECS environment.
 pub fn template(deployment: &Deployment) -> Template {
-    let name = deployment.stack_name("hub");
+    let name = deployment.stack_name(crate::stacks::StackId::Hub.suffix());
     let host = deployment.dns.hub_host.as_str();
     let mut template = Template::new(format!(
         "hubctl {name}: JupyterHub on ECS Fargate at https://{host}/ behind an ALB, {} user(s), {} profile(s)",
@@ -149,7 +149,7 @@ pub fn template(deployment: &Deployment) -> Template {
         deployment.hub.profiles.len()
     ));
     super::add_parameters(&mut template);
-    let prefix = format!("{}-{}", deployment.project, deployment.env);
+    let prefix = deployment.prefix();
 
     network::add_security_groups(&mut template, deployment);
     network::add_load_balancer(&mut template, deployment);

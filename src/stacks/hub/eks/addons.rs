@@ -193,7 +193,7 @@ fn addon(
 
 /// The eks-addons template of `eks`.
 pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
-    let name = deployment.stack_name("eks-addons");
+    let name = deployment.stack_name(crate::stacks::StackId::EksAddons.suffix());
     let auto = matches!(eks.compute, Compute::Auto);
     let mut template = Template::new(format!(
         "hubctl {name}: EKS add-ons of cluster {} and the Pod Identity roles of what runs in it",
@@ -213,8 +213,7 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         ),
     );
     let mut key = upstream("From the frame stack: the environment's KMS key");
-    key.allowed_pattern =
-        Some("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$".to_string());
+    key.allowed_pattern = Some(crate::stacks::KMS_KEY_ARN_PATTERN.to_string());
     template.parameter(p::KMS_KEY_ARN, key);
     let secret_pattern = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$";
     let mut oauth = upstream("From the hub stack: the secret holding the OAuth client secret");

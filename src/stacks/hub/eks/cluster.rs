@@ -30,7 +30,7 @@ pub const GPU_TAINT: &str = "nvidia.com/gpu";
 
 /// The cluster's name: `<project>-<env>`.
 pub fn cluster_name(deployment: &Deployment) -> String {
-    format!("{}-{}", deployment.project, deployment.env)
+    deployment.prefix()
 }
 
 pub(super) fn add_cluster(

@@ -46,7 +46,7 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &Ek
     } else {
         "Delete"
     };
-    let homes_volume = format!("{}-{}-homes", deployment.project, deployment.env);
+    let homes_volume = format!("{}-homes", deployment.prefix());
     let mut storage = vec![
         json!({
             "apiVersion": "storage.k8s.io/v1",
@@ -90,7 +90,7 @@ pub(super) fn add(kubernetes: &mut Kubernetes, deployment: &Deployment, eks: &Ek
         }),
     ];
     if deployment.storage.shared.is_some() {
-        let prefix = format!("{}-{}", deployment.project, deployment.env);
+        let prefix = deployment.prefix();
         // Each on its own access point: EFS itself refuses writes through the read-only
         // one (the nodes' role has no ClientWrite there), whatever the mount says.
         for (claim, output, read_only) in [

@@ -191,7 +191,7 @@ fn template_parameters(deployment: &Deployment) -> Vec<&'static str> {
 
 /// The hub template of an EKS environment, its cluster `eks`.
 pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
-    let name = deployment.stack_name("hub");
+    let name = deployment.stack_name(crate::stacks::StackId::Hub.suffix());
     let host = deployment.dns.hub_host.as_str();
     let compute = match &eks.compute {
         crate::model::Compute::Auto => "EKS Auto Mode".to_string(),
@@ -219,7 +219,7 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         Some("^$|^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$".to_string());
     deployer.default = Some(String::new());
     template.parameter(DEPLOYER_PRINCIPAL, deployer);
-    let prefix = format!("{}-{}", deployment.project, deployment.env);
+    let prefix = deployment.prefix();
 
     super::certificate::add_certificate(&mut template, host);
     cluster::add_cluster(&mut template, deployment, eks, &prefix);
