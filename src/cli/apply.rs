@@ -55,6 +55,9 @@ pub(super) fn confirm(question: &str) -> Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
+/// What picks up after a failed deploy or destroy.
+const RERUN: &str = "deploy and destroy pick up where they stopped";
+
 /// One runtime and one SDK configuration for a command's checks and its run: the
 /// credentials (an SSO session, a credential process) are resolved once and cached.
 pub(super) struct Session {
@@ -181,7 +184,7 @@ pub(super) fn deploy(
             deploy::delegation::check_assumable(cloud.assume(), deployment).await
         });
         if let Err(err) = checked {
-            return report_failure(err, format, "deploy and destroy pick up where they stopped");
+            return report_failure(err, format, RERUN);
         }
         if !confirm(&format!(
             "deploy {} to account {} ({})?",
@@ -195,9 +198,7 @@ pub(super) fn deploy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => {
-            return report_failure(err, format, "deploy and destroy pick up where they stopped")
-        }
+        Err(err) => return report_failure(err, format, RERUN),
     };
     // The deploy succeeded whatever happens to the file: a write that fails is exit 1 after
     // the report, not "nothing changed".
@@ -313,7 +314,7 @@ pub(super) fn destroy(
             ));
         }
         if let Err(err) = session.check_account(deployment) {
-            return report_failure(err, format, "deploy and destroy pick up where they stopped");
+            return report_failure(err, format, RERUN);
         }
         if !confirm(&format!(
             "delete every stack of {} in account {}?",
@@ -332,9 +333,7 @@ pub(super) fn destroy(
     progress.finish();
     let report = match result {
         Ok(report) => report,
-        Err(err) => {
-            return report_failure(err, format, "deploy and destroy pick up where they stopped")
-        }
+        Err(err) => return report_failure(err, format, RERUN),
     };
     if format == OutputFormat::Json {
         let value = serde_json::json!({

@@ -132,11 +132,12 @@ fn deploy(
         }
     }
     let progress = deploy::progress::Display::new();
+    let zone_id = plan.zone_id.clone();
     let result = runtime.block_on(deploy::parent::apply(
         &cloud,
         &progress,
         &parent,
-        plan.clone(),
+        plan,
         options.timing,
     ));
     progress.finish();
@@ -163,9 +164,9 @@ fn deploy(
             return apply::report_failure(err, format, rerun);
         }
     };
-    let status = match outcome {
-        deploy::changeset::StackOutcome::Changed => "deployed",
-        deploy::changeset::StackOutcome::Unchanged => "unchanged",
+    let (status, changed, unchanged) = match outcome {
+        deploy::changeset::StackOutcome::Changed => ("deployed", vec![&parent.stack], vec![]),
+        deploy::changeset::StackOutcome::Unchanged => ("unchanged", vec![], vec![&parent.stack]),
     };
     if format == OutputFormat::Json {
         let roles: Vec<serde_json::Value> = parent
@@ -179,10 +180,9 @@ fn deploy(
             .collect();
         super::print_json(serde_json::json!({
             "ok": true, "stack": parent.stack, "status": status,
-                "changed": if status == "deployed" { vec![parent.stack.clone()] } else { vec![] },
-                "unchanged": if status == "unchanged" { vec![parent.stack.clone()] } else { vec![] },
+                "changed": changed, "unchanged": unchanged,
             "account": parent.account.to_string(), "region": region,
-            "zone": parent.zone, "zone_id": plan.zone_id, "roles": roles,
+            "zone": parent.zone, "zone_id": zone_id, "roles": roles,
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -190,7 +190,7 @@ fn deploy(
     writeln!(
         stdout,
         "parent stack {} {} in account {} ({region}), zone {} ({})",
-        parent.stack, status, parent.account, parent.zone, plan.zone_id
+        parent.stack, status, parent.account, parent.zone, zone_id
     )?;
     for role in &parent.roles {
         writeln!(

@@ -150,7 +150,7 @@ fn sdk_error<E: std::error::Error + ProvideErrorMetadata>(what: &str, err: E) ->
 }
 
 /// The usual reasons a call never reached AWS, as one sentence with the fix.
-pub fn likely_cause(chain: &str) -> Option<&'static str> {
+fn likely_cause(chain: &str) -> Option<&'static str> {
     let lower = chain.to_ascii_lowercase();
     const CAUSES: &[(&[&str], &str)] = &[
         (

@@ -179,11 +179,8 @@ pub fn deployer_principal(
         Some((partition.to_string(), account.to_string(), name.to_string()))
     };
     match (service, resource.split('/').collect::<Vec<_>>().as_slice()) {
-        ("iam", ["user", ..]) => Ok(if admin_roles.iter().any(|arn| arn == caller) {
-            String::new()
-        } else {
-            caller.to_string()
-        }),
+        // admin_roles holds role ARNs only (the reader refuses others): a user is never one.
+        ("iam", ["user", ..]) => Ok(caller.to_string()),
         ("sts", ["assumed-role", name, _session, ..]) => {
             let wanted = (partition.to_string(), account.to_string(), name.to_string());
             if admin_roles.iter().any(|arn| role_of(arn).as_ref() == Some(&wanted)) {
@@ -558,10 +555,8 @@ pub async fn destroy(
             return Err(err);
         }
     }
-    if plan.kubernetes.is_some() {
-        if let Some(cluster) = kube::cluster_name(&plan) {
-            report.still_tagged = still_tagged(cloud.tagging(), progress, &cluster).await;
-        }
+    if let Some(cluster) = kube::cluster_name(&plan) {
+        report.still_tagged = still_tagged(cloud.tagging(), progress, &cluster).await;
     }
     Ok(report)
 }
@@ -587,7 +582,7 @@ async fn refuse_protected(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<()> {
             continue;
         };
         for (id, resource) in template["Resources"].as_object().into_iter().flatten() {
-            if is_protected(resource) {
+            if crate::diff::exposure::deletion_protected(resource.get("Properties")) {
                 protected.push(format!(
                     "{name} {id} ({})",
                     resource["Type"].as_str().unwrap_or("?")
@@ -605,23 +600,6 @@ async fn refuse_protected(cfn: &impl Cfn, plan: &Plan<'_>) -> Result<()> {
         plan.deployment.env,
         plan.deployment.env
     ))
-}
-
-/// Deletion protection as the types that have it spell it.
-fn is_protected(resource: &serde_json::Value) -> bool {
-    let properties = &resource["Properties"];
-    match resource["Type"].as_str().unwrap_or_default() {
-        "AWS::EKS::Cluster" | "AWS::RDS::DBInstance" => properties["DeletionProtection"] == true,
-        "AWS::Cognito::UserPool" => properties["DeletionProtection"] == "ACTIVE",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer" => properties["LoadBalancerAttributes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|attribute| {
-                attribute["Key"] == "deletion_protection.enabled" && attribute["Value"] == "true"
-            }),
-        _ => false,
-    }
 }
 
 /// What is still tagged with the cluster's name (a note each, not a failure): a load

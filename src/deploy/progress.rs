@@ -277,9 +277,7 @@ impl Progress for Display {
                             line.split_once(": ")
                                 .map_or(line.clone(), |(_, rest)| rest.to_string()),
                         );
-                        if matches!(other, ProgressEvent::Resource { status, .. } if status.ends_with("FAILED"))
-                            || matches!(other, ProgressEvent::Note { .. })
-                        {
+                        if is_failure(other) || matches!(other, ProgressEvent::Note { .. }) {
                             let _ = live.bars.println(line);
                         }
                     }
