@@ -524,6 +524,11 @@ impl Deployment {
         format!("{}-{stack}", self.prefix())
     }
 
+    /// The environment's own ECR registry: `<account>.dkr.ecr.<region>.amazonaws.com`.
+    pub fn registry(&self) -> String {
+        format!("{}.dkr.ecr.{}.amazonaws.com", self.account, self.region)
+    }
+
     /// `<project>-<env>`: what the environment's stacks and named resources start with.
     pub fn prefix(&self) -> String {
         format!("{}-{}", self.project, self.env)

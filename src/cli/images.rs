@@ -24,8 +24,8 @@ pub(super) fn images(deployment: &Deployment, yes: bool, format: OutputFormat) -
             return Ok(ExitCode::SUCCESS);
         }
         println!(
-            "environment {env} runs no image from its own registry ({}.dkr.ecr.{}.amazonaws.com): no repository to create; images elsewhere (Docker Hub, quay.io, another account's ECR) are left alone",
-            deployment.account, deployment.region
+            "environment {env} runs no image from its own registry ({}): no repository to create; images elsewhere (Docker Hub, quay.io, another account's ECR) are left alone",
+            deployment.registry()
         );
         return Ok(ExitCode::SUCCESS);
     }

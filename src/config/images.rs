@@ -10,7 +10,7 @@
 use super::read::Reader;
 use super::yaml::{Node, Value};
 use crate::model::Deployment;
-use crate::stacks::images::own_images;
+use crate::stacks::images::{own_images, repositories};
 
 /// Every place in `merged` (one environment's merged tree) that configures `reference`:
 /// `hub.hub_image`, `hub.user_image`, `hub.profiles[i].image`.
@@ -93,19 +93,14 @@ pub(super) fn check_shared_repositories(reader: &mut Reader<'_>, read: &[(Deploy
             let Some((earlier, _)) = read[..index].iter().find(|(other, _)| {
                 other.account == deployment.account
                     && other.region == deployment.region
-                    && own_images(other)
-                        .iter()
-                        .any(|theirs| theirs.repository == own.repository)
+                    && repositories(other).contains(&own.repository)
             }) else {
                 continue;
             };
             // The image as the environment writes it: where an overlay sets it, else the
             // shared value (reported once per environment, which names it).
             let node = node_naming(merged, &own.image.reference);
-            let registry = format!(
-                "{}.dkr.ecr.{}.amazonaws.com",
-                deployment.account, deployment.region
-            );
+            let registry = deployment.registry();
             let suggestion = format!(
                 "{registry}/{}/{}",
                 deployment.env,
@@ -148,17 +143,12 @@ pub(super) fn check_cross_account_repositories(
             let Some((owner, _)) = read.iter().find(|(other, _)| {
                 other.account.as_str() == account
                     && &other.region == region
-                    && own_images(other)
-                        .iter()
-                        .any(|theirs| theirs.repository == repository)
+                    && repositories(other).contains(&repository.as_str())
             }) else {
                 continue;
             };
             let node = node_naming(merged, &image.reference);
-            let own = format!(
-                "{}.dkr.ecr.{}.amazonaws.com/{repository}",
-                deployment.account, deployment.region
-            );
+            let own = format!("{}/{repository}", deployment.registry());
             reader.error(
                 node,
                 format!(

@@ -200,10 +200,7 @@ pub fn push_commands(deployment: &Deployment, missing: &[OwnImage<'_>]) -> Vec<S
     if missing.is_empty() {
         return Vec::new();
     }
-    let registry = format!(
-        "{}.dkr.ecr.{}.amazonaws.com",
-        deployment.account, deployment.region
-    );
+    let registry = deployment.registry();
     let mut commands = vec![format!(
         "aws ecr get-login-password --region {} | docker login --username AWS --password-stdin {registry}",
         deployment.region
