@@ -334,13 +334,11 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         "txtOwnerId": txt_owner,
     });
 
-    let mut after_agent: Vec<&str> = Vec::new();
     if !auto {
         template.add(
-            "PodIdentityAgent",
+            POD_IDENTITY_AGENT,
             addon("eks-pod-identity-agent", &eks.addon_versions, None, None),
         );
-        after_agent.push("PodIdentityAgent");
         template.add(
             roles::VPC_CNI,
             pod_role(
@@ -426,28 +424,25 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
             Some(external_dns_config),
         ),
     );
-    // Everything that takes a role waits for the agent that hands roles out.
-    let ids: Vec<String> = template
-        .resources
-        .iter()
-        .filter(|(id, resource)| {
-            id.as_str() != "PodIdentityAgent"
+    // Node groups: everything that takes a role waits for the agent that hands roles out
+    // (Auto Mode runs the agent itself).
+    if !auto {
+        for (id, resource) in template.resources.iter_mut() {
+            if id != POD_IDENTITY_AGENT
                 && matches!(
                     resource.kind,
                     "AWS::EKS::Addon" | "AWS::EKS::PodIdentityAssociation"
                 )
-        })
-        .map(|(id, _)| id.clone())
-        .collect();
-    for id in ids {
-        if let Some(resource) = template.resources.get_mut(&id) {
-            for agent in &after_agent {
-                resource.depends_on.push(agent.to_string());
+            {
+                resource.depends_on.push(POD_IDENTITY_AGENT.to_string());
             }
         }
     }
     template
 }
+
+/// The Pod Identity agent add-on's logical id (node groups only).
+const POD_IDENTITY_AGENT: &str = "PodIdentityAgent";
 
 /// What the AWS Load Balancer Controller calls, scoped by the tag it puts on everything it
 /// creates (`elbv2.k8s.aws/cluster` = the cluster's name): it creates only with that tag,
