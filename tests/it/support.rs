@@ -232,3 +232,54 @@ pub fn local_aws_env(endpoint: &str) -> Vec<(&'static str, Option<String>)> {
         ("AWS_EC2_METADATA_DISABLED", Some("true".to_string())),
     ]
 }
+
+/// Debian's `packages` (name, a file it installs), installed with apt-get when a file is
+/// missing: the browser and database of the hub login test. Debian keeps only the newest
+/// build of each in its archive, so these are the distribution's, not pinned here; the test
+/// reports the versions it ran. Panics naming the packages when they cannot be installed
+/// (not root, no Debian archive): the test fails, it is never skipped.
+pub fn debian_packages(packages: &[(&str, &str)]) {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    let _guard = LOCK
+        .get_or_init(|| Mutex::new(()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(name, _)| *name)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    announce(&format!(
+        "installing Debian's {} with apt-get, once per machine",
+        missing.join(", ")
+    ));
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = install()
+        || (Command::new("apt-get")
+            .args(["update", "-q"])
+            .status()
+            .is_ok_and(|s| s.success())
+            && install());
+    let still: Vec<&str> = packages
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(_, file)| *file)
+        .collect();
+    assert!(
+        installed && still.is_empty(),
+        "the test needs Debian's {} ({} missing): `apt-get install {}` as root failed",
+        missing.join(", "),
+        still.join(", "),
+        missing.join(" ")
+    );
+}
