@@ -12,6 +12,7 @@ mod diff;
 mod diff_table;
 mod golden;
 mod hub_image;
+mod hub_login;
 mod iam;
 mod lint;
 mod no_sdk;

@@ -1,0 +1,53 @@
+"""The stand-in single-user server of the hub login test (README.md beside this file).
+
+    python standin_server.py IP PORT        (the task's environment in this process's)
+
+Run with the hub image's pinned packages (tests/tools/hub.txt) on the address the user's
+Fargate task has (its privateIPv4Address, which the test puts on the namespace's loopback)
+and the port of its task definition. It does what a real `jupyterhub-singleuser` does on the
+way to the user's first page, and nothing else: it authenticates the browser with the hub's
+OAuth (JupyterHub's own `HubOAuthenticated` and `HubOAuthCallbackHandler`, which read
+JUPYTERHUB_API_URL, JUPYTERHUB_API_TOKEN, JUPYTERHUB_CLIENT_ID, JUPYTERHUB_SERVICE_PREFIX and
+JUPYTERHUB_OAUTH_CALLBACK_URL from the environment the spawner gave the task), asks the hub's
+API who the user is, and shows a page naming them. Prints `ready` once it listens.
+"""
+
+import html
+import os
+import secrets
+import sys
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import ioloop, web
+
+
+class Home(HubOAuthenticated, web.RequestHandler):
+    @web.authenticated
+    def get(self):
+        user = self.get_current_user()
+        name = html.escape(user["name"])
+        self.write(
+            f"<!doctype html><title>stand-in server of {name}</title>"
+            f'<h1 id="standin">stand-in server of {name}</h1>'
+            f"<p>served from {html.escape(self.request.host)}, who am I answered by the hub's API</p>"
+        )
+
+
+def main():
+    ip, port = sys.argv[1], int(sys.argv[2])
+    prefix = os.environ["JUPYTERHUB_SERVICE_PREFIX"]
+    app = web.Application(
+        [
+            (prefix, Home),
+            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        ],
+        cookie_secret=secrets.token_bytes(32),
+    )
+    app.listen(port, address=ip)
+    print("ready", flush=True)
+    ioloop.IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()
