@@ -203,6 +203,7 @@ fn the_pinned_jupyterhub_loads_the_config_with_the_tasks_environment() {
             "profiles": hub.profiles.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
             "database": if matches!(hub.database, Database::Postgres { .. }) { "postgres" } else { "external" },
             "username_claim": match &hub.auth { Auth::OAuth(provider) => provider.username_claim.clone(), Auth::Cognito { .. } => "username".to_string() },
+            "cognito": matches!(hub.auth, Auth::Cognito { .. }),
         });
         let template_path = dir.path().join(format!("{index}.template.json"));
         let expected_path = dir.path().join(format!("{index}.expected.json"));

@@ -11,11 +11,18 @@ use crate::cfn::{Expr, Resource, Template};
 use crate::model::{Auth, Deployment};
 
 /// The OAuth settings the hub container gets: (authorize, token, userdata, client id,
-/// client secret `valueFrom`, scopes, username claim).
+/// client secret `valueFrom`, scopes, username claim, and where logging out of the hub
+/// sends the browser).
 pub(crate) struct OAuthSettings {
     pub(crate) authorize_url: Expr,
     pub(crate) token_url: Expr,
     pub(crate) userdata_url: Expr,
+    /// Cognito's logout endpoint for the hub's client, back to the hub's login page (one
+    /// of the client's `LogoutURLs`): it ends the hosted UI's session too, which otherwise
+    /// signs the next person at that browser straight back in without a password. `None`
+    /// for another provider (its end-session endpoint is not in the config): logging out
+    /// then ends the hub's session only.
+    pub(crate) logout_url: Option<Expr>,
     pub(crate) client_id: Expr,
     pub(crate) client_secret: Expr,
     pub(crate) scopes: String,
@@ -46,11 +53,13 @@ pub(crate) fn add_auth(
     prefix: &str,
 ) -> OAuthSettings {
     let host = deployment.dns.hub_host.as_str();
+    let login_page = format!("https://{host}/hub/login");
     match &deployment.hub.auth {
         Auth::OAuth(provider) => OAuthSettings {
             authorize_url: provider.authorize_url.clone().into(),
             token_url: provider.token_url.clone().into(),
             userdata_url: provider.userdata_url.clone().into(),
+            logout_url: None,
             client_id: provider.client_id.clone().into(),
             client_secret: provider.client_secret_arn.clone().into(),
             scopes: provider.scopes.join(" "),
@@ -138,7 +147,7 @@ pub(crate) fn add_auth(
                     client_name: format!("{prefix}-hub"),
                     enable_token_revocation: true,
                     generate_secret: true,
-                    logout_urls: vec![format!("https://{host}/hub/login")],
+                    logout_urls: vec![login_page.clone()],
                     prevent_user_existence_errors: "ENABLED".to_string(),
                     supported_identity_providers: vec!["COGNITO".to_string()],
                     user_pool_id: pool_id,
@@ -161,10 +170,22 @@ pub(crate) fn add_auth(
                 Expr::Sub(domain) => Expr::sub(format!("https://{domain}{path}")),
                 other => other.clone(),
             };
+            // Cognito's GET /logout: client_id, and logout_uri exactly one of the client's
+            // LogoutURLs (a host name and a path need no escaping beyond '/' and ':').
+            let domain_text = match &domain {
+                Expr::Str(domain) | Expr::Sub(domain) => domain.clone(),
+                other => unreachable!("the pool's domain is text or a Sub: {other:?}"),
+            };
+            let logout_uri = login_page.replace(':', "%3A").replace('/', "%2F");
+            let logout_url = Expr::sub(format!(
+                "https://{domain_text}/logout?client_id=${{{}}}&logout_uri={logout_uri}",
+                ids::USER_POOL_CLIENT
+            ));
             OAuthSettings {
                 authorize_url: url("/oauth2/authorize"),
                 token_url: url("/oauth2/token"),
                 userdata_url: url("/oauth2/userInfo"),
+                logout_url: Some(logout_url),
                 client_id: reference(ids::USER_POOL_CLIENT),
                 client_secret: reference(ids::OAUTH_CLIENT_SECRET),
                 scopes: "openid email profile".to_string(),

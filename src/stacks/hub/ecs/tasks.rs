@@ -313,6 +313,9 @@ pub(super) fn hub_environment(
         env("OAUTH_USERDATA_URL", oauth.userdata_url.clone()),
         env("OAUTH_USERNAME_CLAIM", oauth.username_claim.clone()),
     ];
+    if let Some(logout_url) = &oauth.logout_url {
+        environment.push(env("OAUTH_LOGOUT_REDIRECT_URL", logout_url.clone()));
+    }
     if let Database::Postgres { .. } = hub.database {
         environment.push(env(
             "JUPYTERHUB_DB_HOST",

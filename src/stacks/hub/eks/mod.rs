@@ -52,6 +52,8 @@ pub mod hub_outputs {
     pub const OAUTH_TOKEN_URL: &str = "OAuthTokenUrl";
     /// See [`OAUTH_AUTHORIZE_URL`].
     pub const OAUTH_USERDATA_URL: &str = "OAuthUserdataUrl";
+    /// Cognito's logout endpoint for the hub's client (`login::OAuthSettings::logout_url`).
+    pub const OAUTH_LOGOUT_URL: &str = "OAuthLogoutUrl";
     /// The database's address.
     pub const DATABASE_HOST: &str = "DatabaseHost";
     /// The secret with the database's user and password.
@@ -337,6 +339,13 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         if value.as_literal().is_none() {
             template.output(output, description, value.clone());
         }
+    }
+    if let Some(logout_url) = &oauth.logout_url {
+        template.output(
+            hub_outputs::OAUTH_LOGOUT_URL,
+            "Cognito's logout endpoint for the hub's client",
+            logout_url.clone(),
+        );
     }
 
     template.output(

@@ -308,7 +308,7 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         "external-dns.alpha.kubernetes.io/hostname": host,
     });
 
-    json!({
+    let mut values = json!({
         "ingress": {
             "enabled": true,
             "ingressClassName": INGRESS_CLASS,
@@ -361,5 +361,11 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         // The hook would hold every `helm upgrade` until each node pulled the user image;
         // Auto Mode and scaled-in node groups bring nodes as they are needed.
         "prePuller": {"hook": {"enabled": false}, "continuous": {"enabled": false}},
-    })
+    });
+    // Cognito's logout endpoint, as on ECS (`login::OAuthSettings::logout_url`).
+    if let Auth::Cognito { .. } = hub.auth {
+        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] =
+            setting(kubernetes, None, hub_outputs::OAUTH_LOGOUT_URL);
+    }
+    values
 }
