@@ -41,7 +41,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -56,6 +56,10 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 HUB_UID = 1000  # templates/hub/Dockerfile: USER 1000:1000
 # Loopback addresses of the stand-in hosts (the namespace's lo holds all of 127.0.0.0/8).
 ALB_IP, COGNITO_IP, DATABASE_IP = "127.0.0.1", "127.0.0.2", "127.0.0.3"
+# The hub task's own address, not loopback: the load balancer's target, the health check
+# and the Cloud Map name reach the hub there, as from other machines on AWS (a hub bound to
+# 127.0.0.1 would fail here as there).
+HUB_TASK_IP = "10.20.0.10"
 # The provider's accounts: an admin, a user, and one the config does not list.
 PEOPLE = {"alice": "admin", "bob": "user", "mallory": "unlisted"}
 
@@ -240,7 +244,7 @@ def point_names(out: Path, names: dict[str, str]) -> None:
     hosts = out / "hosts"
     # Like a container's, it names the machine itself (JupyterHub checks the proxy it bound to
     # 0.0.0.0 through the host name).
-    hosts.write_text(f"127.0.0.1 localhost {socket.gethostname()}\n" + "".join(f"{ip} {name}\n" for name, ip in sorted(names.items())))
+    hosts.write_text(f"127.0.0.1 localhost\n{HUB_TASK_IP} {socket.gethostname()}\n" + "".join(f"{ip} {name}\n" for name, ip in sorted(names.items())))
     subprocess.run(["mount", "--bind", str(hosts), "/etc/hosts"], check=True)
     for name, ip in names.items():
         check(socket.gethostbyname(name) == ip, f"{name} resolves to {ip} in the test's namespace", socket.gethostbyname(name))
@@ -282,9 +286,12 @@ def start_postgres(processes: Processes, out: Path, bin_dir: Path, port: int, us
 def node(node_modules: Path, script: str, config: dict, out: Path, name: str) -> list[str]:
     path = out / f"{name}.json"
     path.write_text(json.dumps(config))
-    # Beside the pinned node_modules, where an ES module's imports resolve.
-    shutil.copy(HERE / script, node_modules.parent / script)
-    return ["node", str(node_modules.parent / script), str(path)]
+    # In the run's directory, beside a link to the pinned node_modules (an ES module's
+    # imports resolve from its own directory up).
+    if not (out / "node_modules").exists():
+        (out / "node_modules").symlink_to(node_modules)
+    shutil.copy(HERE / script, out / script)
+    return ["node", str(out / script), str(path)]
 
 
 # --- the hub --------------------------------------------------------------------------
@@ -460,6 +467,7 @@ def main() -> int:
     if os.geteuid() != 0:
         raise Failed("run as root in its own namespaces (see the docstring)")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    subprocess.run(["ip", "addr", "add", f"{HUB_TASK_IP}/32", "dev", "lo"], check=True)
     processes = Processes(out)
     try:
         return run(processes, args, out)
@@ -482,7 +490,14 @@ def run(processes: Processes, args, out: Path) -> int:
     provider = urlparse(environment["OAUTH_AUTHORIZE_URL"])
     connect_host = urlparse(environment["JUPYTERHUB_HUB_CONNECT_URL"]).hostname
     database_host = environment["JUPYTERHUB_DB_HOST"]
-    point_names(out, {hub_host: ALB_IP, provider.hostname: COGNITO_IP, database_host: DATABASE_IP, connect_host: "127.0.0.1"})
+    resources = json.loads((GOLDEN / "jhub-dev-hub.template.json").read_text())["Resources"]
+    check(
+        hub_host == resources["Certificate"]["Properties"]["DomainName"] == resources["HubRecord"]["Properties"]["Name"]
+        and connect_host == f"{resources['HubDiscovery']['Properties']['Name']}.{resources['Namespace']['Properties']['Name']}",
+        "the hub's public host is its certificate's and DNS record's, its connect URL's host its Cloud Map name",
+        (hub_host, connect_host),
+    )
+    point_names(out, {hub_host: ALB_IP, provider.hostname: COGNITO_IP, database_host: DATABASE_IP, connect_host: HUB_TASK_IP})
     ca, cert, key = make_certificates(out, [hub_host, provider.hostname, database_host])
 
     start_postgres(
@@ -490,21 +505,37 @@ def run(processes: Processes, args, out: Path) -> int:
         environment["JUPYTERHUB_DB_PASSWORD"], environment["JUPYTERHUB_DB_NAME"], cert, key,
     )
 
-    # The provider, registered as the stack registered the hub's client with the pool.
+    # The provider, registered as the stack registered the hub's client with the pool, on
+    # the pool's domain: the hub's settings must name Cognito's own endpoints there.
     idp = boto3.client("cognito-idp", region_name=region)
     pool_id = next(p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"])
+    domain = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Domain"]
+    cognito = f"https://{domain}.auth.{region}.amazoncognito.com"
     client = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=environment["OAUTH_CLIENT_ID"])["UserPoolClient"]
     check(client["ClientSecret"] == environment["OAUTH_CLIENT_SECRET"], "the hub's OAuth client secret is the pool client's", "differs")
+    logout_uri = client["LogoutURLs"][0]
+    expected = {
+        "OAUTH_AUTHORIZE_URL": f"{cognito}/oauth2/authorize",
+        "OAUTH_TOKEN_URL": f"{cognito}/oauth2/token",
+        "OAUTH_USERDATA_URL": f"{cognito}/oauth2/userInfo",
+        "OAUTH_LOGOUT_REDIRECT_URL": f"{cognito}/logout?client_id={client['ClientId']}&logout_uri={quote(logout_uri, safe='')}",
+    }
+    check(
+        all(environment.get(k) == v for k, v in expected.items()),
+        "the hub's OAuth endpoints are Cognito's on the pool's domain, its logout Cognito's /logout back to a LogoutURL",
+        {k: environment.get(k) for k in expected},
+    )
     passwords = {name: f"{name}-Secret-{os.getpid()}" for name in PEOPLE}
-    routes = {"authorization": provider.path, "token": urlparse(environment["OAUTH_TOKEN_URL"]).path, "userinfo": urlparse(environment["OAUTH_USERDATA_URL"]).path}
     processes.start(
         "oidc",
         node(args.node_modules, "oidc.mjs", {
-            "issuer": f"https://{provider.hostname}",
+            "issuer": cognito,
             "listen": {"host": COGNITO_IP, "port": 443},
             "tls": {"cert": str(cert), "key": str(key)},
-            "routes": routes,
-            "client": {"client_id": client["ClientId"], "client_secret": client["ClientSecret"], "redirect_uris": client["CallbackURLs"], "post_logout_redirect_uris": client.get("LogoutURLs", [])},
+            "client": {
+                "client_id": client["ClientId"], "client_secret": client["ClientSecret"], "redirect_uris": client["CallbackURLs"],
+                "scopes": client["AllowedOAuthScopes"], "logout_urls": client["LogoutURLs"],
+            },
             "users": [{"username": n, "password": p, "email": f"{n}@example.com"} for n, p in passwords.items()],
         }, out, "oidc"),
         ready="ready",
@@ -514,18 +545,26 @@ def run(processes: Processes, args, out: Path) -> int:
     target_group = golden_container("TargetGroup")["Properties"]
     processes.start(
         "alb",
-        node(args.node_modules, "alb.mjs", {"listen": {"host": ALB_IP, "port": 443}, "tls": {"cert": str(cert), "key": str(key)}, "target": f"http://127.0.0.1:{target_group['Port']}"}, out, "alb"),
+        node(args.node_modules, "alb.mjs", {"listen": {"host": ALB_IP, "port": 443}, "tls": {"cert": str(cert), "key": str(key)}, "target": f"http://{HUB_TASK_IP}:{target_group['Port']}"}, out, "alb"),
         ready="ready",
     )
 
     install_hub_files(out)
     let_the_hub_user_run(args.hub_python, out)
+    # As after a hub task that was killed: its proxy's pid file left on EFS, naming a
+    # number that, in the new task, is a process of the hub's user.
+    processes.start("bystander", ["sleep", "3600"], user=HUB_UID)
+    bystander = processes.children["bystander"]
+    pid_file = Path("/srv/jupyterhub/data/jupyterhub-proxy.pid")
+    pid_file.write_text(f"{bystander.pid}\n")
+    os.chown(pid_file, HUB_UID, HUB_UID)
     start_hub(processes, args, environment, endpoint, ca)
-    health = f"http://127.0.0.1:{target_group['Port']}{target_group['HealthCheckPath']}"
+    health = f"http://{HUB_TASK_IP}:{target_group['Port']}{target_group['HealthCheckPath']}"
     wait_for(f"the hub answers {health}", lambda: processes.alive("hub") and get(health)[0] == 200, 120)
     status, _ = get(health)
-    check(status == int(target_group["Matcher"]["HttpCode"]), f"the load balancer's health check ({target_group['HealthCheckPath']} on the target port) answers {status} through the proxy", status)
+    check(str(status) == target_group["Matcher"]["HttpCode"], f"the load balancer's health check ({target_group['HealthCheckPath']} on the task's address and target port) answers {status} through the proxy", status)
     print(f"   the hub is up {time.monotonic() - started:.1f} s after the start", flush=True)
+    check(bystander.poll() is None, "a stale proxy pid file naming a live process of the hub's user leaves that process alone", bystander.returncode)
 
     cluster = environment["JUPYTERHUB_ECS_CLUSTER"]
     watch = ServerWatch(processes, args, region, cluster)
@@ -584,7 +623,7 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     bob.select_option("select#profile", "small")
     bob.click("input[type=submit], button[type=submit]")
     watch.join(150)
-    check(watch.error is None and watch.task is not None, "the hub's spawner started bob's Fargate task with RunTask on moto", watch.error)
+    check(not watch.is_alive() and watch.error is None and watch.task is not None, "the hub's spawner started bob's Fargate task with RunTask on moto", watch.error)
     task = watch.task
     families = json.loads(environment["JUPYTERHUB_USER_TASK_FAMILIES"])
     check(f"task-definition/{families['bob']['small']}:" in task["taskDefinitionArn"], "the task runs bob's small task definition from the hub stack", task["taskDefinitionArn"])
@@ -617,35 +656,54 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     check("carol" in body and body.count("Stop Server") == 1, "the admin panel lists the hub's users, bob's server running", body[:400])
     token = request_token(browser, alice, hub_url)
 
-    services = api("http://127.0.0.1:8081/hub/api/services", token)
+    services = api(environment["JUPYTERHUB_HUB_CONNECT_URL"] + "/hub/api/services", token)
     culler = services.get("idle-culler", {})
     timeout = int(environment["JUPYTERHUB_IDLE_TIMEOUT"])
     check(f"--timeout={timeout}" in culler.get("command", []) and culler.get("pid"), f"the idle culler is a running hub service with --timeout={timeout}", culler)
     culling = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     check(f"jupyterhub_idle_culler --timeout={timeout}" in culling, "its process runs", culling)
+    hub_log = (out / "hub.log").read_text()
+    check(
+        re.search(r"200 GET /hub/api/users\S* \(idle-culler@", hub_log) is not None and "Service idle-culler exited" not in hub_log,
+        "the culler reads the users through the hub's API with its role's scopes (200) and keeps running",
+        [l for l in hub_log.splitlines() if "idle-culler" in l][-5:],
+    )
 
     # A hub restart (every deploy replaces the hub task) leaves bob's server running and known.
     processes.stop("hub")
     check(get_status(health) != 200, "the hub is down", health)
+    before_restart = len((out / "hub.log").read_text())
     start_hub(processes, args, environment, endpoint, ca)
     wait_for(f"the restarted hub answers {health}", lambda: processes.alive("hub") and get(health)[0] == 200, 120)
     ecs = boto3.client("ecs", region_name=region)
     tasks = ecs.describe_tasks(cluster=cluster, tasks=[task["taskArn"]])["tasks"]
     check(tasks and tasks[0]["lastStatus"] == "RUNNING" and len(ecs.list_tasks(cluster=cluster)["taskArns"]) == 1, "the restart neither stopped bob's task nor started another (cleanup_servers = False)", tasks)
-    user = api("http://127.0.0.1:8081/hub/api/users/bob", token)
-    server = user.get("servers", {}).get("", {})
-    check(server.get("ready") is True, "the restarted hub knows bob's server and counts it ready", user)
+    bob_api = environment["JUPYTERHUB_HUB_CONNECT_URL"] + "/hub/api/users/bob"
+    ready = lambda: api(bob_api, token).get("servers", {}).get("", {}).get("ready") is True  # noqa: E731
+    wait_for("the restarted hub to check bob's server", ready, 60)
+    check(ready(), "the restarted hub knows bob's server and counts it ready", api(bob_api, token))
     bob.goto(hub_url + "/user/bob/")
     bob.wait_for_selector("#standin", timeout=60_000)
-    check(bob.inner_text("#standin") == "stand-in server of bob", "bob, still signed in, reaches his server through the restarted hub's proxy", bob.url)
+    asked = re.search(r"200 GET /hub/api/user \(bob@", (out / "hub.log").read_text()[before_restart:]) is not None
+    check(
+        bob.inner_text("#standin") == "stand-in server of bob" and asked,
+        "bob, still signed in, reaches his server through the restarted hub's proxy, and his server asks the restarted hub who he is",
+        (bob.url, asked),
+    )
 
-    # Logging out ends the session.
+    # Logging out ends the hub's session and, through Cognito's /logout, the provider's.
+    logouts: list[str] = []
+    bob.on("request", lambda r: logouts.append(r.url) if urlparse(r.url).path == "/logout" else None)
     bob.goto(hub_url + "/hub/logout")
     bob.wait_for_load_state("networkidle")
     browser.shot(bob, "bob-logged-out")
     home = bob.goto(hub_url + "/hub/home")
     bob.wait_for_load_state("networkidle")
     check("/hub/login" in bob.url, "after logging out, bob's hub pages send him to the login page", (bob.url, home and home.status))
+    check(logouts and logouts[0] == environment["OAUTH_LOGOUT_REDIRECT_URL"], "logging out went through Cognito's /logout", logouts)
+    to_the_provider(browser, bob, "bob-again", provider_host)
+    check(bob.locator("input[name=password]").count() == 1, "and ended the provider's session: signing in again asks for the password", bob.url)
+    browser.shot(bob, "bob-asked-again")
     return 0
 
 

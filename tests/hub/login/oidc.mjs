@@ -3,10 +3,13 @@
 // the hub's GenericOAuthenticator runs its whole flow (authorize, sign-in
 // form, code, token exchange with client_secret_post and PKCE S256,
 // userInfo) against a conforming server instead of against mocks.
-// Usage: node oidc.mjs CONFIG.json, CONFIG having issuer, listen {host, port},
-// tls {cert, key}, routes {authorization, token, userinfo}, client (its
-// metadata) and users [{username, password, email}]. Prints "ready" on stdout
-// once listening and logs one line per request on stderr.
+// Usage: node oidc.mjs CONFIG.json, CONFIG having issuer (the Cognito domain),
+// listen {host, port}, tls {cert, key}, client {client_id, client_secret,
+// redirect_uris, scopes, logout_urls} as the pool client has them (its
+// CallbackURLs, AllowedOAuthScopes and LogoutURLs) and users [{username,
+// password, email}]. Serves Cognito's own paths (not the hub's settings: a
+// wrong path there must fail as on AWS), including GET /logout. Prints "ready"
+// on stdout once listening and logs one line per request on stderr.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -21,12 +24,19 @@ const subOf = (name) => createHash('sha256').update(`sub:${name}`).digest('hex')
 
 const provider = new Provider(config.issuer, {
   clients: [{
-    ...config.client,
+    client_id: config.client.client_id,
+    client_secret: config.client.client_secret,
+    redirect_uris: config.client.redirect_uris,
+    // The pool client's AllowedOAuthScopes: another scope is refused (invalid_scope).
+    scope: config.client.scopes.join(' '),
     token_endpoint_auth_method: 'client_secret_post',
     grant_types: ['authorization_code'],
     response_types: ['code'],
   }],
-  routes: config.routes,
+  // Cognito's endpoints (Amazon Cognito Developer Guide, "User pool endpoints").
+  routes: {
+    authorization: '/oauth2/authorize', token: '/oauth2/token', userinfo: '/oauth2/userInfo', jwks: '/.well-known/jwks.json',
+  },
   // Cognito always returns username; email needs the email scope.
   claims: {
     openid: ['sub', 'username'], email: ['email', 'email_verified'], profile: [],
@@ -49,7 +59,7 @@ const provider = new Provider(config.issuer, {
     const grant = new ctx.oidc.provider.Grant({
       clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId,
     });
-    grant.addOIDCScope('openid email profile');
+    grant.addOIDCScope(config.client.scopes.join(' '));
     await grant.save();
     return grant;
   },
@@ -95,13 +105,40 @@ async function interaction(req, res) {
   res.end(form(details.uid, error));
 }
 
+// Cognito's GET /logout?client_id=…&logout_uri=…: the logout_uri must be one of the
+// client's LogoutURLs (else Cognito's error page); ends the hosted UI's session and
+// sends the browser to logout_uri.
+async function logout(req, res) {
+  const params = new URL(req.url, config.issuer).searchParams;
+  const back = params.get('logout_uri');
+  if (params.get('client_id') !== config.client.client_id || !config.client.logout_urls.includes(back)) {
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    res.end(`redirect_mismatch: logout_uri ${back} for client ${params.get('client_id')}\n`);
+    return;
+  }
+  const ctx = provider.app.createContext(req, res);
+  const session = await provider.Session.get(ctx);
+  await session.destroy();
+  for (const name of ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig']) {
+    ctx.cookies.set(name, null, { path: '/' });
+  }
+  res.writeHead(302, { Location: back, 'Set-Cookie': res.getHeader('Set-Cookie') ?? [] });
+  res.end();
+}
+
 const callback = provider.callback();
 const server = https.createServer({
   cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key),
 }, (req, res) => {
   const path = req.url.split('?')[0];
   res.on('finish', () => console.error(`${req.method} ${path} ${res.statusCode}`));
-  if (/^\/interaction\/[^/]+$/.test(path) && ['GET', 'POST'].includes(req.method)) {
+  if (path === '/logout' && req.method === 'GET') {
+    logout(req, res).catch((err) => {
+      console.error(`logout: ${err.message}`);
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`${err.message}\n`);
+    });
+  } else if (/^\/interaction\/[^/]+$/.test(path) && ['GET', 'POST'].includes(req.method)) {
     interaction(req, res).catch((err) => {
       console.error(`interaction: ${err.message}`);
       res.writeHead(400, { 'Content-Type': 'text/plain' });

@@ -17,12 +17,23 @@ import os
 import secrets
 import sys
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 
 
+# The hub's answers kept for one second only (0 would keep them forever): a page after the
+# hub restart asks the restarted hub's API.
+AUTH = HubOAuth(cache_max_age=1)
+
+
+class Callback(HubOAuthCallbackHandler):
+    hub_auth = AUTH
+
+
 class Home(HubOAuthenticated, web.RequestHandler):
+    hub_auth = AUTH
+
     @web.authenticated
     def get(self):
         user = self.get_current_user()
@@ -40,7 +51,7 @@ def main():
     app = web.Application(
         [
             (prefix, Home),
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            (url_path_join(prefix, "oauth_callback"), Callback),
         ],
         cookie_secret=secrets.token_bytes(32),
     )
