@@ -25,6 +25,7 @@ const CHECKS: &[&str] = &[
     "the hub's OAuth endpoints are Cognito's on the pool's domain, its logout Cognito's /logout back to a LogoutURL",
     "the load balancer's health check (/hub/health on the task's address and target port) answers 200 through the proxy",
     "a stale proxy pid file naming a live process of the hub's user leaves that process alone",
+    "the hub runs as on Fargate: read-only root file system, a /tmp only root may write, the state volume writable",
     "the provider refuses a wrong password",
     "a user the config does not list is refused by JupyterHub's own 403 page after the provider's sign-in",
     "the refused user gets no row in the hub's database",

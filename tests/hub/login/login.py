@@ -332,6 +332,23 @@ def let_the_hub_user_run(program: str, out: Path) -> None:
         subprocess.run(["mount", "--bind", str(keep), str(parent / child)], check=True)
 
 
+# The hub task's file system, in a mount namespace of the hub's own: the root file system
+# read-only (the task's ReadonlyRootFilesystem), the state volume writable, and /tmp an
+# empty bind mount as Fargate makes it for a task volume: root's, mode 0755, so the hub's
+# user cannot write there either (aws/containers-roadmap#938; the image declares no VOLUME).
+TASK_FILE_SYSTEM = """
+set -eu
+mount --bind /srv/jupyterhub/data /srv/jupyterhub/data
+for target in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do
+  case "$target" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|/srv/jupyterhub/data) continue;; esac
+  mount -o remount,bind,ro "$target"
+done
+mount -t tmpfs -o mode=0755,uid=0,gid=0 tmp /tmp
+cd /srv/jupyterhub/data
+exec setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"
+"""
+
+
 def start_hub(processes: Processes, args, environment: dict[str, str], endpoint: str, ca: Path) -> None:
     env = {
         **environment,
@@ -346,10 +363,24 @@ def start_hub(processes: Processes, args, environment: dict[str, str], endpoint:
     }
     processes.start(
         "hub",
-        [args.hub_python, "-m", "jupyterhub", "--config", "/srv/jupyterhub/jupyterhub_config.py"],
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", TASK_FILE_SYSTEM, "task",
+         args.hub_python, "-m", "jupyterhub", "--config", "/srv/jupyterhub/jupyterhub_config.py"],
         env=env,
-        cwd="/srv/jupyterhub/data",
-        user=HUB_UID,
+    )
+
+
+def check_task_file_system(processes: Processes) -> None:
+    """What the hub's user may write in the hub's mount namespace: the state volume only."""
+    hub = processes.children["hub"].pid
+    try_write = lambda path: subprocess.run(  # noqa: E731
+        ["nsenter", "-t", str(hub), "-m", "--", "setpriv", f"--reuid={HUB_UID}", f"--regid={HUB_UID}", "--clear-groups", "--",
+         "sh", "-c", f"echo probe > {path} && rm {path}"], capture_output=True,
+    ).returncode == 0
+    writable = {path: try_write(path) for path in ("/srv/jupyterhub/data/probe", "/srv/jupyterhub/probe", "/tmp/probe", str(ROOT / "probe"))}
+    check(
+        writable == {"/srv/jupyterhub/data/probe": True, "/srv/jupyterhub/probe": False, "/tmp/probe": False, str(ROOT / "probe"): False},
+        "the hub runs as on Fargate: read-only root file system, a /tmp only root may write, the state volume writable",
+        writable,
     )
 
 
@@ -551,6 +582,9 @@ def run(processes: Processes, args, out: Path) -> int:
 
     install_hub_files(out)
     let_the_hub_user_run(args.hub_python, out)
+    # Where the hub's namespace sees it (the run's directory may be under /tmp, which is the
+    # task's own there).
+    ca = Path(shutil.copy(ca, "/srv/jupyterhub/test-ca.pem"))
     # As after a hub task that was killed: its proxy's pid file left on EFS, naming a
     # number that, in the new task, is a process of the hub's user.
     processes.start("bystander", ["sleep", "3600"], user=HUB_UID)
@@ -565,6 +599,7 @@ def run(processes: Processes, args, out: Path) -> int:
     check(str(status) == target_group["Matcher"]["HttpCode"], f"the load balancer's health check ({target_group['HealthCheckPath']} on the task's address and target port) answers {status} through the proxy", status)
     print(f"   the hub is up {time.monotonic() - started:.1f} s after the start", flush=True)
     check(bystander.poll() is None, "a stale proxy pid file naming a live process of the hub's user leaves that process alone", bystander.returncode)
+    check_task_file_system(processes)
 
     cluster = environment["JUPYTERHUB_ECS_CLUSTER"]
     watch = ServerWatch(processes, args, region, cluster)
