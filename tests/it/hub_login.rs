@@ -35,6 +35,7 @@ const CHECKS: &[&str] = &[
     "the hub's spawner started bob's Fargate task with RunTask on moto",
     "the task runs bob's small task definition from the hub stack",
     "started as the spawner starts it (FARGATE, startedBy jupyterhub-<id>)",
+    "the task runs jupyterhub-singleuser, told to serve on its task definition's port",
     "bob sees his server's page through the proxy",
     "the health check still answers with a server running",
     "the hub keeps its users in PostgreSQL: alice an admin, bob and carol users",

@@ -416,7 +416,8 @@ class ServerWatch(threading.Thread):
             port = container["portMappings"][0]["containerPort"]
             self.command = override.get("command", [])
             subprocess.run(["ip", "addr", "add", f"{ip}/32", "dev", "lo"], check=True)
-            self.processes.start("user-server", [self.args.hub_python, str(HERE / "standin_server.py"), ip, str(port)], env=env, ready="ready")
+            self.service_url = env.get("JUPYTERHUB_SERVICE_URL", "")
+            self.processes.start("user-server", [self.args.hub_python, str(HERE / "standin_server.py")], env=env, ready="ready")
             self.address = (ip, port)
         except Exception as error:  # noqa: BLE001 - reported by the main thread
             self.error = repr(error)
@@ -663,6 +664,11 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     families = json.loads(environment["JUPYTERHUB_USER_TASK_FAMILIES"])
     check(f"task-definition/{families['bob']['small']}:" in task["taskDefinitionArn"], "the task runs bob's small task definition from the hub stack", task["taskDefinitionArn"])
     check(task.get("startedBy", "").startswith("jupyterhub-") and task["launchType"] == "FARGATE", "started as the spawner starts it (FARGATE, startedBy jupyterhub-<id>)", task)
+    check(
+        watch.command[:1] == ["jupyterhub-singleuser"] and urlparse(watch.service_url).port == watch.address[1],
+        "the task runs jupyterhub-singleuser, told to serve on its task definition's port",
+        (watch.command, watch.service_url, watch.address),
+    )
     bob.wait_for_url(re.compile(r".*/user/bob/.*"), timeout=120_000)
     bob.wait_for_selector("#standin", timeout=60_000)
     browser.shot(bob, "bob-server-through-the-proxy")

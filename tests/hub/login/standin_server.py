@@ -1,10 +1,11 @@
 """The stand-in single-user server of the hub login test (README.md beside this file).
 
-    python standin_server.py IP PORT        (the task's environment in this process's)
+    python standin_server.py        (the task's environment in this process's)
 
-Run with the hub image's pinned packages (tests/tools/hub.txt) on the address the user's
-Fargate task has (its privateIPv4Address, which the test puts on the namespace's loopback)
-and the port of its task definition. It does what a real `jupyterhub-singleuser` does on the
+Run with the hub image's pinned packages (tests/tools/hub.txt) where the user's Fargate task
+runs (the test puts its privateIPv4Address on the namespace's loopback). It listens where
+`jupyterhub-singleuser` would: on the address and port of JUPYTERHUB_SERVICE_URL, which the
+spawner sets. It does what a real `jupyterhub-singleuser` does on the
 way to the user's first page, and nothing else: it authenticates the browser with the hub's
 OAuth (JupyterHub's own `HubOAuthenticated` and `HubOAuthCallbackHandler`, which read
 JUPYTERHUB_API_URL, JUPYTERHUB_API_TOKEN, JUPYTERHUB_CLIENT_ID, JUPYTERHUB_SERVICE_PREFIX and
@@ -15,7 +16,7 @@ API who the user is, and shows a page naming them. Prints `ready` once it listen
 import html
 import os
 import secrets
-import sys
+from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
@@ -46,7 +47,7 @@ class Home(HubOAuthenticated, web.RequestHandler):
 
 
 def main():
-    ip, port = sys.argv[1], int(sys.argv[2])
+    service = urlparse(os.environ["JUPYTERHUB_SERVICE_URL"])
     prefix = os.environ["JUPYTERHUB_SERVICE_PREFIX"]
     app = web.Application(
         [
@@ -55,7 +56,7 @@ def main():
         ],
         cookie_secret=secrets.token_bytes(32),
     )
-    app.listen(port, address=ip)
+    app.listen(service.port, address=service.hostname)
     print("ready", flush=True)
     ioloop.IOLoop.current().start()
 
