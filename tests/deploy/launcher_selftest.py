@@ -201,7 +201,7 @@ def ecr_checks(endpoint: str, config, c: Checks) -> None:  # type: ignore[no-unt
                 json.loads(policy) == json.loads(body["Resources"][logical_id]["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]),
                 policy,
             )
-        ecr.put_image(repositoryName="jhub/hub", imageManifest=manifest, imageTag="5.4.6-1")
+        ecr.put_image(repositoryName="jhub/hub", imageManifest=manifest, imageTag="5.4.6-2")
         cf.delete_stack(StackName=name)
         stack = settle(stack_id)
         left = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]

@@ -72,7 +72,7 @@ print(json.dumps(sorted(r["repositoryName"] for r in ecr.describe_repositories()
 "#;
 
 /// The hub image of the example's dev, in its own registry.
-const HUB_IMAGE: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1";
+const HUB_IMAGE: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-2";
 
 /// Pushes the example's hub image (as `docker push` would, through ECR's API).
 pub(crate) fn push_hub_image(aws: &Aws) {
@@ -85,7 +85,7 @@ pub(crate) fn push_hub_image(aws: &Aws) {
             aws.moto_endpoint(),
             "push",
             "jhub/hub",
-            "5.4.6-1",
+            "5.4.6-2",
         ],
     );
 }

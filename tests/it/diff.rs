@@ -55,8 +55,8 @@ const CASES: &[Case] = &[
             ),
             // prod, in another account, keeps the public image (it could not pull dev's).
             (
-                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1\n",
-                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-1\n      user_image: quay.io/jupyter/scipy-notebook:2025-06-30\n",
+                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-2\n",
+                "      hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/jhub/hub:5.4.6-2\n      user_image: quay.io/jupyter/scipy-notebook:2025-06-30\n",
             ),
         ],
         before: None,
