@@ -756,9 +756,18 @@ def get_status(url: str) -> int:
 
 
 def request_token(browser: Browser, page, hub_url: str) -> str:
-    page.goto(hub_url + "/hub/token")
-    page.click("#request-token-form button[type=submit], #request-token-form input[type=submit]")
-    page.wait_for_selector("#token-result", state="visible")
+    # The page asks the hub's API from its script: on a loaded machine a click may come
+    # before the script has taken over the form, so wait for the page, and click again.
+    for attempt in range(3):
+        page.goto(hub_url + "/hub/token", wait_until="networkidle")
+        page.click("#request-token-form button[type=submit], #request-token-form input[type=submit]")
+        try:
+            page.wait_for_selector("#token-result", state="visible", timeout=20_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try again, then say so
+            browser.shot(page, f"alice-token-page-attempt-{attempt + 1}")
+    else:
+        raise Failed(f"the token page showed no token after three requests; the browser is at {page.url}")
     token = page.inner_text("#token-result").strip()
     check(re.fullmatch(r"[0-9a-f]{32,}", token) is not None, "alice asks the hub for an API token on its token page", token[:6])
     return token
