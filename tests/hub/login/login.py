@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -336,14 +337,24 @@ def let_the_hub_user_run(program: str, out: Path) -> None:
 # read-only (the task's ReadonlyRootFilesystem), the state volume writable, and /tmp an
 # empty bind mount as Fargate makes it for a task volume: root's, mode 0755, so the hub's
 # user cannot write there either (aws/containers-roadmap#938; the image declares no VOLUME).
+# What the image would hold but this machine keeps under /tmp (a checkout there: its venv
+# and the proxy) is put back, read-only, into the task's /tmp: $KEEP, one path per line.
 TASK_FILE_SYSTEM = """
 set -eu
 mount --bind /srv/jupyterhub/data /srv/jupyterhub/data
+mkdir -p /srv/outer-tmp
+mount --bind /tmp /srv/outer-tmp
 for target in $(awk '{print $5}' /proc/self/mountinfo | sort -u); do
   case "$target" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|/srv/jupyterhub/data) continue;; esac
   mount -o remount,bind,ro "$target"
 done
 mount -t tmpfs -o mode=0755,uid=0,gid=0 tmp /tmp
+echo "$KEEP" | while read -r path; do
+  case "$path" in /tmp/*) ;; *) continue;; esac
+  mkdir -p "$path"
+  mount --bind "/srv/outer-tmp/${path#/tmp/}" "$path"
+  mount -o remount,bind,ro "$path"
+done
 cd /srv/jupyterhub/data
 exec setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"
 """
@@ -361,9 +372,12 @@ def start_hub(processes: Processes, args, environment: dict[str, str], endpoint:
         "PATH": f"{args.node_modules / '.bin'}:{Path(args.hub_python).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": "/srv/jupyterhub",
     }
+    keep = "\n".join(
+        os.path.realpath(path) for path in (Path(args.hub_python).parent.parent, args.node_modules)
+    )
     processes.start(
         "hub",
-        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", TASK_FILE_SYSTEM, "task",
+        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", "KEEP=" + shlex.quote(keep) + "\n" + TASK_FILE_SYSTEM, "task",
          args.hub_python, "-m", "jupyterhub", "--config", "/srv/jupyterhub/jupyterhub_config.py"],
         env=env,
     )
