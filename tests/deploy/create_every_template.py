@@ -65,6 +65,35 @@ def create(cf, name: str, body: str, parameters: dict[str, str]) -> tuple[str, d
     return stack["StackStatus"], {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def create_environment(endpoint: str, manifest_path: Path):  # type: ignore[no-untyped-def]
+    """Every stack of the golden environment `manifest_path` names, created in its deploy
+    order, each stack's parameters filled from the outputs its manifest names: yields
+    (stack name, status), the status naming the error when the creation raised."""
+    manifest = json.loads(manifest_path.read_text())
+    cf = clients(endpoint, manifest["account"], manifest["region"])
+    outputs: dict[str, dict[str, str]] = {}
+    stacks = {stack["id"]: stack for stack in manifest["stacks"]}
+    for wave in manifest["deploy_order"]:
+        for step in wave:
+            if step not in stacks:
+                continue
+            stack = stacks[step]
+            body = existing_pools(
+                endpoint,
+                manifest["account"],
+                manifest["region"],
+                (manifest_path.parent / stack["template"]).read_text(),
+            )
+            parameters = {
+                name: outputs[source["stack"]][source["output"]] for name, source in stack["parameters"].items()
+            }
+            try:
+                status, outputs[step] = create(cf, stack["name"], body, parameters)
+            except Exception as error:  # noqa: BLE001 - any failure is reported
+                status, outputs[step] = f"{type(error).__name__}: {str(error)[:300]}", {}
+            yield stack["name"], status
+
+
 def main() -> int:
     launcher = subprocess.Popen(
         [sys.executable, str(HERE / "moto_launcher.py"), "--port", "0", "--quiet"],
@@ -77,31 +106,10 @@ def main() -> int:
         port = int(launcher.stdout.readline().split()[1])
         endpoint = f"http://127.0.0.1:{port}"
         for manifest_path in sorted(GOLDEN.glob("*/*/manifest.json")):
-            manifest = json.loads(manifest_path.read_text())
-            cf = clients(endpoint, manifest["account"], manifest["region"])
-            outputs: dict[str, dict[str, str]] = {}
-            stacks = {stack["id"]: stack for stack in manifest["stacks"]}
-            for wave in manifest["deploy_order"]:
-                for step in wave:
-                    if step not in stacks:
-                        continue
-                    stack = stacks[step]
-                    body = existing_pools(
-                        endpoint,
-                        manifest["account"],
-                        manifest["region"],
-                        (manifest_path.parent / stack["template"]).read_text(),
-                    )
-                    parameters = {
-                        name: outputs[source["stack"]][source["output"]] for name, source in stack["parameters"].items()
-                    }
-                    try:
-                        status, outputs[step] = create(cf, stack["name"], body, parameters)
-                    except Exception as error:  # noqa: BLE001 - any failure is reported
-                        status, outputs[step] = f"{type(error).__name__}: {str(error)[:300]}", {}
-                    where = f"{manifest_path.parent.relative_to(GOLDEN)} {stack['name']}"
-                    print(f"{'ok  ' if status == 'CREATE_COMPLETE' else 'FAIL'} {where}: {status}")
-                    failed += status != "CREATE_COMPLETE"
+            for name, status in create_environment(endpoint, manifest_path):
+                where = f"{manifest_path.parent.relative_to(GOLDEN)} {name}"
+                print(f"{'ok  ' if status == 'CREATE_COMPLETE' else 'FAIL'} {where}: {status}")
+                failed += status != "CREATE_COMPLETE"
         for parent in sorted(GOLDEN.glob("*/parent/*.template.json")):
             manifest = json.loads(next(parent.parent.parent.glob("*/manifest.json")).read_text())
             cf = clients(endpoint, manifest["delegation"]["parent_account"], "us-east-1")

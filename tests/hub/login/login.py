@@ -28,6 +28,7 @@ screenshots are (all under --out).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -177,17 +178,9 @@ def api(url: str, token: str):
 
 def create_stacks(endpoint: str) -> dict:
     """The example's dev stacks from the golden templates, as deploy orders them."""
-    manifest = json.loads((GOLDEN / "manifest.json").read_text())
-    cf = stacks.clients(endpoint, manifest["account"], manifest["region"])
-    outputs: dict[str, dict[str, str]] = {}
-    by_id = {stack["id"]: stack for stack in manifest["stacks"]}
-    for wave in manifest["deploy_order"]:
-        for step in (s for s in wave if s in by_id):
-            stack = by_id[step]
-            parameters = {name: outputs[source["stack"]][source["output"]] for name, source in stack["parameters"].items()}
-            status, outputs[step] = stacks.create(cf, stack["name"], (GOLDEN / stack["template"]).read_text(), parameters)
-            check(status == "CREATE_COMPLETE", f"the golden {stack['name']} stack is created on moto", status)
-    return manifest
+    for name, status in stacks.create_environment(endpoint, GOLDEN / "manifest.json"):
+        check(status == "CREATE_COMPLETE", f"the golden {name} stack is created on moto", status)
+    return json.loads((GOLDEN / "manifest.json").read_text())
 
 
 def secret_value(sm, value_from: str) -> str:
@@ -199,9 +192,14 @@ def secret_value(sm, value_from: str) -> str:
     return str(json.loads(text)[key]) if key else text
 
 
+@functools.cache
+def golden_resources() -> dict:
+    """The resources of the golden hub template."""
+    return json.loads((GOLDEN / "jhub-dev-hub.template.json").read_text())["Resources"]
+
+
 def golden_container(resource: str) -> dict:
-    template = json.loads((GOLDEN / "jhub-dev-hub.template.json").read_text())
-    return template["Resources"][resource]
+    return golden_resources()[resource]
 
 
 def hub_task_environment(region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -266,16 +264,14 @@ def start_postgres(processes: Processes, out: Path, bin_dir: Path, port: int, us
     as_postgres = ["runuser", "-u", "postgres", "--"]
     sh([*as_postgres, str(bin_dir / "initdb"), "-D", str(cluster), "-A", "peer", "-U", "postgres", "--no-sync"])
     (cluster / "pg_hba.conf").write_text("local all postgres peer\nhostssl all all 127.0.0.0/8 scram-sha-256\n")
-    log = open(out / "postgres.log", "ab")
-    child = subprocess.Popen(
+    processes.start(
+        "postgres",
         [
             *as_postgres, str(bin_dir / "postgres"), "-D", str(cluster), "-p", str(port), "-c", f"listen_addresses={DATABASE_IP}",
             "-c", f"unix_socket_directories={data}", "-c", "ssl=on", "-c", f"ssl_cert_file={data / 'server.crt'}",
             "-c", f"ssl_key_file={data / 'server.key'}", "-c", "fsync=off",
         ],
-        stdout=log, stderr=log, start_new_session=True,
     )
-    processes.children["postgres"] = child
     psql = [*as_postgres, str(bin_dir / "psql"), "-h", str(data), "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
     wait_for("PostgreSQL accepts connections", lambda: subprocess.run([*psql, "-c", "select 1"], capture_output=True).returncode == 0, 30)
     quoted = password.replace("'", "''")
@@ -536,7 +532,7 @@ def run(processes: Processes, args, out: Path) -> int:
     provider = urlparse(environment["OAUTH_AUTHORIZE_URL"])
     connect_host = urlparse(environment["JUPYTERHUB_HUB_CONNECT_URL"]).hostname
     database_host = environment["JUPYTERHUB_DB_HOST"]
-    resources = json.loads((GOLDEN / "jhub-dev-hub.template.json").read_text())["Resources"]
+    resources = golden_resources()
     check(
         hub_host == resources["Certificate"]["Properties"]["DomainName"] == resources["HubRecord"]["Properties"]["Name"]
         and connect_host == f"{resources['HubDiscovery']['Properties']['Name']}.{resources['Namespace']['Properties']['Name']}",
