@@ -136,8 +136,8 @@ fn a_person_signs_in_starts_a_server_and_logs_out_of_the_real_hub() {
         let mut text = String::new();
         for name in ["hub", "oidc", "alb", "user-server", "postgres", "moto"] {
             let log = std::fs::read_to_string(out.join(format!("{name}.log"))).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(40)..];
             text.push_str(&format!(
                 "--- {name}.log (last lines)\n{}\n",
                 tail.join("\n")
