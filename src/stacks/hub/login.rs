@@ -66,10 +66,13 @@ pub(crate) fn add_auth(
             username_claim: provider.username_claim.clone(),
         },
         Auth::Cognito { existing } => {
-            let (pool_id, domain) = match existing {
+            // The pool's domain as text, and whether it is a `Fn::Sub` (the pool made here:
+            // its name holds the account and region).
+            let (pool_id, domain, computed) = match existing {
                 Some(pool) => (
                     Expr::from(pool.user_pool_id.as_str()),
-                    Expr::from(pool.domain.as_str()),
+                    pool.domain.clone(),
+                    false,
                 ),
                 None => {
                     template.add(
@@ -127,9 +130,8 @@ pub(crate) fn add_auth(
                     );
                     (
                         reference(ids::USER_POOL),
-                        Expr::sub(format!(
-                            "{domain_prefix}.auth.${{AWS::Region}}.amazoncognito.com"
-                        )),
+                        format!("{domain_prefix}.auth.${{AWS::Region}}.amazoncognito.com"),
+                        true,
                     )
                 }
             };
@@ -165,20 +167,19 @@ pub(crate) fn add_auth(
                     secret_string: Some(Expr::get_att(ids::USER_POOL_CLIENT, "ClientSecret")),
                 }),
             );
-            let url = |path: &str| match &domain {
-                Expr::Str(domain) => Expr::from(format!("https://{domain}{path}")),
-                Expr::Sub(domain) => Expr::sub(format!("https://{domain}{path}")),
-                other => other.clone(),
+            let url = |path: &str| {
+                let text = format!("https://{domain}{path}");
+                if computed {
+                    Expr::sub(text)
+                } else {
+                    Expr::from(text)
+                }
             };
             // Cognito's GET /logout: client_id, and logout_uri exactly one of the client's
             // LogoutURLs (a host name and a path need no escaping beyond '/' and ':').
-            let domain_text = match &domain {
-                Expr::Str(domain) | Expr::Sub(domain) => domain.clone(),
-                other => unreachable!("the pool's domain is text or a Sub: {other:?}"),
-            };
             let logout_uri = login_page.replace(':', "%3A").replace('/', "%2F");
             let logout_url = Expr::sub(format!(
-                "https://{domain_text}/logout?client_id=${{{}}}&logout_uri={logout_uri}",
+                "https://{domain}/logout?client_id=${{{}}}&logout_uri={logout_uri}",
                 ids::USER_POOL_CLIENT
             ));
             OAuthSettings {
