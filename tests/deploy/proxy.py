@@ -13,7 +13,8 @@ method, path, query, headers (Host rewritten to the target, hop-by-hop headers
 dropped) and body; the target's status, headers and body come back with a
 correct Content-Length. HTTP/1.1 keep-alive is kept per client connection.
 
-For every request one JSON line is appended to FILE (flushed after each line):
+For every request one JSON line is appended to FILE (flushed after each line, and
+before the answer is sent, so a client that has its answer finds its request logged):
     {"n": 1, "method": "POST", "path": "/", "service": "cloudformation",
      "action": "CreateChangeSet", "status": 200, "fault": null}
 - n: sequence number in order of arrival, from 1.
@@ -346,68 +347,67 @@ class ProxyHandler(BaseHTTPRequestHandler):
         request_id = f"00000000-0000-4000-8000-{n:012d}"
         status = 0
         reply = None
-        try:
-            if fault in ("throttle", "5xx"):
-                throttle = fault == "throttle"
-                status = 400 if throttle else 503
-                content_type, payload = error_response(
-                    service,
-                    self.headers,
-                    "Throttling" if throttle else "ServiceUnavailable",
-                    "Rate exceeded" if throttle else "Service is unavailable",
-                    throttle,
-                    request_id,
-                )
-                self.send(
-                    status,
-                    None,
-                    [("Content-Type", content_type), ("x-amzn-RequestId", request_id)],
-                    payload,
-                )
-            elif fault == "region-disabled":
-                status = 403
-                content_type, payload = error_response(
-                    service,
-                    self.headers,
-                    "RegionDisabledException",
-                    "STS is not activated in this region for account:111111111111. Your account administrator can activate STS in this region using the IAM Console.",
-                    True,
-                    request_id,
-                )
-                self.send(status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
-            elif fault == "drop-before":
-                self.close_connection = True
+        # What goes back: (status, reason, headers, payload), or None to close without an answer.
+        answer = None
+        if fault in ("throttle", "5xx"):
+            throttle = fault == "throttle"
+            status = 400 if throttle else 503
+            content_type, payload = error_response(
+                service,
+                self.headers,
+                "Throttling" if throttle else "ServiceUnavailable",
+                "Rate exceeded" if throttle else "Service is unavailable",
+                throttle,
+                request_id,
+            )
+            answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
+        elif fault == "region-disabled":
+            status = 403
+            content_type, payload = error_response(
+                service,
+                self.headers,
+                "RegionDisabledException",
+                "STS is not activated in this region for account:111111111111. Your account administrator can activate STS in this region using the IAM Console.",
+                True,
+                request_id,
+            )
+            answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
+        elif fault == "drop-before":
+            self.close_connection = True
+        else:
+            try:
+                status, reason, headers, payload = self.forward(body)
+            except (OSError, http.client.HTTPException) as err:
+                status = 502
+                answer = (502, None, [("Content-Type", "text/plain")], f"proxy: upstream failed: {err}\n".encode())
             else:
-                try:
-                    status, reason, headers, payload = self.forward(body)
-                except (OSError, http.client.HTTPException) as err:
-                    status = 502
-                    self.send(502, None, [("Content-Type", "text/plain")], f"proxy: upstream failed: {err}\n".encode())
+                if fault == "drop-after":
+                    self.close_connection = True
                 else:
-                    if fault == "drop-after":
-                        self.close_connection = True
-                    else:
-                        self.send(status, reason, headers, payload)
-                    if self.log_bodies:
-                        reply_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-                        reply = decode(reply_type, payload)
-        finally:
-            record = {
-                "n": n,
-                "method": self.command,
-                "path": split.path,
-                "service": service,
-                "action": action,
-                "status": status,
-                "fault": fault,
-            }
-            if self.log_bodies:
-                record["access_key"] = credential_part(self.headers, query, 0)
-                record["region"] = credential_part(self.headers, query, 2)
-                record["query"] = query
-                record["request"] = decode(self.headers.get("Content-Type", ""), body)
-                record["reply"] = reply
-            self.log.write(record)
+                    answer = (status, reason, headers, payload)
+                if self.log_bodies:
+                    reply_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+                    reply = decode(reply_type, payload)
+        # The line is written before the answer leaves: a client that has its answer (and a
+        # test that reads the log right after the client exits) always finds its request here.
+        record = {
+            "n": n,
+            "method": self.command,
+            "path": split.path,
+            "service": service,
+            "action": action,
+            "status": status,
+            "fault": fault,
+        }
+        if self.log_bodies:
+            record["access_key"] = credential_part(self.headers, query, 0)
+            record["region"] = credential_part(self.headers, query, 2)
+            record["query"] = query
+            record["request"] = decode(self.headers.get("Content-Type", ""), body)
+            record["reply"] = reply
+        self.log.write(record)
+        if answer is not None:
+            self.send(*answer)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_request
 
