@@ -62,10 +62,13 @@ c.ConfigurableHTTPProxy.pid_file = "/srv/jupyterhub/data/jupyterhub-proxy.pid"
 # That file, on EFS, outlives a hub task that was killed (out of memory, or SIGKILL after
 # the stop timeout). The next task has a PID namespace of its own, where the number may be
 # one of its own processes, which JupyterHub would then kill as a leftover proxy (5.4
-# proxy.py _check_previous_process). The proxy only ever runs as this container's child and
-# the task restarts no container (a restart policy would leave an orphaned proxy behind
-# that this would no longer stop): a file found at start is always stale. Should EFS refuse
-# the removal, JupyterHub's own check runs as before.
+# proxy.py _check_previous_process). The file can never name a proxy this task could stop:
+# every task has PID and network namespaces of its own, and a container's processes end
+# with it. So a file found at start is removed. An old task still stopping while this one
+# starts (a deploy) may remove this task's file at its exit, which costs nothing: JupyterHub
+# takes a missing file as no previous proxy. Should EFS refuse the removal, JupyterHub's
+# own check runs as before. (/tmp, where no file could outlive its task, is not writable
+# by this user: Fargate mounts it root-owned for this image.)
 try:
     os.remove(c.ConfigurableHTTPProxy.pid_file)
 except FileNotFoundError:
