@@ -28,6 +28,7 @@ screenshots are (all under --out).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -484,6 +485,19 @@ def to_the_provider(browser: Browser, page, who: str, provider_host: str) -> Non
         raise Failed(f"{who} never reached the provider's sign-in form ({error.__class__.__name__}); the browser is at {page.url}: {page.inner_text('body')[:400]!r}") from None
 
 
+@contextlib.contextmanager
+def shown(browser: Browser, page, who: str, what: str):
+    """Waits of the browser inside this block that time out say what was awaited and where
+    the browser is instead (with a screenshot), not playwright's bare traceback."""
+    try:
+        yield
+    except Failed:
+        raise
+    except Exception as error:  # noqa: BLE001 - playwright's TimeoutError
+        browser.shot(page, f"{who}-not-{re.sub(r'[^a-z0-9]+', '-', what.lower()).strip('-')}")
+        raise Failed(f"{who}'s browser never {what} ({error.__class__.__name__}); it is at {page.url}: {page.inner_text('body')[:400]!r}") from None
+
+
 def sign_in(browser: Browser, page, hub_url: str, who: str, password: str, provider_host: str) -> None:
     page.goto(hub_url + "/")
     page.wait_for_url(re.compile(r".*/hub/login.*"))
@@ -656,7 +670,8 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     # bob: a user, not an admin.
     bob = browser.person()
     sign_in(browser, bob, hub_url, "bob", passwords["bob"], provider_host)
-    bob.wait_for_url(re.compile(r".*/hub/spawn.*"))
+    with shown(browser, bob, "bob", "landed on the spawn page"):
+        bob.wait_for_url(re.compile(r".*/hub/spawn.*"))
     browser.shot(bob, "bob-spawn-page")
     sizes = bob.locator("select#profile option").all_inner_texts()
     check(len(sizes) == len(json.loads(environment["JUPYTERHUB_PROFILES"])) and sizes[0].startswith("small"), "bob lands on the spawn page with the configured server sizes", sizes)
@@ -679,8 +694,9 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
         "the task runs jupyterhub-singleuser, told to serve on its task definition's port",
         (watch.command, watch.service_url, watch.address),
     )
-    bob.wait_for_url(re.compile(r".*/user/bob/.*"), timeout=120_000)
-    bob.wait_for_selector("#standin", timeout=60_000)
+    with shown(browser, bob, "bob", "showed his server's page through the proxy (user-server.log says what the server met)"):
+        bob.wait_for_url(re.compile(r".*/user/bob/.*"), timeout=120_000)
+        bob.wait_for_selector("#standin", timeout=60_000)
     browser.shot(bob, "bob-server-through-the-proxy")
     ip, port = watch.address
     check(bob.inner_text("#standin") == "stand-in server of bob", f"bob sees his server's page through the proxy (the server on the task's address {ip}:{port} asked the hub's API who he is)", bob.inner_text("body")[:200])
@@ -697,11 +713,13 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     # alice: an admin.
     alice = browser.person()
     sign_in(browser, alice, hub_url, "alice", passwords["alice"], provider_host)
-    alice.wait_for_url(re.compile(r".*/hub/spawn.*"))
+    with shown(browser, alice, "alice", "landed on the spawn page"):
+        alice.wait_for_url(re.compile(r".*/hub/spawn.*"))
     check(alice.locator("a[href$='/hub/admin']").count() >= 1, "alice's pages show the admin link", alice.url)
     panel = alice.goto(hub_url + "/hub/admin")
     check(panel is not None and panel.status == 200, "alice opens the admin panel", panel and panel.status)
-    alice.wait_for_selector("text=bob", timeout=30_000)
+    with shown(browser, alice, "alice", "saw bob in the admin panel"):
+        alice.wait_for_selector("text=bob", timeout=30_000)
     browser.shot(alice, "alice-admin-panel")
     body = alice.inner_text("body")
     check("carol" in body and body.count("Stop Server") == 1, "the admin panel lists the hub's users, bob's server running", body[:400])
@@ -734,7 +752,8 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     wait_for("the restarted hub to check bob's server", ready, 60)
     check(ready(), "the restarted hub knows bob's server and counts it ready", api(bob_api, token))
     bob.goto(hub_url + "/user/bob/")
-    bob.wait_for_selector("#standin", timeout=60_000)
+    with shown(browser, bob, "bob", "showed his server's page through the restarted hub's proxy"):
+        bob.wait_for_selector("#standin", timeout=60_000)
     asked = re.search(r"200 GET /hub/api/user \(bob@", (out / "hub.log").read_text()[before_restart:]) is not None
     check(
         bob.inner_text("#standin") == "stand-in server of bob" and asked,
