@@ -209,6 +209,7 @@ fn read_all(reader: &mut Reader<'_>, root: &Node) -> Vec<Deployment> {
         }
     }
     check_across_environments(reader, &base, &read);
+    check_existing_pools(reader, &read);
     images::check_shared_repositories(reader, &read);
     images::check_repository_names(reader, &read);
     images::check_cross_account_repositories(reader, &read);
@@ -307,6 +308,49 @@ fn check_across_environments(reader: &mut Reader<'_>, base: &Node, read: &[(Depl
                 );
             }
         }
+    }
+}
+
+/// An existing Cognito user pool belongs to one account, and Cognito has no cross-account
+/// access: the app client each environment's hub stack creates in it (CreateUserPoolClient,
+/// signed by that account) fails with ResourceNotFoundException in any other account. So two
+/// environments naming one pool must share an account; the later one in file order is told.
+/// (A pool id names its region, which the reader checks, but not its account.)
+fn check_existing_pools(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
+    use crate::model::Auth;
+    let pool_of = |deployment: &Deployment| match &deployment.hub.auth {
+        Auth::Cognito {
+            existing: Some(pool),
+        } => Some(pool.user_pool_id.clone()),
+        _ => None,
+    };
+    for (index, (deployment, merged)) in read.iter().enumerate() {
+        let Some(pool) = pool_of(deployment) else {
+            continue;
+        };
+        let Some((earlier, _)) = read[..index].iter().find(|(other, _)| {
+            other.account != deployment.account && pool_of(other).as_ref() == Some(&pool)
+        }) else {
+            continue;
+        };
+        let Some(node) = merged
+            .get("hub")
+            .and_then(|hub| hub.get("auth"))
+            .and_then(|auth| auth.get("user_pool_id"))
+        else {
+            continue;
+        };
+        reader.error(
+            node,
+            format!(
+                "environment `{}` (account {}) names user pool {pool}, which environment `{}` names in account {}: a user pool belongs to one account, and the hub's app client cannot be created in it from another",
+                deployment.env, deployment.account, earlier.env, earlier.account
+            ),
+            format!(
+                "give environment `{}` a pool of account {} under `environments.{}.hub.auth` (`user_pool_id` and `domain`), or, for a pool its hub stack creates, name the existing pool only under the environments of account {} (an overlay cannot unset a shared key)",
+                deployment.env, deployment.account, deployment.env, earlier.account
+            ),
+        );
     }
 }
 

@@ -121,6 +121,63 @@ fn a_secret_in_another_account_is_refused_with_what_it_would_need() {
 }
 
 #[test]
+fn an_existing_pool_named_by_environments_of_two_accounts_is_refused() {
+    let shared = format!(
+        "{}  prod:\n    account: \"210987654321\"\n    dns: {{subzone: prod.example.com, hub_host: hub.prod.example.com}}\n    hub: {{hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/hub:1.0.0}}\n",
+        replace(
+            "  auth: {kind: cognito}\n",
+            "  auth: {kind: cognito, user_pool_id: eu-west-1_AbCdEf123, domain: login.example.com}\n",
+        )
+    );
+    rejects(
+        &shared,
+        &[
+            "hubctl.yaml:15:39: hub.auth.user_pool_id: environment `prod` (account 210987654321) names user pool eu-west-1_AbCdEf123, which environment `dev` names in account 123456789012",
+            "give environment `prod` a pool of account 210987654321 under `environments.prod.hub.auth` (`user_pool_id` and `domain`), or, for a pool its hub stack creates, name the existing pool only under the environments of account 123456789012",
+        ],
+    );
+    // A pool of its own account, or one its hub stack creates (the existing pool named
+    // under dev only), is fine.
+    let own_pool = shared.replace(
+        "hub: {hub_image: 210987654321",
+        "hub: {auth: {kind: cognito, user_pool_id: eu-west-1_ZyXwVu987, domain: login.prod.example.com}, hub_image: 210987654321",
+    );
+    let dev_only = shared
+        .replace(
+            "  auth: {kind: cognito, user_pool_id: eu-west-1_AbCdEf123, domain: login.example.com}\n",
+            "  auth: {kind: cognito}\n",
+        )
+        .replace(
+            "      hub_host: hub.dev.example.com\n",
+            "      hub_host: hub.dev.example.com\n    hub: {auth: {user_pool_id: eu-west-1_AbCdEf123, domain: login.example.com}}\n",
+        );
+    assert!(
+        own_pool.contains("ZyXwVu987") && !dev_only.contains("auth: {kind: cognito, user_pool_id")
+    );
+    assert_eq!(
+        dev_only
+            .matches("user_pool_id: eu-west-1_AbCdEf123")
+            .count(),
+        1
+    );
+    for own in [own_pool, dev_only] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hubctl.yaml"), &own).unwrap();
+        let output = hubctl()
+            .current_dir(dir.path())
+            .args(["validate"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{own}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
 fn an_environment_name_must_not_fall_under_anothers_task_definitions() {
     let clash = format!(
         "{VALID}  dev-user:\n    account: \"123456789012\"\n    dns: {{subzone: du.example.com, hub_host: du.example.com}}\n"

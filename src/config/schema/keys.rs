@@ -506,7 +506,7 @@ pub static AUTH: Fields = Fields {
                     "user_pool_id",
                     text("user pool id"),
                     means("a pool is made"),
-                    "an existing pool in the stack's region, e.g. `eu-west-1_AbCdEf123`",
+                    "an existing pool of the environment's own account and region, e.g. `eu-west-1_AbCdEf123` (Cognito has no cross-account access)",
                 ),
                 key(
                     "domain",
