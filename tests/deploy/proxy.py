@@ -349,63 +349,66 @@ class ProxyHandler(BaseHTTPRequestHandler):
         reply = None
         # What goes back: (status, reason, headers, payload), or None to close without an answer.
         answer = None
-        if fault in ("throttle", "5xx"):
-            throttle = fault == "throttle"
-            status = 400 if throttle else 503
-            content_type, payload = error_response(
-                service,
-                self.headers,
-                "Throttling" if throttle else "ServiceUnavailable",
-                "Rate exceeded" if throttle else "Service is unavailable",
-                throttle,
-                request_id,
-            )
-            answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
-        elif fault == "region-disabled":
-            status = 403
-            content_type, payload = error_response(
-                service,
-                self.headers,
-                "RegionDisabledException",
-                "STS is not activated in this region for account:111111111111. Your account administrator can activate STS in this region using the IAM Console.",
-                True,
-                request_id,
-            )
-            answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
-        elif fault == "drop-before":
-            self.close_connection = True
-        else:
-            try:
-                status, reason, headers, payload = self.forward(body)
-            except (OSError, http.client.HTTPException) as err:
-                status = 502
-                answer = (502, None, [("Content-Type", "text/plain")], f"proxy: upstream failed: {err}\n".encode())
+        try:
+            if fault in ("throttle", "5xx"):
+                throttle = fault == "throttle"
+                status = 400 if throttle else 503
+                content_type, payload = error_response(
+                    service,
+                    self.headers,
+                    "Throttling" if throttle else "ServiceUnavailable",
+                    "Rate exceeded" if throttle else "Service is unavailable",
+                    throttle,
+                    request_id,
+                )
+                answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
+            elif fault == "region-disabled":
+                status = 403
+                content_type, payload = error_response(
+                    service,
+                    self.headers,
+                    "RegionDisabledException",
+                    "STS is not activated in this region for account:111111111111. Your account administrator can activate STS in this region using the IAM Console.",
+                    True,
+                    request_id,
+                )
+                answer = (status, None, [("Content-Type", content_type), ("x-amzn-RequestId", request_id)], payload)
+            elif fault == "drop-before":
+                self.close_connection = True
             else:
-                if fault == "drop-after":
-                    self.close_connection = True
+                try:
+                    status, reason, headers, payload = self.forward(body)
+                except (OSError, http.client.HTTPException) as err:
+                    status = 502
+                    answer = (502, None, [("Content-Type", "text/plain")], f"proxy: upstream failed: {err}\n".encode())
                 else:
-                    answer = (status, reason, headers, payload)
-                if self.log_bodies:
-                    reply_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-                    reply = decode(reply_type, payload)
-        # The line is written before the answer leaves: a client that has its answer (and a
-        # test that reads the log right after the client exits) always finds its request here.
-        record = {
-            "n": n,
-            "method": self.command,
-            "path": split.path,
-            "service": service,
-            "action": action,
-            "status": status,
-            "fault": fault,
-        }
-        if self.log_bodies:
-            record["access_key"] = credential_part(self.headers, query, 0)
-            record["region"] = credential_part(self.headers, query, 2)
-            record["query"] = query
-            record["request"] = decode(self.headers.get("Content-Type", ""), body)
-            record["reply"] = reply
-        self.log.write(record)
+                    if fault == "drop-after":
+                        self.close_connection = True
+                    else:
+                        answer = (status, reason, headers, payload)
+                    if self.log_bodies:
+                        reply_type = next((v for k, v in headers if k.lower() == "content-type"), "")
+                        reply = decode(reply_type, payload)
+        finally:
+            # The line is written before the answer leaves (a client that has its answer, and a
+            # test that reads the log right after the client exits, always finds its request
+            # here), and also when building the answer failed.
+            record = {
+                "n": n,
+                "method": self.command,
+                "path": split.path,
+                "service": service,
+                "action": action,
+                "status": status,
+                "fault": fault,
+            }
+            if self.log_bodies:
+                record["access_key"] = credential_part(self.headers, query, 0)
+                record["region"] = credential_part(self.headers, query, 2)
+                record["query"] = query
+                record["request"] = decode(self.headers.get("Content-Type", ""), body)
+                record["reply"] = reply
+            self.log.write(record)
         if answer is not None:
             self.send(*answer)
 
