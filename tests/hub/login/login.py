@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT / "tests/deploy"))
 import create_every_template as stacks  # noqa: E402  (sets dummy keys, drops proxies)
 import boto3  # noqa: E402
 import psycopg2  # noqa: E402
+from playwright.sync_api import TimeoutError as BrowserTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 HUB_UID = 1000  # templates/hub/Dockerfile: USER 1000:1000
@@ -478,24 +479,27 @@ def to_the_provider(browser: Browser, page, who: str, provider_host: str) -> Non
     """Clicks the hub's login button and waits for the provider's sign-in form: a failure
     shows where the browser ended instead (the provider's own error page, say)."""
     page.click("a#login-main, a.btn-jupyter, a[href*='oauth_login']")
-    try:
+    with shown(browser, page, who, "reached the provider's sign-in form", shot="not-at-the-sign-in-form"):
         page.wait_for_url(re.compile(rf"https://{re.escape(provider_host)}/interaction/.*"), timeout=30_000)
-    except Exception as error:  # noqa: BLE001 - playwright's TimeoutError
-        browser.shot(page, f"{who}-not-at-the-sign-in-form")
-        raise Failed(f"{who} never reached the provider's sign-in form ({error.__class__.__name__}); the browser is at {page.url}: {page.inner_text('body')[:400]!r}") from None
 
 
 @contextlib.contextmanager
-def shown(browser: Browser, page, who: str, what: str):
-    """Waits of the browser inside this block that time out say what was awaited and where
-    the browser is instead (with a screenshot), not playwright's bare traceback."""
+def shown(browser: Browser, page, who: str, what: str, shot: str, hint: str = ""):
+    """A wait of the browser inside this block that times out says what was awaited and
+    where the browser is instead, with a screenshot `<n>-<who>-<shot>.png`, not playwright's
+    bare traceback. Other errors pass as they are."""
     try:
         yield
-    except Failed:
-        raise
-    except Exception as error:  # noqa: BLE001 - playwright's TimeoutError
-        browser.shot(page, f"{who}-not-{re.sub(r'[^a-z0-9]+', '-', what.lower()).strip('-')}")
-        raise Failed(f"{who}'s browser never {what} ({error.__class__.__name__}); it is at {page.url}: {page.inner_text('body')[:400]!r}") from None
+    except BrowserTimeout:
+        try:
+            browser.shot(page, f"{who}-{shot}")
+        except Exception as error:  # noqa: BLE001 - a crashed page: the message still goes out
+            print(f"   no screenshot of {who}'s page: {error!r}", flush=True)
+        try:
+            body = repr(page.inner_text("body", timeout=5_000)[:400])
+        except Exception as error:  # noqa: BLE001 - as above
+            body = f"<unreadable: {error.__class__.__name__}>"
+        raise Failed(f"{who}'s browser never {what} within the wait; it is at {page.url}: {body}{hint}") from None
 
 
 def sign_in(browser: Browser, page, hub_url: str, who: str, password: str, provider_host: str) -> None:
@@ -670,7 +674,7 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     # bob: a user, not an admin.
     bob = browser.person()
     sign_in(browser, bob, hub_url, "bob", passwords["bob"], provider_host)
-    with shown(browser, bob, "bob", "landed on the spawn page"):
+    with shown(browser, bob, "bob", "landed on the spawn page", shot="not-on-the-spawn-page"):
         bob.wait_for_url(re.compile(r".*/hub/spawn.*"))
     browser.shot(bob, "bob-spawn-page")
     sizes = bob.locator("select#profile option").all_inner_texts()
@@ -694,7 +698,7 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
         "the task runs jupyterhub-singleuser, told to serve on its task definition's port",
         (watch.command, watch.service_url, watch.address),
     )
-    with shown(browser, bob, "bob", "showed his server's page through the proxy (user-server.log says what the server met)"):
+    with shown(browser, bob, "bob", "showed his server's page through the proxy", shot="no-server-page", hint=" (user-server.log says what his server met)"):
         bob.wait_for_url(re.compile(r".*/user/bob/.*"), timeout=120_000)
         bob.wait_for_selector("#standin", timeout=60_000)
     browser.shot(bob, "bob-server-through-the-proxy")
@@ -713,12 +717,12 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     # alice: an admin.
     alice = browser.person()
     sign_in(browser, alice, hub_url, "alice", passwords["alice"], provider_host)
-    with shown(browser, alice, "alice", "landed on the spawn page"):
+    with shown(browser, alice, "alice", "landed on the spawn page", shot="not-on-the-spawn-page"):
         alice.wait_for_url(re.compile(r".*/hub/spawn.*"))
     check(alice.locator("a[href$='/hub/admin']").count() >= 1, "alice's pages show the admin link", alice.url)
     panel = alice.goto(hub_url + "/hub/admin")
     check(panel is not None and panel.status == 200, "alice opens the admin panel", panel and panel.status)
-    with shown(browser, alice, "alice", "saw bob in the admin panel"):
+    with shown(browser, alice, "alice", "saw bob in the admin panel", shot="no-bob-in-the-admin-panel"):
         alice.wait_for_selector("text=bob", timeout=30_000)
     browser.shot(alice, "alice-admin-panel")
     body = alice.inner_text("body")
@@ -752,7 +756,7 @@ def browse(browser, processes, args, out, environment, hub_url, provider_host, p
     wait_for("the restarted hub to check bob's server", ready, 60)
     check(ready(), "the restarted hub knows bob's server and counts it ready", api(bob_api, token))
     bob.goto(hub_url + "/user/bob/")
-    with shown(browser, bob, "bob", "showed his server's page through the restarted hub's proxy"):
+    with shown(browser, bob, "bob", "showed his server's page through the restarted hub's proxy", shot="no-server-page-after-the-restart", hint=" (user-server.log says what his server met)"):
         bob.wait_for_selector("#standin", timeout=60_000)
     asked = re.search(r"200 GET /hub/api/user \(bob@", (out / "hub.log").read_text()[before_restart:]) is not None
     check(
