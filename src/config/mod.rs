@@ -346,10 +346,7 @@ fn check_existing_pools(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
                 "environment `{}` (account {}) names user pool {pool}, which environment `{}` names in account {}: a user pool belongs to one account, and the hub's app client cannot be created in it from another",
                 deployment.env, deployment.account, earlier.env, earlier.account
             ),
-            format!(
-                "give environment `{}` a pool of account {} under `environments.{}.hub.auth` (`user_pool_id` and `domain`), or, for a pool its hub stack creates, name the existing pool only under the environments of account {} (an overlay cannot unset a shared key)",
-                deployment.env, deployment.account, deployment.env, earlier.account
-            ),
+            "name the pool only under the environments of the account that owns it (`environments.<env>.hub.auth`: `user_pool_id` and `domain`; an overlay cannot unset a shared key), and give the others a pool of their own account, or none, so that their hub stack creates one",
         );
     }
 }

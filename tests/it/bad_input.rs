@@ -133,11 +133,18 @@ fn an_existing_pool_named_by_environments_of_two_accounts_is_refused() {
         &shared,
         &[
             "hubctl.yaml:15:39: hub.auth.user_pool_id: environment `prod` (account 210987654321) names user pool eu-west-1_AbCdEf123, which environment `dev` names in account 123456789012",
-            "give environment `prod` a pool of account 210987654321 under `environments.prod.hub.auth` (`user_pool_id` and `domain`), or, for a pool its hub stack creates, name the existing pool only under the environments of account 123456789012",
+            "name the pool only under the environments of the account that owns it (`environments.<env>.hub.auth`: `user_pool_id` and `domain`; an overlay cannot unset a shared key)",
         ],
     );
-    // A pool of its own account, or one its hub stack creates (the existing pool named
-    // under dev only), is fine.
+    // Two environments of one account share it; a pool of its own account, or one its hub
+    // stack creates (the existing pool named under dev only), is fine.
+    let same_account = shared
+        .replace("account: \"210987654321\"", "account: \"123456789012\"")
+        .replace(
+            "hub: {hub_image: 210987654321.dkr.ecr.eu-west-1.amazonaws.com/hub:1.0.0}",
+            "hub: {hub_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/prod/hub:1.0.0}",
+        );
+    assert!(!same_account.contains("210987654321"));
     let own_pool = shared.replace(
         "hub: {hub_image: 210987654321",
         "hub: {auth: {kind: cognito, user_pool_id: eu-west-1_ZyXwVu987, domain: login.prod.example.com}, hub_image: 210987654321",
@@ -160,7 +167,7 @@ fn an_existing_pool_named_by_environments_of_two_accounts_is_refused() {
             .count(),
         1
     );
-    for own in [own_pool, dev_only] {
+    for own in [same_account, own_pool, dev_only] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("hubctl.yaml"), &own).unwrap();
         let output = hubctl()
