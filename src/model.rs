@@ -341,6 +341,9 @@ pub struct OAuthProvider {
     pub scopes: Vec<String>,
     /// The userinfo claim that is the JupyterHub user name.
     pub username_claim: String,
+    /// The provider's end-session URL (with its parameters) where logging out of the hub
+    /// sends the browser; `None`: logging out ends the hub's session only.
+    pub logout_url: Option<String>,
 }
 
 /// Where JupyterHub runs.

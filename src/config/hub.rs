@@ -828,6 +828,12 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
         None => Some("preferred_username".to_string()),
         Some(n) => reader.string(n, "email").map(str::to_string),
     };
+    let logout_example =
+        "https://login.example.com/realms/hub/protocol/openid-connect/logout?client_id=hub";
+    let logout_url = match node.get("logout_url") {
+        None => Some(None),
+        Some(n) => https_url(reader, n, logout_example).map(Some),
+    };
     if misplaced {
         return None;
     }
@@ -839,5 +845,6 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
         client_secret_arn: client_secret_arn?,
         scopes: scopes?,
         username_claim: username_claim?,
+        logout_url: logout_url?,
     }))
 }

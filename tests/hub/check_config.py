@@ -91,14 +91,14 @@ def main():
     assert authenticator.username_claim == expected["username_claim"], authenticator.username_claim
     assert authenticator.enable_auth_state
     # Logging out: through Cognito's /logout back to the login page (ending the hosted UI's
-    # session too); another provider's end-session endpoint is not in the config.
+    # session too); with another provider through its `auth.logout_url`, if configured.
     if expected["cognito"]:
         origin = authenticator.authorize_url.removesuffix("/oauth2/authorize")
         back = f"https%3A%2F%2F{expected['hub_host']}%2Fhub%2Flogin"
         assert authenticator.logout_redirect_url.startswith(f"{origin}/logout?client_id="), authenticator.logout_redirect_url
         assert authenticator.logout_redirect_url.endswith(f"&logout_uri={back}"), authenticator.logout_redirect_url
     else:
-        assert authenticator.logout_redirect_url == "", authenticator.logout_redirect_url
+        assert authenticator.logout_redirect_url == (expected["logout_url"] or ""), authenticator.logout_redirect_url
 
     # Secrets arrive as the bytes JupyterHub wants.
     assert app.cookie_secret == bytes.fromhex(FAKE_SECRETS["JUPYTERHUB_COOKIE_SECRET"])

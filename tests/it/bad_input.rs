@@ -754,6 +754,22 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         &replace("  auth: {kind: cognito}", &format!("{oauth}\n    client_secret_arn: arn:aws-cn:secretsmanager:eu-west-1:123456789012:secret:hub/oauth-AbCdEf")),
         &["hub.auth.client_secret_arn", "\" is not the complete ARN of a Secrets Manager secret in the stack's region"],
     );
+    let secret = "    client_secret_arn: arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub/oauth-AbCdEf";
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}",
+            &format!("{oauth}\n{secret}\n    logout_url: http://sso.example.com/logout"),
+        ),
+        &["hub.auth.logout_url: \"http://sso.example.com/logout\" is not an https URL"],
+    );
+    // Cognito's logout endpoint is hubctl's to build.
+    rejects(
+        &replace(
+            "  auth: {kind: cognito}",
+            "  auth: {kind: cognito, logout_url: \"https://login.example.com/logout\"}",
+        ),
+        &["hub.auth.logout_url: does not apply to kind `cognito`; remove it"],
+    );
     rejects(
         &replace(
             "  auth: {kind: cognito}",

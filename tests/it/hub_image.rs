@@ -189,6 +189,18 @@ fn the_pinned_jupyterhub_loads_the_config_with_the_tasks_environment() {
         kinds.contains(&(true, true)) && kinds.contains(&(false, false)),
         "fixtures must cover both auth and database kinds: {kinds:?}"
     );
+    let logouts: BTreeSet<bool> = hubs
+        .iter()
+        .filter_map(|(_, _, d)| match &d.hub.auth {
+            Auth::OAuth(provider) => Some(provider.logout_url.is_some()),
+            Auth::Cognito { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        logouts.len(),
+        2,
+        "fixtures must cover an OAuth provider with and without logout_url"
+    );
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     for (index, (name, template, deployment)) in hubs.iter().enumerate() {
         let hub = &deployment.hub;
@@ -204,6 +216,7 @@ fn the_pinned_jupyterhub_loads_the_config_with_the_tasks_environment() {
             "database": if matches!(hub.database, Database::Postgres { .. }) { "postgres" } else { "external" },
             "username_claim": match &hub.auth { Auth::OAuth(provider) => provider.username_claim.clone(), Auth::Cognito { .. } => "username".to_string() },
             "cognito": matches!(hub.auth, Auth::Cognito { .. }),
+            "logout_url": match &hub.auth { Auth::OAuth(provider) => provider.logout_url.clone(), Auth::Cognito { .. } => None },
         });
         let template_path = dir.path().join(format!("{index}.template.json"));
         let expected_path = dir.path().join(format!("{index}.expected.json"));

@@ -562,6 +562,12 @@ pub static AUTH: Fields = Fields {
                     default("preferred_username"),
                     "the user info field that is the JupyterHub user name",
                 ),
+                key(
+                    "logout_url",
+                    HTTPS_URL,
+                    means("logging out ends the hub's session only"),
+                    "where logging out of the hub sends the browser: the provider's end-session URL with its parameters, e.g. Keycloak's `.../protocol/openid-connect/logout?client_id=<client_id>&post_logout_redirect_uri=https://<hub_host>/hub/login`, so the provider's session ends too (else the next person at that browser is signed straight back in); the provider must allow that redirect",
+                ),
             ],
         },
     ],

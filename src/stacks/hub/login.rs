@@ -17,11 +17,11 @@ pub(crate) struct OAuthSettings {
     pub(crate) authorize_url: Expr,
     pub(crate) token_url: Expr,
     pub(crate) userdata_url: Expr,
-    /// Cognito's logout endpoint for the hub's client, back to the hub's login page (one
-    /// of the client's `LogoutURLs`): it ends the hosted UI's session too, which otherwise
-    /// signs the next person at that browser straight back in without a password. `None`
-    /// for another provider (its end-session endpoint is not in the config): logging out
-    /// then ends the hub's session only.
+    /// Where logging out of the hub sends the browser, so the provider's session ends too
+    /// (it would otherwise sign the next person at that browser straight back in without a
+    /// password): Cognito's logout endpoint for the hub's client, back to the hub's login
+    /// page (one of the client's `LogoutURLs`); another provider's `auth.logout_url`.
+    /// `None` when that is not configured: logging out ends the hub's session only.
     pub(crate) logout_url: Option<Expr>,
     pub(crate) client_id: Expr,
     pub(crate) client_secret: Expr,
@@ -59,7 +59,7 @@ pub(crate) fn add_auth(
             authorize_url: provider.authorize_url.clone().into(),
             token_url: provider.token_url.clone().into(),
             userdata_url: provider.userdata_url.clone().into(),
-            logout_url: None,
+            logout_url: provider.logout_url.clone().map(Expr::from),
             client_id: provider.client_id.clone().into(),
             client_secret: provider.client_secret_arn.clone().into(),
             scopes: provider.scopes.join(" "),

@@ -52,7 +52,8 @@ pub mod hub_outputs {
     pub const OAUTH_TOKEN_URL: &str = "OAuthTokenUrl";
     /// See [`OAUTH_AUTHORIZE_URL`].
     pub const OAUTH_USERDATA_URL: &str = "OAuthUserdataUrl";
-    /// Cognito's logout endpoint for the hub's client (`login::OAuthSettings::logout_url`).
+    /// Cognito's logout endpoint for the hub's client (`login::OAuthSettings::logout_url`;
+    /// another provider's, a literal of the config, goes into the values as it is).
     pub const OAUTH_LOGOUT_URL: &str = "OAuthLogoutUrl";
     /// The database's address.
     pub const DATABASE_HOST: &str = "DatabaseHost";
@@ -340,7 +341,12 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
             template.output(output, description, value.clone());
         }
     }
-    if let Some(logout_url) = &oauth.logout_url {
+    // Cognito's names the client (computed); another provider's is the config's literal.
+    if let Some(logout_url) = oauth
+        .logout_url
+        .as_ref()
+        .filter(|url| url.as_literal().is_none())
+    {
         template.output(
             hub_outputs::OAUTH_LOGOUT_URL,
             "Cognito's logout endpoint for the hub's client",

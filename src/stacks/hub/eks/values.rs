@@ -362,10 +362,14 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         // Auto Mode and scaled-in node groups bring nodes as they are needed.
         "prePuller": {"hook": {"enabled": false}, "continuous": {"enabled": false}},
     });
-    // Cognito's logout endpoint, as on ECS (`login::OAuthSettings::logout_url`).
-    if let Auth::Cognito { .. } = hub.auth {
-        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] =
-            setting(kubernetes, None, hub_outputs::OAUTH_LOGOUT_URL);
+    // Where logging out sends the browser, as on ECS (`login::OAuthSettings::logout_url`):
+    // Cognito's logout endpoint (an output), or the provider's `auth.logout_url`.
+    let logout_url = match &hub.auth {
+        Auth::Cognito { .. } => Some(setting(kubernetes, None, hub_outputs::OAUTH_LOGOUT_URL)),
+        Auth::OAuth(provider) => provider.logout_url.as_deref().map(Value::from),
+    };
+    if let Some(logout_url) = logout_url {
+        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] = logout_url;
     }
     values
 }
