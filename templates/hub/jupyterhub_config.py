@@ -99,8 +99,9 @@ c.GenericOAuthenticator.userdata_url = env("OAUTH_USERDATA_URL")
 c.GenericOAuthenticator.client_id = env("OAUTH_CLIENT_ID")
 c.GenericOAuthenticator.client_secret = env("OAUTH_CLIENT_SECRET")
 c.GenericOAuthenticator.oauth_callback_url = env("OAUTH_CALLBACK_URL")
-# Cognito's logout endpoint (set for Cognito only): logging out of the hub also ends the
-# hosted UI's session, which would otherwise sign the next person straight back in.
+# Cognito's logout endpoint, or another provider's `auth.logout_url` (unset: logging out
+# ends the hub's session only): logging out of the hub also ends the provider's session,
+# which would otherwise sign the next person at that browser straight back in.
 c.GenericOAuthenticator.logout_redirect_url = env_optional("OAUTH_LOGOUT_REDIRECT_URL") or ""
 c.GenericOAuthenticator.scope = env("OAUTH_SCOPES").split()
 c.GenericOAuthenticator.username_claim = env("OAUTH_USERNAME_CLAIM")
