@@ -832,7 +832,30 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
         "https://login.example.com/realms/hub/protocol/openid-connect/logout?client_id=hub";
     let logout_url = match node.get("logout_url") {
         None => Some(None),
-        Some(n) => https_url(reader, n, logout_example).map(Some),
+        Some(n) => https_url(reader, n, logout_example).and_then(|url| {
+            // The URL lands in the task definition and the values as it is: no secret, and
+            // no token (a fixed id_token_hint would be one user's, and expired).
+            let query = url.split_once('?').map_or("", |(_, query)| query);
+            let secret = query.split('&').find_map(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                let lower = name.to_ascii_lowercase();
+                ["secret", "password", "token"]
+                    .iter()
+                    .any(|word| lower.contains(word))
+                    .then(|| name.to_string())
+            });
+            match secret {
+                Some(name) => {
+                    reader.error(
+                        n,
+                        format!("the URL carries `{name}`, which would land in the task definition and the Helm values"),
+                        "keep only public parameters (`client_id`, `post_logout_redirect_uri`); a provider that needs the user's id token to log out cannot be served by a fixed URL",
+                    );
+                    None
+                }
+                None => Some(Some(url)),
+            }
+        }),
     };
     if misplaced {
         return None;

@@ -762,6 +762,11 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         ),
         &["hub.auth.logout_url: \"http://sso.example.com/logout\" is not an https URL"],
     );
+    let stderr = rejects(
+        &replace("  auth: {kind: cognito}", &format!("{oauth}\n{secret}\n    logout_url: \"https://sso.example.com/logout?client_id=hub&id_token_hint=eyJhbGciOi.x.y\"")),
+        &["hub.auth.logout_url: the URL carries `id_token_hint`, which would land in the task definition", "keep only public parameters"],
+    );
+    assert!(!stderr.contains("eyJhbGciOi"), "{stderr}");
     // Cognito's logout endpoint is hubctl's to build.
     rejects(
         &replace(
