@@ -689,7 +689,16 @@ fn https_url(reader: &mut Reader<'_>, node: &Node, example: &str) -> Option<Stri
     let text = reader.string(node, example)?;
     let host = text
         .strip_prefix("https://")
-        .map(|rest| rest.split('/').next().unwrap_or(""));
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    if host.is_some_and(|host| host.contains('@')) {
+        // `user:password@host`: said without the value, which would print the password.
+        reader.error(
+            node,
+            "the URL carries credentials (`user:password@` before the host), which would land in the templates",
+            format!("remove them: the hub authenticates with its client id and secret, e.g. `{example}`"),
+        );
+        return None;
+    }
     if host.is_some_and(|host| !host.is_empty() && !host.contains(' '))
         && !text.contains(char::is_whitespace)
     {
@@ -702,6 +711,47 @@ fn https_url(reader: &mut Reader<'_>, node: &Node, example: &str) -> Option<Stri
         );
         None
     }
+}
+
+/// The query parameters of `url`, each name and value percent-decoded (`+` as a space); a
+/// pair that does not decode is kept as written.
+pub(super) fn query_parameters(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |text: &str| percent_decode(text).unwrap_or_else(|| text.to_string());
+            (decode(name), decode(value))
+        })
+        .collect()
+}
+
+/// `text` with `%XX` escapes and `+` decoded; `None` for a broken escape or non-UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Auth> {
@@ -835,14 +885,14 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
         Some(n) => https_url(reader, n, logout_example).and_then(|url| {
             // The URL lands in the task definition and the values as it is: no secret, and
             // no token (a fixed id_token_hint would be one user's, and expired).
-            let query = url.split_once('?').map_or("", |(_, query)| query);
-            let secret = query.split('&').find_map(|pair| {
-                let name = pair.split('=').next().unwrap_or_default();
+            let secret = query_parameters(&url).into_iter().find_map(|(name, value)| {
                 let lower = name.to_ascii_lowercase();
-                ["secret", "password", "token"]
+                let secret_name = ["secret", "password", "token", "key", "assertion"]
                     .iter()
-                    .any(|word| lower.contains(word))
-                    .then(|| name.to_string())
+                    .any(|word| lower.contains(word));
+                // A JWT under any name: `eyJ` is the encoding of `{"`.
+                let jwt = value.starts_with("eyJ") && value.matches('.').count() >= 2;
+                (secret_name || jwt).then_some(name)
             });
             match secret {
                 Some(name) => {

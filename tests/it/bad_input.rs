@@ -767,6 +767,46 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         &["hub.auth.logout_url: the URL carries `id_token_hint`, which would land in the task definition", "keep only public parameters"],
     );
     assert!(!stderr.contains("eyJhbGciOi"), "{stderr}");
+    let logout = |url: &str| {
+        replace(
+            "  auth: {kind: cognito}",
+            &format!("{oauth}\n{secret}\n    logout_url: \"{url}\""),
+        )
+    };
+    // Under a percent-encoded name, or a JWT under a harmless one.
+    rejects(
+        &logout("https://sso.example.com/logout?%74oken=abc"),
+        &["hub.auth.logout_url: the URL carries `token`"],
+    );
+    rejects(
+        &logout("https://sso.example.com/logout?logout_hint=eyJhbGciOi.e30.c2ln"),
+        &["hub.auth.logout_url: the URL carries `logout_hint`"],
+    );
+    // Credentials before the host: refused without printing them.
+    let stderr = rejects(
+        &logout("https://hub:s3cr3t-pw@sso.example.com/logout"),
+        &["hub.auth.logout_url: the URL carries credentials (`user:password@` before the host)"],
+    );
+    assert!(!stderr.contains("s3cr3t-pw"), "{stderr}");
+    // The way back names this environment's hub, not another's (a shared or stale value).
+    rejects(
+        &logout("https://sso.example.com/logout?client_id=hub&post_logout_redirect_uri=https%3A%2F%2Fhub.old.example.com%2Fhub%2Flogin"),
+        &["hub.auth.logout_url: its `post_logout_redirect_uri` sends environment `dev`'s users to https://hub.old.example.com/hub/login, not to its hub https://hub.dev.example.com/", "with `post_logout_redirect_uri=https%3A%2F%2Fhub.dev.example.com%2Fhub%2Flogin`"],
+    );
+    rejects(
+        &logout("https://sso.example.com/v2/logout?client_id=hub&returnTo=https://hub.dev.example.com.evil.example/"),
+        &["hub.auth.logout_url: its `returnTo` sends environment `dev`'s users to https://hub.dev.example.com.evil.example/"],
+    );
+    // Auth0's and Keycloak's forms back to this hub are taken.
+    for url in [
+        "https://sso.example.com/v2/logout?client_id=hub&returnTo=https://hub.dev.example.com/hub/login",
+        "https://sso.example.com/realms/x/protocol/openid-connect/logout?client_id=hub&post_logout_redirect_uri=https%3A%2F%2Fhub.dev.example.com%2Fhub%2Flogin",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hubctl.yaml"), logout(url)).unwrap();
+        let output = hubctl().current_dir(dir.path()).args(["validate"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{url}: {}", String::from_utf8_lossy(&output.stderr));
+    }
     // Cognito's logout endpoint is hubctl's to build.
     rejects(
         &replace(
