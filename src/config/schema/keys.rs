@@ -566,7 +566,7 @@ pub static AUTH: Fields = Fields {
                     "logout_url",
                     HTTPS_URL,
                     means("logging out ends the hub's session only"),
-                    "where logging out of the hub sends the browser: the provider's end-session URL with its parameters, e.g. Keycloak's `.../protocol/openid-connect/logout?client_id=<client_id>&post_logout_redirect_uri=https://<hub_host>/hub/login`, so the provider's session ends too (else the next person at that browser is signed straight back in); the provider must allow that redirect",
+                    "where logging out of the hub sends the browser, so the provider's session ends too (else the next person at that browser is signed straight back in): the provider's end-session URL with its parameters, no secret or token, back to this environment's hub, e.g. Auth0's `https://<tenant>/v2/logout?client_id=<client_id>&returnTo=https://<hub_host>/hub/login`; the provider must allow that redirect. hubctl sends no `id_token_hint`: Keycloak then asks the user to confirm the logout, and a provider that requires the hint (Okta) refuses",
                 ),
             ],
         },
