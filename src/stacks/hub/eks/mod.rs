@@ -192,6 +192,44 @@ fn template_parameters(deployment: &Deployment) -> Vec<&'static str> {
     wanted
 }
 
+/// The login settings the hub's values take from the hub stack, each with the output that
+/// carries it when it is computed (Cognito's client id, the created pool's endpoints, the
+/// logout URL naming the client); a literal goes into the values as it is.
+pub(super) fn oauth_outputs(
+    oauth: &login::OAuthSettings,
+) -> Vec<(&'static str, &'static str, &Expr)> {
+    let mut settings = vec![
+        (
+            hub_outputs::OAUTH_CLIENT_ID,
+            "The OAuth client id",
+            &oauth.client_id,
+        ),
+        (
+            hub_outputs::OAUTH_AUTHORIZE_URL,
+            "The OAuth authorization endpoint",
+            &oauth.authorize_url,
+        ),
+        (
+            hub_outputs::OAUTH_TOKEN_URL,
+            "The OAuth token endpoint",
+            &oauth.token_url,
+        ),
+        (
+            hub_outputs::OAUTH_USERDATA_URL,
+            "The OAuth userinfo endpoint",
+            &oauth.userdata_url,
+        ),
+    ];
+    if let Some(logout_url) = &oauth.logout_url {
+        settings.push((
+            hub_outputs::OAUTH_LOGOUT_URL,
+            "Cognito's logout endpoint for the hub's client",
+            logout_url,
+        ));
+    }
+    settings
+}
+
 /// The hub template of an EKS environment, its cluster `eks`.
 pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
     let name = deployment.stack_name(crate::stacks::StackId::Hub.suffix());
@@ -314,44 +352,11 @@ pub fn template(deployment: &Deployment, eks: &EksCluster) -> Template {
         "The secret holding the OAuth client secret (the hub reads it at start)",
         oauth.client_secret.clone(),
     );
-    for (output, description, value) in [
-        (
-            hub_outputs::OAUTH_CLIENT_ID,
-            "The OAuth client id",
-            &oauth.client_id,
-        ),
-        (
-            hub_outputs::OAUTH_AUTHORIZE_URL,
-            "The OAuth authorization endpoint",
-            &oauth.authorize_url,
-        ),
-        (
-            hub_outputs::OAUTH_TOKEN_URL,
-            "The OAuth token endpoint",
-            &oauth.token_url,
-        ),
-        (
-            hub_outputs::OAUTH_USERDATA_URL,
-            "The OAuth userinfo endpoint",
-            &oauth.userdata_url,
-        ),
-    ] {
-        // Literal settings go into the values as they are; computed ones through outputs.
+    // Literal settings go into the values as they are; computed ones through outputs.
+    for (output, description, value) in oauth_outputs(&oauth) {
         if value.as_literal().is_none() {
             template.output(output, description, value.clone());
         }
-    }
-    // Cognito's names the client (computed); another provider's is the config's literal.
-    if let Some(logout_url) = oauth
-        .logout_url
-        .as_ref()
-        .filter(|url| url.as_literal().is_none())
-    {
-        template.output(
-            hub_outputs::OAUTH_LOGOUT_URL,
-            "Cognito's logout endpoint for the hub's client",
-            logout_url.clone(),
-        );
     }
 
     template.output(

@@ -14,9 +14,11 @@ use super::cluster::GPU_TAINT;
 use super::manifests::{
     GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS, SHARED_ADMIN_CLAIM, SHARED_CLAIM,
 };
-use super::{hub_output, hub_outputs, NAMESPACE, RELEASE};
+use super::{hub_output, hub_outputs, oauth_outputs, NAMESPACE, RELEASE};
+use crate::cfn::Template;
 use crate::k8s::{Chart, Kubernetes, Release, JUPYTERHUB_CHART};
-use crate::model::{Auth, Compute, Database, Deployment, EksCluster, Image};
+use crate::model::{Compute, Database, Deployment, EksCluster, Image};
+use crate::stacks::hub::login;
 use crate::stacks::{frame, OutputRef, StackId};
 
 /// The AWS Load Balancer Controller's chart (node groups only; Auto Mode has its own).
@@ -110,51 +112,25 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         users.iter().map(|user| user.name.clone()).collect()
     };
 
-    // Login: the same provider settings as on ECS.
-    let (authorize, token, userdata, client_id, scopes, claim) = match &hub.auth {
-        Auth::OAuth(provider) => (
-            Value::from(provider.authorize_url.as_str()),
-            Value::from(provider.token_url.as_str()),
-            Value::from(provider.userdata_url.as_str()),
-            Value::from(provider.client_id.as_str()),
-            provider.scopes.clone(),
-            provider.username_claim.clone(),
-        ),
-        Auth::Cognito { existing } => {
-            let literal_urls = existing.as_ref().map(|pool| {
-                let base = format!("https://{}", pool.domain);
-                (
-                    format!("{base}/oauth2/authorize"),
-                    format!("{base}/oauth2/token"),
-                    format!("{base}/oauth2/userInfo"),
-                )
-            });
-            (
-                setting(
-                    kubernetes,
-                    literal_urls.as_ref().map(|u| u.0.as_str()),
-                    hub_outputs::OAUTH_AUTHORIZE_URL,
-                ),
-                setting(
-                    kubernetes,
-                    literal_urls.as_ref().map(|u| u.1.as_str()),
-                    hub_outputs::OAUTH_TOKEN_URL,
-                ),
-                setting(
-                    kubernetes,
-                    literal_urls.as_ref().map(|u| u.2.as_str()),
-                    hub_outputs::OAUTH_USERDATA_URL,
-                ),
-                setting(kubernetes, None, hub_outputs::OAUTH_CLIENT_ID),
-                vec![
-                    "openid".to_string(),
-                    "email".to_string(),
-                    "profile".to_string(),
-                ],
-                "username".to_string(),
-            )
-        }
-    };
+    // Login: the hub stack's own settings (`login::add_auth`, the same as on ECS), each
+    // literal one as it is and each computed one through its output (`oauth_outputs`).
+    let oauth = login::add_auth(&mut Template::default(), deployment, &deployment.prefix());
+    let mut login = Map::new();
+    for (output, _, value) in oauth_outputs(&oauth) {
+        login.insert(
+            output.to_string(),
+            setting(kubernetes, value.as_literal(), output),
+        );
+    }
+    let login_setting = |output: &str| login.get(output).cloned().unwrap_or(Value::Null);
+    let (authorize, token, userdata, client_id) = (
+        login_setting(hub_outputs::OAUTH_AUTHORIZE_URL),
+        login_setting(hub_outputs::OAUTH_TOKEN_URL),
+        login_setting(hub_outputs::OAUTH_USERDATA_URL),
+        login_setting(hub_outputs::OAUTH_CLIENT_ID),
+    );
+    let scopes: Vec<&str> = oauth.scopes.split(' ').collect();
+    let claim = oauth.username_claim.as_str();
     let mut extra_env = Map::new();
     extra_env.insert(
         "HUBCTL_AWS_REGION".to_string(),
@@ -364,12 +340,9 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
     });
     // Where logging out sends the browser, as on ECS (`login::OAuthSettings::logout_url`):
     // Cognito's logout endpoint (an output), or the provider's `auth.logout_url`.
-    let logout_url = match &hub.auth {
-        Auth::Cognito { .. } => Some(setting(kubernetes, None, hub_outputs::OAUTH_LOGOUT_URL)),
-        Auth::OAuth(provider) => provider.logout_url.as_deref().map(Value::from),
-    };
-    if let Some(logout_url) = logout_url {
-        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] = logout_url;
+    if let Some(logout_url) = login.get(hub_outputs::OAUTH_LOGOUT_URL) {
+        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] =
+            logout_url.clone();
     }
     values
 }
