@@ -346,3 +346,67 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
     }
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{hub_output, hub_outputs, kubernetes, template};
+    use crate::k8s::placeholder;
+
+    /// An existing pool (which no golden covers on EKS): its endpoints are literals on its
+    /// domain, in the values as they are; the client id and the logout URL, which name the
+    /// client the hub stack creates, come through that stack's outputs, which exist for
+    /// exactly those two.
+    #[test]
+    fn an_existing_pool_gives_literal_endpoints_and_the_stacks_client() {
+        let config = crate::config::parse(
+            "t.yaml",
+            "project: p\nregion: eu-west-1\ndns: {parent_zone: example.com, parent_account: '111111111111', delegation_role: R}\nnetwork: {vpc_cidr: 10.0.0.0/16}\nhub: {platform: eks, eks: {compute: auto}, hub_image: 'quay.io/a/hub:1', user_image: 'quay.io/a/b:1', admins: [x], allowed_cidrs: [10.0.0.0/8], auth: {kind: cognito, user_pool_id: eu-west-1_AbCdEf123, domain: login.example.com}}\nenvironments:\n  dev: {account: '123456789012', dns: {subzone: dev.example.com, hub_host: hub.dev.example.com}}\n",
+        )
+        .expect("a valid config");
+        let deployment = &config.deployments[0];
+        let releases = kubernetes(deployment).releases;
+        let hub = releases
+            .iter()
+            .find(|release| release.values_file == "jupyterhub-values.yaml")
+            .expect("the hub's release");
+        let login = &hub.values["hub"]["config"]["GenericOAuthenticator"];
+        for (key, path) in [
+            ("authorize_url", "/oauth2/authorize"),
+            ("token_url", "/oauth2/token"),
+            ("userdata_url", "/oauth2/userInfo"),
+        ] {
+            assert_eq!(
+                login[key],
+                format!("https://login.example.com{path}"),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            login["client_id"],
+            placeholder(hub_output(hub_outputs::OAUTH_CLIENT_ID))
+        );
+        assert_eq!(
+            login["logout_redirect_url"],
+            placeholder(hub_output(hub_outputs::OAUTH_LOGOUT_URL))
+        );
+        assert_eq!(
+            login["scope"],
+            serde_json::json!(["openid", "email", "profile"])
+        );
+        assert_eq!(login["username_claim"], "username");
+
+        let eks = deployment.hub.eks.as_ref().expect("an EKS environment");
+        let outputs = template(deployment, eks).outputs;
+        let login_outputs: Vec<&str> = outputs
+            .keys()
+            .map(String::as_str)
+            .filter(|name| {
+                name.starts_with("OAuth") && *name != hub_outputs::OAUTH_CLIENT_SECRET_ARN
+            })
+            .collect();
+        assert_eq!(
+            login_outputs,
+            [hub_outputs::OAUTH_CLIENT_ID, hub_outputs::OAUTH_LOGOUT_URL]
+        );
+    }
+}
