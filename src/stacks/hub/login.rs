@@ -8,7 +8,7 @@ use crate::cfn::resources::{
     UserPoolPolicies,
 };
 use crate::cfn::{Expr, Resource, Template};
-use crate::model::{Auth, Deployment};
+use crate::model::{Auth, Deployment, ExistingUserPool};
 
 /// The OAuth settings the hub container gets: (authorize, token, userdata, client id,
 /// client secret `valueFrom`, scopes, username claim, and where logging out of the hub
@@ -47,13 +47,29 @@ fn invitation(host: &str) -> InviteMessageTemplate {
     }
 }
 
-pub(crate) fn add_auth(
-    template: &mut Template,
-    deployment: &Deployment,
-    prefix: &str,
-) -> OAuthSettings {
-    let host = deployment.dns.hub_host.as_str();
-    let login_page = format!("https://{host}/hub/login");
+/// The hosted UI domain of the pool as text, and whether it is a `Fn::Sub` (the pool made
+/// here: its name holds the account and region).
+fn pool_domain(existing: Option<&ExistingUserPool>, prefix: &str) -> (String, bool) {
+    match existing {
+        Some(pool) => (pool.domain.clone(), false),
+        None => (
+            format!(
+                "{}.auth.${{AWS::Region}}.amazoncognito.com",
+                domain_prefix(prefix)
+            ),
+            true,
+        ),
+    }
+}
+
+/// The created pool's domain prefix, `<project>-<env>-<account>`.
+fn domain_prefix(prefix: &str) -> String {
+    format!("{prefix}-${{AWS::AccountId}}")
+}
+
+/// What the hub gets to sign people in (nothing added to a template: the Cognito settings
+/// name the resources [`add_auth`] adds by their logical ids). The EKS values read it too.
+pub(crate) fn settings(deployment: &Deployment, prefix: &str) -> OAuthSettings {
     match &deployment.hub.auth {
         Auth::OAuth(provider) => OAuthSettings {
             authorize_url: provider.authorize_url.clone().into(),
@@ -66,107 +82,7 @@ pub(crate) fn add_auth(
             username_claim: provider.username_claim.clone(),
         },
         Auth::Cognito { existing } => {
-            // The pool's domain as text, and whether it is a `Fn::Sub` (the pool made here:
-            // its name holds the account and region).
-            let (pool_id, domain, computed) = match existing {
-                Some(pool) => (
-                    Expr::from(pool.user_pool_id.as_str()),
-                    pool.domain.clone(),
-                    false,
-                ),
-                None => {
-                    template.add(
-                        ids::USER_POOL,
-                        Resource::new(UserPool {
-                            // A forgotten password: a code to the verified address (the
-                            // pool sends no SMS).
-                            account_recovery_setting: Some(AccountRecoverySetting {
-                                recovery_mechanisms: vec![RecoveryOption {
-                                    name: "verified_email".to_string(),
-                                    priority: 1,
-                                }],
-                            }),
-                            admin_create_user_config: Some(AdminCreateUserConfig {
-                                allow_admin_create_user_only: true,
-                                invite_message_template: Some(invitation(host)),
-                            }),
-                            auto_verified_attributes: vec!["email".to_string()],
-                            deletion_protection: if deployment.hub.deletion_protection {
-                                "ACTIVE"
-                            } else {
-                                "INACTIVE"
-                            }
-                            .to_string(),
-                            email_configuration: Some(EmailConfiguration {
-                                email_sending_account: "COGNITO_DEFAULT".to_string(),
-                            }),
-                            enabled_mfas: vec!["SOFTWARE_TOKEN_MFA".to_string()],
-                            mfa_configuration: "OPTIONAL".to_string(),
-                            policies: Some(UserPoolPolicies {
-                                password_policy: PasswordPolicy {
-                                    minimum_length: 12,
-                                    require_lowercase: true,
-                                    require_numbers: true,
-                                    require_symbols: false,
-                                    require_uppercase: true,
-                                    temporary_password_validity_days: TEMPORARY_PASSWORD_DAYS,
-                                },
-                            }),
-                            user_pool_name: format!("{prefix}-hub"),
-                        }),
-                    );
-                    let domain_prefix = format!("{prefix}-${{AWS::AccountId}}");
-                    template.add(
-                        ids::USER_POOL_DOMAIN,
-                        Resource::new(UserPoolDomain {
-                            domain: Expr::sub(domain_prefix.clone()),
-                            user_pool_id: reference(ids::USER_POOL),
-                        }),
-                    );
-                    template.output(
-                        outputs::USER_POOL_ID,
-                        "Cognito user pool: `hubctl users` invites the configured users into it",
-                        reference(ids::USER_POOL),
-                    );
-                    (
-                        reference(ids::USER_POOL),
-                        format!("{domain_prefix}.auth.${{AWS::Region}}.amazoncognito.com"),
-                        true,
-                    )
-                }
-            };
-            template.add(
-                ids::USER_POOL_CLIENT,
-                Resource::new(UserPoolClient {
-                    allowed_o_auth_flows: vec!["code".to_string()],
-                    allowed_o_auth_flows_user_pool_client: true,
-                    allowed_o_auth_scopes: vec![
-                        "email".to_string(),
-                        "openid".to_string(),
-                        "profile".to_string(),
-                    ],
-                    callback_urls: vec![format!("https://{host}/hub/oauth_callback")],
-                    client_name: format!("{prefix}-hub"),
-                    enable_token_revocation: true,
-                    generate_secret: true,
-                    logout_urls: vec![login_page.clone()],
-                    prevent_user_existence_errors: "ENABLED".to_string(),
-                    supported_identity_providers: vec!["COGNITO".to_string()],
-                    user_pool_id: pool_id,
-                }),
-            );
-            // The client secret goes from Cognito into Secrets Manager inside CloudFormation;
-            // the template only names the attribute, never the value.
-            template.add(
-                ids::OAUTH_CLIENT_SECRET,
-                Resource::new(Secret {
-                    description: "Cognito app client secret of the hub".to_string(),
-                    name: None,
-                    generate_secret_string: None,
-                    kms_key_id: reference(parameters::KMS_KEY_ARN),
-                    secret_string: Some(Expr::get_att(ids::USER_POOL_CLIENT, "ClientSecret")),
-                }),
-            );
+            let (domain, computed) = pool_domain(existing.as_ref(), prefix);
             let url = |path: &str| {
                 let text = format!("https://{domain}{path}");
                 if computed {
@@ -177,7 +93,9 @@ pub(crate) fn add_auth(
             };
             // Cognito's GET /logout: client_id, and logout_uri exactly one of the client's
             // LogoutURLs (a host name and a path need no escaping beyond '/' and ':').
-            let logout_uri = login_page.replace(':', "%3A").replace('/', "%2F");
+            let logout_uri = login_page(deployment)
+                .replace(':', "%3A")
+                .replace('/', "%2F");
             let logout_url = Expr::sub(format!(
                 "https://{domain}/logout?client_id=${{{}}}&logout_uri={logout_uri}",
                 ids::USER_POOL_CLIENT
@@ -194,6 +112,125 @@ pub(crate) fn add_auth(
             }
         }
     }
+}
+
+/// The hub's login page, where logging out ends (the app client's one LogoutURL).
+fn login_page(deployment: &Deployment) -> String {
+    format!("https://{}/hub/login", deployment.dns.hub_host.as_str())
+}
+
+/// Adds what the login needs to `template` (for Cognito: the pool unless it exists, its
+/// domain, the hub's app client and its secret) and returns the hub's [`settings`].
+pub(crate) fn add_auth(
+    template: &mut Template,
+    deployment: &Deployment,
+    prefix: &str,
+) -> OAuthSettings {
+    if let Auth::Cognito { existing } = &deployment.hub.auth {
+        add_cognito(template, deployment, existing.as_ref(), prefix);
+    }
+    settings(deployment, prefix)
+}
+
+/// The Cognito side of [`add_auth`]: the pool (unless `existing`), its domain and output, the
+/// hub's app client (callback and logout URLs on the hub's host) and its secret.
+fn add_cognito(
+    template: &mut Template,
+    deployment: &Deployment,
+    existing: Option<&ExistingUserPool>,
+    prefix: &str,
+) {
+    let host = deployment.dns.hub_host.as_str();
+    let pool_id = match existing {
+        Some(pool) => Expr::from(pool.user_pool_id.as_str()),
+        None => {
+            template.add(
+                ids::USER_POOL,
+                Resource::new(UserPool {
+                    // A forgotten password: a code to the verified address (the
+                    // pool sends no SMS).
+                    account_recovery_setting: Some(AccountRecoverySetting {
+                        recovery_mechanisms: vec![RecoveryOption {
+                            name: "verified_email".to_string(),
+                            priority: 1,
+                        }],
+                    }),
+                    admin_create_user_config: Some(AdminCreateUserConfig {
+                        allow_admin_create_user_only: true,
+                        invite_message_template: Some(invitation(host)),
+                    }),
+                    auto_verified_attributes: vec!["email".to_string()],
+                    deletion_protection: if deployment.hub.deletion_protection {
+                        "ACTIVE"
+                    } else {
+                        "INACTIVE"
+                    }
+                    .to_string(),
+                    email_configuration: Some(EmailConfiguration {
+                        email_sending_account: "COGNITO_DEFAULT".to_string(),
+                    }),
+                    enabled_mfas: vec!["SOFTWARE_TOKEN_MFA".to_string()],
+                    mfa_configuration: "OPTIONAL".to_string(),
+                    policies: Some(UserPoolPolicies {
+                        password_policy: PasswordPolicy {
+                            minimum_length: 12,
+                            require_lowercase: true,
+                            require_numbers: true,
+                            require_symbols: false,
+                            require_uppercase: true,
+                            temporary_password_validity_days: TEMPORARY_PASSWORD_DAYS,
+                        },
+                    }),
+                    user_pool_name: format!("{prefix}-hub"),
+                }),
+            );
+            template.add(
+                ids::USER_POOL_DOMAIN,
+                Resource::new(UserPoolDomain {
+                    domain: Expr::sub(domain_prefix(prefix)),
+                    user_pool_id: reference(ids::USER_POOL),
+                }),
+            );
+            template.output(
+                outputs::USER_POOL_ID,
+                "Cognito user pool: `hubctl users` invites the configured users into it",
+                reference(ids::USER_POOL),
+            );
+            reference(ids::USER_POOL)
+        }
+    };
+    template.add(
+        ids::USER_POOL_CLIENT,
+        Resource::new(UserPoolClient {
+            allowed_o_auth_flows: vec!["code".to_string()],
+            allowed_o_auth_flows_user_pool_client: true,
+            allowed_o_auth_scopes: vec![
+                "email".to_string(),
+                "openid".to_string(),
+                "profile".to_string(),
+            ],
+            callback_urls: vec![format!("https://{host}/hub/oauth_callback")],
+            client_name: format!("{prefix}-hub"),
+            enable_token_revocation: true,
+            generate_secret: true,
+            logout_urls: vec![login_page(deployment)],
+            prevent_user_existence_errors: "ENABLED".to_string(),
+            supported_identity_providers: vec!["COGNITO".to_string()],
+            user_pool_id: pool_id,
+        }),
+    );
+    // The client secret goes from Cognito into Secrets Manager inside CloudFormation;
+    // the template only names the attribute, never the value.
+    template.add(
+        ids::OAUTH_CLIENT_SECRET,
+        Resource::new(Secret {
+            description: "Cognito app client secret of the hub".to_string(),
+            name: None,
+            generate_secret_string: None,
+            kms_key_id: reference(parameters::KMS_KEY_ARN),
+            secret_string: Some(Expr::get_att(ids::USER_POOL_CLIENT, "ClientSecret")),
+        }),
+    );
 }
 
 #[cfg(test)]

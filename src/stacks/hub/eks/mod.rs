@@ -195,9 +195,7 @@ fn template_parameters(deployment: &Deployment) -> Vec<&'static str> {
 /// The login settings the hub's values take from the hub stack, each with the output that
 /// carries it when it is computed (Cognito's client id, the created pool's endpoints, the
 /// logout URL naming the client); a literal goes into the values as it is.
-pub(super) fn oauth_outputs(
-    oauth: &login::OAuthSettings,
-) -> Vec<(&'static str, &'static str, &Expr)> {
+fn oauth_outputs(oauth: &login::OAuthSettings) -> Vec<(&'static str, &'static str, &Expr)> {
     let mut settings = vec![
         (
             hub_outputs::OAUTH_CLIENT_ID,

@@ -14,8 +14,8 @@ use super::cluster::GPU_TAINT;
 use super::manifests::{
     GP3_STORAGE_CLASS, HOMES_CLAIM, INGRESS_CLASS, SHARED_ADMIN_CLAIM, SHARED_CLAIM,
 };
-use super::{hub_output, hub_outputs, oauth_outputs, NAMESPACE, RELEASE};
-use crate::cfn::Template;
+use super::{hub_output, hub_outputs, NAMESPACE, RELEASE};
+use crate::cfn::Expr;
 use crate::k8s::{Chart, Kubernetes, Release, JUPYTERHUB_CHART};
 use crate::model::{Compute, Database, Deployment, EksCluster, Image};
 use crate::stacks::hub::login;
@@ -112,23 +112,19 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
         users.iter().map(|user| user.name.clone()).collect()
     };
 
-    // Login: the hub stack's own settings (`login::add_auth`, the same as on ECS), each
-    // literal one as it is and each computed one through its output (`oauth_outputs`).
-    let oauth = login::add_auth(&mut Template::default(), deployment, &deployment.prefix());
-    let mut login = Map::new();
-    for (output, _, value) in oauth_outputs(&oauth) {
-        login.insert(
-            output.to_string(),
-            setting(kubernetes, value.as_literal(), output),
-        );
-    }
-    let login_setting = |output: &str| login.get(output).cloned().unwrap_or(Value::Null);
-    let (authorize, token, userdata, client_id) = (
-        login_setting(hub_outputs::OAUTH_AUTHORIZE_URL),
-        login_setting(hub_outputs::OAUTH_TOKEN_URL),
-        login_setting(hub_outputs::OAUTH_USERDATA_URL),
-        login_setting(hub_outputs::OAUTH_CLIENT_ID),
-    );
+    // Login: the hub stack's own settings (`login::settings`, the same as on ECS), each
+    // literal one as it is and each computed one through the output the hub template
+    // writes for it (`oauth_outputs`).
+    let oauth = login::settings(deployment, &deployment.prefix());
+    let mut from_stack = |value: &Expr, output| setting(kubernetes, value.as_literal(), output);
+    let authorize = from_stack(&oauth.authorize_url, hub_outputs::OAUTH_AUTHORIZE_URL);
+    let token = from_stack(&oauth.token_url, hub_outputs::OAUTH_TOKEN_URL);
+    let userdata = from_stack(&oauth.userdata_url, hub_outputs::OAUTH_USERDATA_URL);
+    let client_id = from_stack(&oauth.client_id, hub_outputs::OAUTH_CLIENT_ID);
+    let logout_url = oauth
+        .logout_url
+        .as_ref()
+        .map(|url| from_stack(url, hub_outputs::OAUTH_LOGOUT_URL));
     let scopes: Vec<&str> = oauth.scopes.split(' ').collect();
     let claim = oauth.username_claim.as_str();
     let mut extra_env = Map::new();
@@ -340,9 +336,8 @@ fn hub_values(kubernetes: &mut Kubernetes, deployment: &Deployment, auto: bool) 
     });
     // Where logging out sends the browser, as on ECS (`login::OAuthSettings::logout_url`):
     // Cognito's logout endpoint (an output), or the provider's `auth.logout_url`.
-    if let Some(logout_url) = login.get(hub_outputs::OAUTH_LOGOUT_URL) {
-        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] =
-            logout_url.clone();
+    if let Some(logout_url) = logout_url {
+        values["hub"]["config"]["GenericOAuthenticator"]["logout_redirect_url"] = logout_url;
     }
     values
 }
