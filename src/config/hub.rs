@@ -715,7 +715,7 @@ fn https_url(reader: &mut Reader<'_>, node: &Node, example: &str) -> Option<Stri
 
 /// The query parameters of `url`, each name and value percent-decoded (`+` as a space); a
 /// pair that does not decode is kept as written.
-pub(super) fn query_parameters(url: &str) -> Vec<(String, String)> {
+fn query_parameters(url: &str) -> Vec<(String, String)> {
     let query = url.split_once('?').map_or("", |(_, query)| query);
     let query = query.split('#').next().unwrap_or_default();
     query
@@ -752,6 +752,70 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// The first query parameter of a logout URL that would put a secret into the templates:
+/// a name that says so, or a JWT under any name (`eyJ` encodes `{"`).
+fn secret_parameter(url: &str) -> Option<String> {
+    query_parameters(url).into_iter().find_map(|(name, value)| {
+        let lower = name.to_ascii_lowercase();
+        let secret_name = ["secret", "password", "token", "key", "assertion"]
+            .iter()
+            .any(|word| lower.contains(word));
+        let jwt = value.starts_with("eyJ") && value.matches('.').count() >= 2;
+        (secret_name || jwt).then_some(name)
+    })
+}
+
+/// The parameters by which providers' end-session URLs name where the browser goes next:
+/// OpenID Connect's (Keycloak, Entra ID, Okta, Auth0's `/oidc/logout`), Auth0's `/v2/logout`,
+/// Cognito's, older Keycloak's.
+const LOGOUT_REDIRECTS: &[&str] = &[
+    "post_logout_redirect_uri",
+    "returnTo",
+    "logout_uri",
+    "redirect_uri",
+];
+
+/// An `auth.logout_url` that sends the browser back somewhere names this environment's hub:
+/// a shared value, or one left from an old `hub_host`, would send its users to another hub
+/// (or to a redirect the provider refuses).
+pub(super) fn check_logout_redirect(
+    reader: &mut Reader<'_>,
+    merged: &Node,
+    env: &str,
+    host: &str,
+    hub: &Hub,
+) {
+    let Auth::OAuth(provider) = &hub.auth else {
+        return;
+    };
+    let Some(url) = &provider.logout_url else {
+        return;
+    };
+    let own = format!("https://{host}");
+    for (name, target) in query_parameters(url) {
+        if !LOGOUT_REDIRECTS.contains(&name.as_str())
+            || target == own
+            || target.starts_with(&format!("{own}/"))
+        {
+            continue;
+        }
+        if let Some(node) = merged
+            .get("hub")
+            .and_then(|hub| hub.get("auth"))
+            .and_then(|auth| auth.get("logout_url"))
+        {
+            reader.error(
+                node,
+                format!("its `{name}` sends environment `{env}`'s users to {target}, not to its hub {own}/"),
+                format!(
+                    "set `logout_url` under `environments.{env}.hub.auth` with `{name}={}` (each environment its own hub's login page; the provider must allow that redirect)",
+                    format!("{own}/hub/login").replace(':', "%3A").replace('/', "%2F")
+                ),
+            );
+        }
+    }
 }
 
 fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Option<Auth> {
@@ -882,29 +946,18 @@ fn read_auth(reader: &mut Reader<'_>, node: &Node, region: Option<&str>) -> Opti
         "https://login.example.com/realms/hub/protocol/openid-connect/logout?client_id=hub";
     let logout_url = match node.get("logout_url") {
         None => Some(None),
-        Some(n) => https_url(reader, n, logout_example).and_then(|url| {
-            // The URL lands in the task definition and the values as it is: no secret, and
-            // no token (a fixed id_token_hint would be one user's, and expired).
-            let secret = query_parameters(&url).into_iter().find_map(|(name, value)| {
-                let lower = name.to_ascii_lowercase();
-                let secret_name = ["secret", "password", "token", "key", "assertion"]
-                    .iter()
-                    .any(|word| lower.contains(word));
-                // A JWT under any name: `eyJ` is the encoding of `{"`.
-                let jwt = value.starts_with("eyJ") && value.matches('.').count() >= 2;
-                (secret_name || jwt).then_some(name)
-            });
-            match secret {
-                Some(name) => {
-                    reader.error(
-                        n,
-                        format!("the URL carries `{name}`, which would land in the task definition and the Helm values"),
-                        "keep only public parameters (`client_id`, `post_logout_redirect_uri`); a provider that needs the user's id token to log out cannot be served by a fixed URL",
-                    );
-                    None
-                }
-                None => Some(Some(url)),
+        // The URL lands in the task definition and the values as it is: no secret, and no
+        // token (a fixed id_token_hint would be one user's, and expired).
+        Some(n) => https_url(reader, n, logout_example).and_then(|url| match secret_parameter(&url) {
+            Some(name) => {
+                reader.error(
+                    n,
+                    format!("the URL carries `{name}`, which would land in the task definition and the Helm values"),
+                    "keep only public parameters (`client_id`, `post_logout_redirect_uri`); a provider that needs the user's id token to log out cannot be served by a fixed URL",
+                );
+                None
             }
+            None => Some(Some(url)),
         }),
     };
     if misplaced {

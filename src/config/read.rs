@@ -436,7 +436,7 @@ pub fn deployment(
         check_secrets_in_account(reader, merged, account, hub);
     }
     if let (Some(dns), Some(hub)) = (&dns, &hub) {
-        check_logout_redirect(reader, merged, env, dns.hub_host.as_str(), hub);
+        super::hub::check_logout_redirect(reader, merged, env, dns.hub_host.as_str(), hub);
     }
 
     if reader.errors.len() > errors_before {
@@ -486,51 +486,6 @@ fn check_secrets_in_account(
                 node,
                 format!("the secret is in account {secret_account}, the environment in {account}"),
                 format!("copy the secret into account {account} and name that ARN; reading it across accounts would need a resource policy on the secret and a customer-managed KMS key that trusts {account}, which hubctl does not set up"),
-            );
-        }
-    }
-}
-
-/// The parameters by which providers' end-session URLs name where the browser goes next:
-/// OpenID Connect's (Keycloak, Entra ID, Okta, Auth0's `/oidc/logout`), Auth0's `/v2/logout`,
-/// Cognito's, older Keycloak's.
-const LOGOUT_REDIRECTS: &[&str] = &[
-    "post_logout_redirect_uri",
-    "returnTo",
-    "logout_uri",
-    "redirect_uri",
-];
-
-/// An `auth.logout_url` that sends the browser back somewhere names this environment's hub:
-/// a shared value, or one left from an old `hub_host`, would send its users to another hub
-/// (or to a redirect the provider refuses).
-fn check_logout_redirect(reader: &mut Reader<'_>, merged: &Node, env: &str, host: &str, hub: &Hub) {
-    let Auth::OAuth(provider) = &hub.auth else {
-        return;
-    };
-    let Some(url) = &provider.logout_url else {
-        return;
-    };
-    let own = format!("https://{host}");
-    for (name, target) in super::hub::query_parameters(url) {
-        if !LOGOUT_REDIRECTS.contains(&name.as_str())
-            || target == own
-            || target.starts_with(&format!("{own}/"))
-        {
-            continue;
-        }
-        if let Some(node) = merged
-            .get("hub")
-            .and_then(|hub| hub.get("auth"))
-            .and_then(|auth| auth.get("logout_url"))
-        {
-            reader.error(
-                node,
-                format!("its `{name}` sends environment `{env}`'s users to {target}, not to its hub {own}/"),
-                format!(
-                    "set `logout_url` under `environments.{env}.hub.auth` with `{name}={}` (each environment its own hub's login page; the provider must allow that redirect)",
-                    format!("{own}/hub/login").replace(':', "%3A").replace('/', "%2F")
-                ),
             );
         }
     }
