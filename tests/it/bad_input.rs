@@ -27,6 +27,18 @@ environments:
       hub_host: hub.dev.example.com
 "#;
 
+/// Runs validate on `yaml` and checks that it is accepted (exit 0; the output is shown
+/// when it is not).
+fn accepts(yaml: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hubctl.yaml"), yaml).unwrap();
+    hubctl()
+        .current_dir(dir.path())
+        .arg("validate")
+        .assert()
+        .success();
+}
+
 /// Runs synth on `yaml` and checks the exit code, that every `expected` text is in the
 /// error output, and that nothing was written. Returns stderr.
 fn rejects(yaml: &str, expected: &[&str]) -> String {
@@ -168,19 +180,7 @@ fn an_existing_pool_named_by_environments_of_two_accounts_is_refused() {
         1
     );
     for own in [same_account, own_pool, dev_only] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("hubctl.yaml"), &own).unwrap();
-        let output = hubctl()
-            .current_dir(dir.path())
-            .args(["validate"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{own}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        accepts(&own);
     }
 }
 
@@ -193,20 +193,10 @@ fn an_environment_name_must_not_fall_under_anothers_task_definitions() {
         &clash,
         &["environments.dev.account: environment `dev-user` shares this account, and its task definitions (demo-dev-user-user-...) would match the `demo-dev-user-*`"],
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("hubctl.yaml"),
-        clash.replace(
-            "dev-user:\n    account: \"123456789012\"",
-            "dev-user:\n    account: \"210987654321\"\n    hub: {hub_image: public.ecr.aws/demo/hub:1.0.0}",
-        ),
-    )
-    .unwrap();
-    hubctl()
-        .current_dir(dir.path())
-        .arg("validate")
-        .assert()
-        .success();
+    accepts(&clash.replace(
+        "dev-user:\n    account: \"123456789012\"",
+        "dev-user:\n    account: \"210987654321\"\n    hub: {hub_image: public.ecr.aws/demo/hub:1.0.0}",
+    ));
 }
 
 #[test]
@@ -570,17 +560,7 @@ fn with_environments(count: usize, accounts: u64, subzone_label: &str) -> String
 #[test]
 fn the_delegation_roles_must_fit_iam_and_cloudformation_limits() {
     // One role per workload account: 60 accounts are fine (the old single role took 11).
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("hubctl.yaml"),
-        with_environments(60, 60, ""),
-    )
-    .unwrap();
-    hubctl()
-        .current_dir(dir.path())
-        .args(["validate"])
-        .assert()
-        .success();
+    accepts(&with_environments(60, 60, ""));
     // One account whose subzones outgrow its role's 10,240 characters of policy.
     let label = format!("-{}", "x".repeat(50));
     let stderr = rejects(
@@ -802,10 +782,7 @@ fn hub_settings_that_would_fail_at_deploy_are_refused() {
         "https://sso.example.com/v2/logout?client_id=hub&returnTo=https://hub.dev.example.com/hub/login",
         "https://sso.example.com/realms/x/protocol/openid-connect/logout?client_id=hub&post_logout_redirect_uri=https%3A%2F%2Fhub.dev.example.com%2Fhub%2Flogin",
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("hubctl.yaml"), logout(url)).unwrap();
-        let output = hubctl().current_dir(dir.path()).args(["validate"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(0), "{url}: {}", String::from_utf8_lossy(&output.stderr));
+        accepts(&logout(url));
     }
     // Cognito's logout endpoint is hubctl's to build.
     rejects(
@@ -858,13 +835,7 @@ fn eks(extra: &str) -> String {
 
 #[test]
 fn the_valid_config_is_accepted_on_eks() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hubctl.yaml"), eks("")).unwrap();
-    hubctl()
-        .current_dir(dir.path())
-        .args(["validate"])
-        .assert()
-        .success();
+    accepts(&eks(""));
 }
 
 #[test]
