@@ -801,11 +801,7 @@ pub(super) fn check_logout_redirect(
         {
             continue;
         }
-        if let Some(node) = merged
-            .get("hub")
-            .and_then(|hub| hub.get("auth"))
-            .and_then(|auth| auth.get("logout_url"))
-        {
+        if let Some(node) = merged.get_path(&["hub", "auth", "logout_url"]) {
             reader.error(
                 node,
                 format!("its `{name}` sends environment `{env}`'s users to {target}, not to its hub {own}/"),

@@ -333,11 +333,7 @@ fn check_existing_pools(reader: &mut Reader<'_>, read: &[(Deployment, Node)]) {
         }) else {
             continue;
         };
-        let Some(node) = merged
-            .get("hub")
-            .and_then(|hub| hub.get("auth"))
-            .and_then(|auth| auth.get("user_pool_id"))
-        else {
+        let Some(node) = merged.get_path(&["hub", "auth", "user_pool_id"]) else {
             continue;
         };
         reader.error(

@@ -477,11 +477,7 @@ fn check_secrets_in_account(
         if secret_account == account.as_str() {
             continue;
         }
-        if let Some(node) = merged
-            .get("hub")
-            .and_then(|hub| hub.get(section))
-            .and_then(|section| section.get(key))
-        {
+        if let Some(node) = merged.get_path(&["hub", section, key]) {
             reader.error(
                 node,
                 format!("the secret is in account {secret_account}, the environment in {account}"),

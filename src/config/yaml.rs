@@ -115,6 +115,11 @@ impl Node {
             .find(|e| e.key == key)
             .map(|e| &e.node)
     }
+
+    /// The value under `keys`, one mapping inside the other, e.g. `["hub", "auth", "domain"]`.
+    pub fn get_path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |node, key| node.get(key))
+    }
 }
 
 fn pos_of(marked: &MarkedYaml<'_>) -> Pos {
@@ -300,8 +305,10 @@ mod tests {
     #[test]
     fn values_keep_line_column_and_path() {
         let node = parse("project: demo\ndns:\n  subzone: dev.example.com\n").unwrap();
-        let subzone = node.get("dns").and_then(|dns| dns.get("subzone")).unwrap();
+        let subzone = node.get_path(&["dns", "subzone"]).unwrap();
         assert_eq!(subzone.pos, Pos { line: 3, col: 12 });
+        assert!(node.get_path(&["dns", "hub_host"]).is_none());
+        assert!(node.get_path(&["project", "x"]).is_none());
         assert_eq!(subzone.path, "dns.subzone");
         assert_eq!(subzone.value, Value::Str("dev.example.com".into()));
     }
